@@ -1,0 +1,70 @@
+# image2model: the one build entry point.
+#
+#   make            build every program into $(O)/ (default build/)
+#   make test       run every suite (C unit tests, bats end to end, browser)
+#   make asan       build into build-asan/ with ASan+UBSan and run the tests
+#   make valgrind   run the C unit tests and the daemon tests under valgrind
+#   make lint       cppcheck + clang-format check
+#   make run        install nothing, start lighttpd + daemon in the foreground
+#
+# Each part adds its programs in its own fragment (spool/spool.mk, ...), so
+# the parts can grow without touching this file.
+
+O ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Wvla -Werror
+HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fno-strict-aliasing
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(SAN) \
+             -Ispool -Idaemon -Icgi -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+LIBS_BASE = -ljansson -lpthread -lm
+
+BINS :=
+UNIT_TESTS :=
+
+all: build-all
+
+include spool/spool.mk
+include daemon/daemon.mk
+include cgi/cgi.mk
+include tools/tools.mk
+include tests/unit/unit.mk
+include bench/bench.mk
+
+build-all: $(BINS) $(UNIT_TESTS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+test: all
+	tests/run $(O)
+
+asan:
+	$(MAKE) O=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run build-asan
+
+valgrind: all
+	VALGRIND=1 tests/run $(O)
+
+lint:
+	cppcheck --quiet --enable=warning,style,performance,portability \
+	  --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
+	  --suppress=missingIncludeSystem --suppress=unusedFunction \
+	  -Ispool -Idaemon -Icgi spool daemon cgi tools bench tests/unit
+	clang-format --dry-run --Werror spool/*.[ch] daemon/*.[ch] cgi/*.[ch] tools/*.c
+
+format:
+	clang-format -i spool/*.[ch] daemon/*.[ch] cgi/*.[ch] tools/*.c
+
+run: all
+	tools/run
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all build-all test asan valgrind lint format run clean
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

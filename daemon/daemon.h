@@ -1,0 +1,101 @@
+/*
+ * daemon.h: the image2model daemon.  It watches q/new of the spool,
+ * claims markers by rename into q/cur/<daemon-id>/ and runs each file of a
+ * batch through a backend in a bounded pool of worker threads.
+ *
+ * Protocol kept (see spool/README.md):
+ *  - a marker is claimed only while a worker is free, so other daemons on
+ *    the same spool can take the rest;
+ *  - a job's every state change is written to its status file before the
+ *    next step starts; a provider request id is written before polling;
+ *  - a job ends by writing a final status and only then removing its
+ *    marker, so a crash at any point leaves the marker to be retried.
+ *
+ * Prototypes are grouped by the file that defines them.
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "spool.h"
+
+/*
+ * One file of a batch being worked on.  Owned by one worker thread; the
+ * json_t members are private to that thread.
+ */
+struct job {
+	struct spool *sp;
+	const struct config *cfg;
+	char id[SPOOL_ID_LEN + 1];
+	int file;
+	char marker[SPOOL_MARKER_MAX];
+	json_t *batch;		/* batch.json, new reference */
+	json_t *entry;		/* borrowed from batch: files[file] */
+	const char *model;	/* borrowed from batch */
+	json_t *params;		/* borrowed from batch: object */
+	long long face_limit;	/* -1 = none */
+	char input[PATH_MAX];	/* absolute path of the input image */
+	int outdir;		/* fd of batches/<id>/out */
+	void *worker;		/* backend's per-worker state (e.g. a CURL) */
+	/* results a backend fills in before returning BACKEND_OK */
+	char result_model[64];	/* name under out/, e.g. "0.glb" */
+	long long result_size;
+	char result_image[64];	/* preview under out/, "" when none */
+	char result_image_type[32];
+	long long result_image_size;
+};
+
+enum backend_status {
+	BACKEND_OK,		/* result files are in out/ */
+	BACKEND_FAILED,		/* job->error holds the reason */
+	BACKEND_CANCELLED,	/* cancel was requested and honoured */
+	BACKEND_HANDBACK	/* daemon stopping: give the marker back */
+};
+
+struct backend {
+	const char *name;	/* "local", "fal" */
+	/* Per-worker state, made by the worker thread at start; may be NULL. */
+	void *(*worker_init)(const struct config *cfg);
+	void (*worker_free)(void *w);
+	/*
+	 * Run one job.  On BACKEND_FAILED, err holds one sentence a person
+	 * can act on.  Progress goes through job_progress().
+	 */
+	enum backend_status (*run)(struct job *job, char *err, size_t errlen);
+};
+
+/* backend_local.c ------------------------------------------------------ */
+extern const struct backend backend_local;
+
+/* backend_fal.c -------------------------------------------------------- */
+extern const struct backend backend_fal;
+
+/* job.c ---------------------------------------------------------------- */
+
+/* Set by SIGTERM/SIGINT: stop taking work, hand back long jobs. */
+extern atomic_int daemon_stopping;
+
+/*
+ * Record progress of a running job: state, percent (0-100), queue
+ * position (< 0 = null) and a short message for people.  0 or -1.
+ */
+int job_progress(struct job *job, enum file_state st, int progress,
+    int queue_position, const char *message);
+/* 1 when the user asked to cancel this file. */
+int job_cancel_requested(struct job *job);
+/* Provider request record: batches/<id>/remote/<file>.json. */
+int job_remote_save(struct job *job, json_t *rec);
+json_t *job_remote_load(struct job *job);	/* NULL when none */
+/* The backend for a model id; NULL when none fits. */
+const struct backend *job_backend(const char *model);
+/*
+ * Run one claimed marker to its end: load, pick the backend, run, write
+ * the final status, then finish or hand back the marker.
+ */
+void job_run(struct spool *sp, const struct config *cfg,
+    const char *owner, const char *marker, void **wstate);
+
+#endif

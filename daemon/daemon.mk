@@ -1,0 +1,15 @@
+# daemon/: i2m-daemon, plus libdaemon.a (everything but main.c) for tests.
+DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
+LIBDAEMON := $(O)/libdaemon.a
+DAEMON_LIBS := -lcurl -lwebp -lm
+
+$(LIBDAEMON): $(DAEMON_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/bin/i2m-daemon: $(O)/daemon/main.o $(LIBDAEMON) $(LIBSPOOL)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS_BASE)
+
+BINS += $(O)/bin/i2m-daemon

@@ -1,0 +1,229 @@
+/*
+ * config.c: the one configuration of every program.
+ *
+ * Order of precedence, lowest first: built-in defaults, the KEY=VALUE file
+ * ($I2M_CONFIG, else ./image2model.conf when present), then environment
+ * variables of the same names.  Unknown keys in the file are refused so a
+ * typo does not silently fall back to a default.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spool.h"
+
+enum ktype { K_STR, K_INT, K_LL };
+
+struct key {
+	const char *name;
+	enum ktype type;
+	size_t off;
+	size_t size;		/* K_STR: buffer size */
+	long long min, max;	/* K_INT / K_LL */
+};
+
+#define S(n, f) { n, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 }
+#define I(n, f, lo, hi) { n, K_INT, offsetof(struct config, f), 0, lo, hi }
+#define L(n, f, lo, hi) { n, K_LL, offsetof(struct config, f), 0, lo, hi }
+
+static const struct key keys[] = {
+	S("SPOOL_DIR", spool_dir),
+	I("PORT", port, 1, 65535),
+	I("WORKERS", workers, 1, 256),
+	S("FAL_KEY", fal_key),
+	S("FAL_QUEUE_URL", fal_queue_url),
+	S("FAL_REST_URL", fal_rest_url),
+	I("MAX_FILES", max_files, 1, SPOOL_MAX_FILES),
+	L("MAX_FILE_BYTES", max_file_bytes, 1, 1LL << 30),
+	I("RETENTION_HOURS", retention_hours, 0, 24 * 365),
+	L("DISK_FLOOR_MB", disk_floor_mb, 0, 1LL << 40),
+	S("DEFAULT_MODEL", default_model),
+	I("FAL_MAX_INFLIGHT", fal_max_inflight, 1, 1000),
+	I("FAL_DEADLINE_S", fal_deadline_s, 1, 7 * 24 * 3600),
+	I("FAL_POLL_MS", fal_poll_ms, 10, 60000),
+	S("CORS_ORIGINS", cors_origins),
+	S("API_KEYS", api_keys),
+	I("SSE_THREADS", sse_threads, 1, 4096),
+	S("LOG_LEVEL", log_level),
+};
+
+#undef S
+#undef I
+#undef L
+
+static void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->spool_dir, sizeof(c->spool_dir), "./var/spool");
+	c->port = 8080;
+	c->workers = 8;
+	snprintf(c->fal_queue_url, sizeof(c->fal_queue_url),
+	    "https://queue.fal.run");
+	snprintf(c->fal_rest_url, sizeof(c->fal_rest_url),
+	    "https://rest.fal.ai");
+	c->max_files = 25;
+	c->max_file_bytes = 10LL * 1024 * 1024;
+	c->retention_hours = 72;
+	c->disk_floor_mb = 256;
+	c->fal_max_inflight = 8;
+	c->fal_deadline_s = 30 * 60;
+	c->fal_poll_ms = 1000;
+	c->sse_threads = 64;
+	snprintf(c->log_level, sizeof(c->log_level), "info");
+}
+
+static const struct key *
+config_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Store one value; from names where it came from for the message. */
+static int
+config_set(struct config *c, const struct key *k, const char *val,
+    const char *from, char *err, size_t errlen)
+{
+	char *end;
+	long long v;
+	char *p = (char *)c + k->off;
+
+	if (k->type == K_STR) {
+		if (strlen(val) >= k->size) {
+			snprintf(err, errlen, "%s in %s is too long (at most "
+			    "%zu characters).", k->name, from, k->size - 1);
+			return -1;
+		}
+		memcpy(p, val, strlen(val) + 1);
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	if (errno != 0 || end == val || *end != '\0' || v < k->min ||
+	    v > k->max) {
+		snprintf(err, errlen, "%s in %s must be a whole number from "
+		    "%lld to %lld, not \"%s\".", k->name, from, k->min, k->max,
+		    val);
+		return -1;
+	}
+	if (k->type == K_INT)
+		*(int *)(void *)p = (int)v;
+	else
+		*(long long *)(void *)p = v;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+config_file(struct config *c, const char *path, int must, char *err,
+    size_t errlen)
+{
+	FILE *f;
+	char line[2048], from[4200];
+	int lineno = 0, rc = -1;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (!must && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "Cannot read the config file %s: %s.",
+		    path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s, *eq, *val;
+		size_t vl;
+		const struct key *k;
+
+		lineno++;
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "Line %d of %s is not KEY=VALUE.",
+			    lineno, path);
+			goto out;
+		}
+		*eq = '\0';
+		val = trim(eq + 1);
+		vl = strlen(val);
+		/* Allow shell-style quotes so the file can be sourced too. */
+		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') &&
+		    val[vl - 1] == val[0]) {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		k = config_key(trim(s));
+		if (k == NULL) {
+			snprintf(err, errlen, "Unknown key %s on line %d of %s.",
+			    trim(s), lineno, path);
+			goto out;
+		}
+		snprintf(from, sizeof(from), "%s", path);
+		if (config_set(c, k, val, from, err, errlen) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+int
+config_load(struct config *c, char *err, size_t errlen)
+{
+	const char *path;
+	size_t i;
+
+	config_defaults(c);
+	path = getenv("I2M_CONFIG");
+	if (path != NULL && *path != '\0') {
+		if (config_file(c, path, 1, err, errlen) == -1)
+			return -1;
+	} else if (config_file(c, "image2model.conf", 0, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = getenv(keys[i].name);
+
+		if (v == NULL)
+			continue;
+		if (config_set(c, &keys[i], v, "the environment", err,
+		    errlen) == -1)
+			return -1;
+	}
+	if (c->spool_dir[0] == '\0') {
+		snprintf(err, errlen, "SPOOL_DIR must not be empty.");
+		return -1;
+	}
+	if (c->default_model[0] != '\0') {
+		const struct model_info *m = models_find(c->default_model);
+
+		if (m == NULL || !models_usable(m, c)) {
+			snprintf(err, errlen, "DEFAULT_MODEL \"%s\" is not a "
+			    "model this server can run%s.", c->default_model,
+			    m != NULL ? " without FAL_KEY" : "");
+			return -1;
+		}
+	}
+	return 0;
+}

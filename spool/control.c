@@ -1,0 +1,149 @@
+/*
+ * control.c: cancel and retry of a batch (HTTP API and CLI).
+ *
+ * Cancel: a waiting file is withdrawn from q/new by rename (the same race
+ * a claim runs, so a file is either cancelled here or taken by a worker,
+ * never both) and marked cancelled.  A file a worker holds gets the flag
+ * batches/<id>/cancel/<n>; the worker checks it between steps and the FAL
+ * backend cancels the remote request.  Finished files stay as they are.
+ *
+ * Retry: failed and cancelled files lose their flag and their remote
+ * record (a retry is a new, paid submission by the user's choice), go
+ * back to "queued", and get a new marker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+static int
+batch_files(struct spool *sp, const char *id)
+{
+	json_t *b;
+	int n;
+
+	b = spool_batch_get(sp, id);
+	if (b == NULL)
+		return -1;
+	n = (int)json_array_size(json_object_get(b, "files"));
+	json_decref(b);
+	return n;
+}
+
+static int
+cancel_flag(struct spool *sp, const char *id, int file)
+{
+	char name[16];
+	int dir, fd, rc = -1;
+
+	dir = spool_batch_dir(sp, id, "cancel");
+	if (dir == -1)
+		return -1;
+	snprintf(name, sizeof(name), "%d", file);
+	fd = openat(dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0660);
+	if (fd != -1) {
+		close(fd);
+		rc = spool_fsync_dir(dir);
+	}
+	close(dir);
+	return rc;
+}
+
+int
+spool_cancel(struct spool *sp, const char *id)
+{
+	int i, n, touched = 0;
+
+	n = batch_files(sp, id);
+	if (n == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		json_t *st = spool_status_get(sp, id, i);
+		int s;
+
+		if (st == NULL)
+			continue;
+		s = file_state_parse(json_string_value(json_object_get(st,
+		    "status")));
+		json_decref(st);
+		if (s < 0 || file_state_final((enum file_state)s))
+			continue;
+		if (spool_queue_withdraw(sp, id, i) == 0) {
+			json_t *p = json_pack("{s:s, s:s, s:n, s:n}", "status",
+			    "cancelled", "message", "Cancelled before it started",
+			    "error", "queue_position");
+
+			if (p != NULL && spool_status_update(sp, id, i, p, -1) !=
+			    -1)
+				touched++;
+			json_decref(p);
+			continue;
+		}
+		/* Held by a worker (or by a dead daemon awaiting recovery). */
+		if (cancel_flag(sp, id, i) == 0)
+			touched++;
+	}
+	return touched;
+}
+
+int
+spool_retry(struct spool *sp, const char *id)
+{
+	char name[32];
+	int i, n, touched = 0, cdir, rdir;
+
+	n = batch_files(sp, id);
+	if (n == -1)
+		return -1;
+	cdir = spool_batch_dir(sp, id, "cancel");
+	rdir = spool_batch_dir(sp, id, "remote");
+	for (i = 0; i < n; i++) {
+		json_t *st = spool_status_get(sp, id, i), *p;
+		int s;
+
+		if (st == NULL)
+			continue;
+		s = file_state_parse(json_string_value(json_object_get(st,
+		    "status")));
+		json_decref(st);
+		if (s != FS_FAILED && s != FS_CANCELLED)
+			continue;
+		if (spool_queue_has(sp, id, i))
+			continue;
+		snprintf(name, sizeof(name), "%d", i);
+		if (cdir != -1)
+			unlinkat(cdir, name, 0);
+		snprintf(name, sizeof(name), "%d.json", i);
+		if (rdir != -1)
+			unlinkat(rdir, name, 0);
+		p = json_pack("{s:s, s:i, s:s, s:n, s:n}", "status", "queued",
+		    "progress", 0, "message", "Queued again", "error",
+		    "queue_position");
+		if (p == NULL)
+			continue;
+		/* Only if nobody changed it meanwhile (a second retry). */
+		if (spool_status_update(sp, id, i, p, s) != -1 &&
+		    spool_queue_put(sp, id, i) == 0)
+			touched++;
+		json_decref(p);
+	}
+	if (cdir != -1)
+		close(cdir);
+	if (rdir != -1)
+		close(rdir);
+	return touched;
+}
+
+int
+spool_cancel_requested(struct spool *sp, const char *id, int file)
+{
+	char path[96];
+
+	if (!spool_id_valid(id) || file < 0)
+		return 0;
+	snprintf(path, sizeof(path), "batches/%s/cancel/%d", id, file);
+	return faccessat(sp->root, path, F_OK, 0) == 0;
+}

@@ -1,0 +1,210 @@
+/*
+ * queue.c: queue markers, one empty file "<id>.<n>" per file to process.
+ *
+ *   q/tmp/<m>          being published (created, fsynced)
+ *   q/new/<m>          waiting; the instant it appears the file is queued
+ *   q/cur/<owner>/<m>  claimed by daemon <owner> (rename; the loser of a
+ *                      race gets ENOENT and moves on)
+ *
+ * A marker leaves q/cur only after the file's final status is written,
+ * so a daemon that dies leaves its claims for recovery to hand back.
+ * Cancel withdraws a waiting marker by the same rename race.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+static int
+fsync_path(struct spool *sp, const char *path)
+{
+	int fd, rc;
+
+	fd = openat(sp->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = spool_fsync_dir(fd);
+	close(fd);
+	return rc;
+}
+
+int
+spool_queue_put(struct spool *sp, const char *id, int file)
+{
+	char m[SPOOL_MARKER_MAX], tmp[96], dst[96];
+	int fd, saved;
+
+	if (spool_marker_name(m, sizeof(m), id, file) == -1)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "q/tmp/%s", m);
+	snprintf(dst, sizeof(dst), "q/new/%s", m);
+	fd = openat(sp->root, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0660);
+	if (fd == -1)
+		return -1;
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		saved = errno;
+		close(fd);
+		unlinkat(sp->root, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	if (spool_io_rename(sp->root, tmp, sp->root, dst) == -1) {
+		saved = errno;
+		unlinkat(sp->root, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return fsync_path(sp, "q/new");
+}
+
+static int
+marker_ok(const char *marker)
+{
+	char id[SPOOL_ID_LEN + 1];
+	int file;
+
+	return spool_marker_parse(marker, id, &file) == 0;
+}
+
+static int
+owner_ok(const char *owner)
+{
+	size_t i, n = strlen(owner);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((owner[i] >= '0' && owner[i] <= '9') ||
+		    (owner[i] >= 'a' && owner[i] <= 'z') || owner[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+spool_queue_claim(struct spool *sp, const char *owner, const char *marker)
+{
+	char src[96], dst[160];
+
+	if (!marker_ok(marker) || !owner_ok(owner)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(src, sizeof(src), "q/new/%s", marker);
+	snprintf(dst, sizeof(dst), "q/cur/%s/%s", owner, marker);
+	return spool_io_rename(sp->root, src, sp->root, dst);
+}
+
+int
+spool_queue_done(struct spool *sp, const char *owner, const char *marker)
+{
+	char path[160];
+
+	if (!marker_ok(marker) || !owner_ok(owner)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "q/cur/%s/%s", owner, marker);
+	if (unlinkat(sp->root, path, 0) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "q/cur/%s", owner);
+	return fsync_path(sp, path);
+}
+
+int
+spool_queue_release(struct spool *sp, const char *owner, const char *marker)
+{
+	char src[160], dst[96];
+
+	if (!marker_ok(marker) || !owner_ok(owner)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(src, sizeof(src), "q/cur/%s/%s", owner, marker);
+	snprintf(dst, sizeof(dst), "q/new/%s", marker);
+	if (spool_io_rename(sp->root, src, sp->root, dst) == -1)
+		return -1;
+	return fsync_path(sp, "q/new");
+}
+
+int
+spool_queue_withdraw(struct spool *sp, const char *id, int file)
+{
+	char m[SPOOL_MARKER_MAX], src[96], dst[96];
+
+	if (spool_marker_name(m, sizeof(m), id, file) == -1)
+		return -1;
+	snprintf(src, sizeof(src), "q/new/%s", m);
+	/* Rename first: it is the same race a claim runs, so only one wins. */
+	snprintf(dst, sizeof(dst), "q/tmp/%s.withdrawn", m);
+	if (spool_io_rename(sp->root, src, sp->root, dst) == -1)
+		return -1;
+	unlinkat(sp->root, dst, 0);
+	return fsync_path(sp, "q/new");
+}
+
+static int
+dir_has(struct spool *sp, const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return faccessat(sp->root, path, F_OK, 0) == 0;
+}
+
+int
+spool_queue_has(struct spool *sp, const char *id, int file)
+{
+	char m[SPOOL_MARKER_MAX], sub[320];
+	struct dirent *de;
+	DIR *d;
+	int fd, found = 0;
+
+	if (spool_marker_name(m, sizeof(m), id, file) == -1)
+		return 0;
+	if (dir_has(sp, "q/new", m) || dir_has(sp, "q/tmp", m))
+		return 1;
+	fd = openat(sp->root, "q/cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "q/cur/%s", de->d_name);
+		found = dir_has(sp, sub, m);
+	}
+	closedir(d);
+	/* A claim may have moved it while we looked: check q/new again. */
+	return found || dir_has(sp, "q/new", m);
+}
+
+int
+spool_queue_depth(struct spool *sp)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, n = 0;
+
+	fd = openat(sp->root, "q/new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,311 @@
+/*
+ * spool.h: the on-disk spool shared by the web handlers (cgi/), the daemon
+ * (daemon/) and the command-line tool (tools/).  The format itself is
+ * written down in spool/README.md; this header is its C face.
+ *
+ * Invariants every function here keeps:
+ *  - nothing becomes visible under a final name until it is whole and
+ *    synced (write to a dot-name, fsync, rename, fsync the directory);
+ *  - a status file is replaced whole, never edited in place, and carries
+ *    the batch-wide sequence number of the change;
+ *  - ids are checked by spool_id_valid() before any path is built from them;
+ *  - library code never exits: 0 / -1 with errno, or an enum.
+ *
+ * Prototypes are grouped by the file that defines them.
+ */
+#ifndef SPOOL_H
+#define SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define SPOOL_ID_LEN 32		/* 128 random bits as lowercase hex */
+#define SPOOL_MARKER_MAX 48	/* "<id>.<file>" */
+#define SPOOL_MAX_FILES 100	/* hard ceiling; MAX_FILES config is below it */
+
+/* config.c ------------------------------------------------------------- */
+
+/*
+ * One KEY=VALUE file read by every program; each key may be overridden by
+ * an environment variable of the same name.  The file is $I2M_CONFIG, else
+ * ./image2model.conf when it exists; a missing default file is not an error.
+ */
+struct config {
+	char spool_dir[4096];
+	int port;
+	int workers;
+	char fal_key[256];
+	char fal_queue_url[512];
+	char fal_rest_url[512];
+	int max_files;
+	long long max_file_bytes;
+	int retention_hours;
+	long long disk_floor_mb;
+	char default_model[64];
+	int fal_max_inflight;	/* requests in flight at FAL, per daemon */
+	int fal_deadline_s;	/* per-file deadline at FAL */
+	int fal_poll_ms;	/* status poll interval */
+	char cors_origins[1024];	/* space-separated, empty = none */
+	char api_keys[1024];	/* space-separated bearer keys, empty = open */
+	int sse_threads;	/* FastCGI threads for streams */
+	char log_level[16];
+};
+
+/*
+ * Fill *c with defaults, the config file and the environment.  On a bad
+ * value returns -1 and writes one sentence naming the key into err.
+ */
+int config_load(struct config *c, char *err, size_t errlen);
+
+/* log.c ---------------------------------------------------------------- */
+
+/* Log lines go to stderr: "<prog>[pid]: <level>: <text>". */
+void log_init(const char *prog, int verbose);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* id.c ----------------------------------------------------------------- */
+
+/* out gets SPOOL_ID_LEN hex chars and a NUL, from getrandom(2). */
+int spool_id_new(char out[SPOOL_ID_LEN + 1]);
+/* 1 when s is exactly SPOOL_ID_LEN lowercase hex characters, else 0. */
+int spool_id_valid(const char *s);
+/* "<id>.<file>" into out; -1 on a bad id or index. */
+int spool_marker_name(char *out, size_t len, const char *id, int file);
+/* Parse a marker name; 0 and fills id/file, -1 when it is not one. */
+int spool_marker_parse(const char *name, char id[SPOOL_ID_LEN + 1], int *file);
+
+/* fsio.c --------------------------------------------------------------- */
+
+/*
+ * Write buf to dirfd/name atomically: ".<name>.<rand>" O_EXCL, full
+ * writes, fsync, close, renameat, fsync(dirfd).  On any failure the temp
+ * file is removed and errno tells why (ENOSPC for a full disk).
+ */
+int spool_write_atomic(int dirfd, const char *name, const void *buf,
+    size_t len);
+/* Same, copying from an open fd until EOF; *copied gets the byte count. */
+int spool_copy_atomic(int dirfd, const char *name, int srcfd,
+    off_t *copied);
+/* Read a whole small file (at most cap bytes, else EFBIG); caller frees. */
+int spool_read_file(int dirfd, const char *name, size_t cap, char **out,
+    size_t *outlen);
+/* Read and parse a JSON file; new reference or NULL with errno set. */
+json_t *spool_read_json(int dirfd, const char *name, size_t cap);
+/* Dump JSON compactly and write it atomically. */
+int spool_write_json(int dirfd, const char *name, const json_t *j);
+int spool_fsync_dir(int dirfd);
+/* mkdirat that treats EEXIST on a directory as success. */
+int spool_mkdir(int dirfd, const char *name, mode_t mode);
+/* Remove a directory tree below dirfd/name; ENOENT is success. */
+int spool_rmtree(int dirfd, const char *name);
+/* Free bytes on the file system holding fd, in MiB. */
+long long spool_free_mb(int fd);
+/* The system calls fsio.c uses; unit tests swap in fault injectors. */
+extern ssize_t (*spool_io_write)(int, const void *, size_t);
+extern int (*spool_io_rename)(int, const char *, int, const char *);
+
+/* spool.c -------------------------------------------------------------- */
+
+struct spool {
+	int root;		/* O_DIRECTORY fd of SPOOL_DIR */
+	char path[4096];	/* absolute path of SPOOL_DIR */
+	long long floor_mb;	/* refuse new work below this much free disk */
+};
+
+/* Open (and with create, make) the spool tree.  0 or -1 with errno. */
+int spool_open(struct spool *sp, const char *path, int create);
+void spool_close(struct spool *sp);
+/* O_DIRECTORY fd of batches/<id>[/sub]; -1 with ENOENT for unknown ids. */
+int spool_batch_dir(struct spool *sp, const char *id, const char *sub);
+/* 0 when free space is above the floor, else -1 with ENOSPC. */
+int spool_check_space(struct spool *sp);
+
+/* submit.c ------------------------------------------------------------- */
+
+/* Milliseconds since the epoch (the spool's time stamps). */
+long long spool_now_ms(void);
+
+/*
+ * Submitting a batch (the upload handler and the CLI):
+ *   spool_submit_begin()  makes tmp/<id>/ with in/ state/ out/
+ *   spool_submit_add()    copies one image into tmp/<id>/in/<n>.<ext>
+ *   spool_submit_commit() writes batch.json and the queued status files,
+ *                         renames tmp/<id> to batches/<id>, then publishes
+ *                         one queue marker per file through q/tmp -> q/new.
+ *   spool_submit_abort()  removes everything the submission wrote.
+ * Nothing is visible before commit renames the directory; the batch is
+ * durable when commit returns 0.
+ */
+struct spool_submit {
+	struct spool *sp;
+	char id[SPOOL_ID_LEN + 1];
+	int dir;		/* fd of tmp/<id> */
+	int nfiles;
+	json_t *files;		/* array of file entries for batch.json */
+};
+
+int spool_submit_begin(struct spool *sp, struct spool_submit *s);
+/*
+ * Add one image read from srcfd (until EOF).  filename is the client's
+ * name, kept for display only; ext ("jpg", "png", "webp") and ctype come
+ * from the caller's sniffing of the bytes.
+ */
+int spool_submit_add(struct spool_submit *s, const char *filename,
+    const char *ext, const char *ctype, int srcfd);
+/* Same from memory. */
+int spool_submit_add_mem(struct spool_submit *s, const char *filename,
+    const char *ext, const char *ctype, const void *buf, size_t len);
+/* params: object of model parameters (borrowed); face_limit < 0 = null. */
+int spool_submit_commit(struct spool_submit *s, const char *model,
+    json_t *params, long long face_limit);
+void spool_submit_abort(struct spool_submit *s);
+
+/* status.c ------------------------------------------------------------- */
+
+enum file_state {
+	FS_QUEUED,
+	FS_UPLOADING,
+	FS_IN_QUEUE,
+	FS_PROCESSING,
+	FS_DOWNLOADING,
+	FS_COMPLETED,
+	FS_FAILED,
+	FS_CANCELLED,
+	FS_NSTATES
+};
+
+const char *file_state_name(enum file_state st);
+/* -1 for an unknown name. */
+int file_state_parse(const char *name);
+/* 1 for completed, failed, cancelled. */
+int file_state_final(enum file_state st);
+
+/*
+ * Replace batches/<id>/state/<file>.json with st (borrowed; this function
+ * sets its "seq" and "updated").  Under an flock of state/.lock the next
+ * sequence number is 1 + the highest seq of the batch, the status file is
+ * written, then state/seq.  Returns the new seq, or -1 with errno.
+ */
+long long spool_status_put(struct spool *sp, const char *id, int file,
+    json_t *st);
+/* New reference to state/<file>.json, or NULL with errno. */
+json_t *spool_status_get(struct spool *sp, const char *id, int file);
+/*
+ * Read-modify-write under the batch lock: load the status, apply the
+ * fields of patch (borrowed) on top, write it.  If only_if_state >= 0 the
+ * change happens only when the current state equals it (else -1, EAGAIN).
+ */
+long long spool_status_update(struct spool *sp, const char *id, int file,
+    json_t *patch, int only_if_state);
+/* Current batch sequence number (state/seq), 0 when none, -1 on error. */
+long long spool_seq_get(struct spool *sp, const char *id);
+/* New reference to batches/<id>/batch.json, or NULL with errno. */
+json_t *spool_batch_get(struct spool *sp, const char *id);
+
+/* queue.c -------------------------------------------------------------- */
+
+/* Publish marker "<id>.<file>" into q/new (via q/tmp). */
+int spool_queue_put(struct spool *sp, const char *id, int file);
+/*
+ * Claim q/new/<marker> into q/cur/<owner>/<marker> by rename.  Returns 0
+ * when claimed, -1 with ENOENT when someone else got it first.
+ */
+int spool_queue_claim(struct spool *sp, const char *owner,
+    const char *marker);
+/* Finish a claimed marker: remove q/cur/<owner>/<marker>. */
+int spool_queue_done(struct spool *sp, const char *owner,
+    const char *marker);
+/* Hand a claimed marker back: rename q/cur/<owner>/<marker> to q/new. */
+int spool_queue_release(struct spool *sp, const char *owner,
+    const char *marker);
+/*
+ * Take a marker out of q/new so no daemon can claim it (cancel).  0 when
+ * it was there, -1 with ENOENT when it was not (claimed or finished).
+ */
+int spool_queue_withdraw(struct spool *sp, const char *id, int file);
+/* 1 when a marker for id.file exists anywhere in q/, else 0. */
+int spool_queue_has(struct spool *sp, const char *id, int file);
+/* Number of markers waiting in q/new. */
+int spool_queue_depth(struct spool *sp);
+
+/* control.c ------------------------------------------------------------ */
+
+/*
+ * Cancel and retry, shared by the HTTP API and the CLI.  Cancel withdraws
+ * queued markers and marks those files cancelled; files being worked on
+ * get batches/<id>/cancel/<file> which the worker honours.  Retry queues
+ * failed and cancelled files again.  Both return the number of files they
+ * touched, or -1 with errno (ENOENT for an unknown batch).
+ */
+int spool_cancel(struct spool *sp, const char *id);
+int spool_retry(struct spool *sp, const char *id);
+/* 1 when cancel of id.file was requested. */
+int spool_cancel_requested(struct spool *sp, const char *id, int file);
+
+/* summary.c ------------------------------------------------------------ */
+
+/*
+ * The batch as readers see it: batch.json plus every file's status, with
+ * the derived overall state.  New reference:
+ *   {"batch_id","model","created","params","face_limit","total","current",
+ *    "progress","status","successful","failed","cancelled","seq",
+ *    "files":[status objects in upload order]}
+ * status is queued / processing / completed / failed / cancelled, and
+ * "finished" is true once every file is final.
+ */
+json_t *spool_batch_summary(struct spool *sp, const char *id);
+
+/* models.c ------------------------------------------------------------- */
+
+enum param_type { PT_INT, PT_FLOAT, PT_BOOL, PT_ENUM, PT_INT_ENUM };
+
+struct model_param {
+	const char *name;
+	enum param_type type;
+	double min, max;	/* PT_INT / PT_FLOAT range, inclusive */
+	const char *def;	/* default as JSON text, NULL = provider's */
+	const char *choices;	/* PT_ENUM / PT_INT_ENUM: "a|b|c" */
+	const char *description;
+};
+
+struct model_info {
+	const char *id;		/* our id, e.g. "tripo3d-v2.5" */
+	const char *name;
+	const char *description;
+	const char *provider;	/* "fal" or "local" */
+	const char *fal_id;	/* FAL model id, NULL for local */
+	const char *image_field;	/* FAL input field for the image URL */
+	int typical_s;		/* typical run time, for progress estimates */
+	const struct model_param *params;
+	size_t nparams;
+};
+
+/* The one table of models; NULL when unknown. */
+const struct model_info *models_find(const char *id);
+/* Models usable now: local always, FAL ones only with a key. */
+size_t models_count(void);
+const struct model_info *models_at(size_t i);
+/* The default model: DEFAULT_MODEL, else tripo3d-v2.5 with a key, else local. */
+const char *models_default(const struct config *c);
+/* 1 when the model can run with this config. */
+int models_usable(const struct model_info *m, const struct config *c);
+/*
+ * Check and convert one parameter given as text (from a form field).  On
+ * success stores the typed JSON value in *out (new reference).  On error
+ * returns -1 and writes a sentence naming the field into err.
+ */
+int models_param_parse(const struct model_info *m, const char *name,
+    const char *text, json_t **out, char *err, size_t errlen);
+/* The parameter description, NULL when the model has no such parameter. */
+const struct model_param *models_param(const struct model_info *m,
+    const char *name);
+/* models/available "models" array for this config; new reference. */
+json_t *models_available_json(const struct config *c);
+
+#endif

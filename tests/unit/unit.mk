@@ -1,0 +1,7 @@
+# tests/unit/: one program per test_*.c, linked with every library.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(O)/utest/%)
+
+$(O)/utest/%: $(O)/tests/unit/%.o $(O)/tests/unit/tap.o $(LIBDAEMON) $(LIBSPOOL)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS_BASE)
