@@ -73,10 +73,52 @@ extern const struct backend backend_local;
 /* backend_fal.c -------------------------------------------------------- */
 extern const struct backend backend_fal;
 
+/* pool.c --------------------------------------------------------------- */
+
+/*
+ * A bounded pool of worker threads fed with claimed markers.  The
+ * dispatcher claims only as many markers as pool_free() allows; each
+ * finished job writes to done_fd (an eventfd) so the main loop rescans.
+ */
+struct pool;
+struct pool *pool_new(struct spool *sp, const struct config *cfg,
+    const char *owner, int nworkers, int done_fd);
+/* Free slots: workers minus jobs queued or running. */
+int pool_free(struct pool *p);
+int pool_busy(struct pool *p);
+/* Hand a claimed marker to the pool; -1 with EBUSY when full. */
+int pool_push(struct pool *p, const char *marker);
+/*
+ * Stop: markers not yet started are handed back to q/new, running jobs
+ * finish (or hand back themselves); then the threads are joined.
+ */
+void pool_stop(struct pool *p);
+void pool_free_all(struct pool *p);
+
+/* scan.c --------------------------------------------------------------- */
+
+/*
+ * Recovery and the queue scan.  scan_recover() hands back the claims of
+ * dead daemons, removes stale temp files and re-queues queued files that
+ * lost their marker.  scan_claim() claims up to max markers from q/new,
+ * oldest first, and hands them to the pool; returns how many it claimed
+ * and sets *more when some were left waiting.
+ */
+int scan_recover(struct spool *sp, const char *me);
+int scan_claim(struct spool *sp, const char *me, struct pool *p, int *more);
+/* Remove batches older than hours (0 = keep forever). */
+int scan_retention(struct spool *sp, int hours);
+
 /* job.c ---------------------------------------------------------------- */
 
 /* Set by SIGTERM/SIGINT: stop taking work, hand back long jobs. */
 extern atomic_int daemon_stopping;
+/*
+ * Set by the FAL backend when FAL answers 401/403 (cleared on the next
+ * accepted call); the heartbeat file carries it as "fal_auth":"rejected"
+ * so the readiness check can report it.
+ */
+extern atomic_int daemon_fal_key_rejected;
 
 /*
  * Record progress of a running job: state, percent (0-100), queue
@@ -89,13 +131,15 @@ int job_cancel_requested(struct job *job);
 /* Provider request record: batches/<id>/remote/<file>.json. */
 int job_remote_save(struct job *job, json_t *rec);
 json_t *job_remote_load(struct job *job);	/* NULL when none */
-/* The backend for a model id; NULL when none fits. */
-const struct backend *job_backend(const char *model);
+/* Every backend; a worker keeps one state per entry (wstate[i]). */
+#define JOB_NBACKENDS 2
+extern const struct backend *const job_backends[JOB_NBACKENDS];
 /*
  * Run one claimed marker to its end: load, pick the backend, run, write
- * the final status, then finish or hand back the marker.
+ * the final status, then finish or hand back the marker.  wstate holds
+ * the worker's per-backend states, made on first use.
  */
 void job_run(struct spool *sp, const struct config *cfg,
-    const char *owner, const char *marker, void **wstate);
+    const char *owner, const char *marker, void *wstate[JOB_NBACKENDS]);
 
 #endif

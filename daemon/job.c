@@ -1,0 +1,278 @@
+/*
+ * job.c: one claimed file, from marker to final status.
+ *
+ * Order of writes (spool/README.md, "Life of a batch"): every state change
+ * goes to state/<n>.json before the next step starts; the final status is
+ * written before the marker is removed.  So a crash anywhere leaves either
+ * a marker to run again or a final status that a re-run recognises and
+ * skips: a file is never completed twice, and a provider request recorded
+ * in remote/<n>.json is resumed, never submitted again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+atomic_int daemon_stopping;
+atomic_int daemon_fal_key_rejected;
+
+const struct backend *const job_backends[JOB_NBACKENDS] = {
+	&backend_local, &backend_fal,
+};
+
+static int
+backend_index(const char *model)
+{
+	const struct model_info *m = models_find(model);
+	int i;
+
+	if (m == NULL)
+		return -1;
+	for (i = 0; i < JOB_NBACKENDS; i++)
+		if (strcmp(job_backends[i]->name, m->provider) == 0)
+			return i;
+	return -1;
+}
+
+int
+job_progress(struct job *job, enum file_state st, int progress,
+    int queue_position, const char *message)
+{
+	json_t *p;
+	long long rc;
+
+	if (progress < 0)
+		progress = 0;
+	if (progress > 100)
+		progress = 100;
+	p = json_pack("{s:s, s:i, s:o, s:s}", "status", file_state_name(st),
+	    "progress", progress, "queue_position", queue_position >= 0 ?
+	    json_integer(queue_position) : json_null(), "message",
+	    message != NULL ? message : "");
+	if (p == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = spool_status_update(job->sp, job->id, job->file, p, -1);
+	json_decref(p);
+	if (rc == -1) {
+		log_warn("%s: status", job->marker);
+		return -1;
+	}
+	return 0;
+}
+
+int
+job_cancel_requested(struct job *job)
+{
+	return spool_cancel_requested(job->sp, job->id, job->file);
+}
+
+int
+job_remote_save(struct job *job, json_t *rec)
+{
+	char name[32];
+	int dir, rc;
+
+	dir = spool_batch_dir(job->sp, job->id, "remote");
+	if (dir == -1)
+		return -1;
+	snprintf(name, sizeof(name), "%d.json", job->file);
+	rc = spool_write_json(dir, name, rec);
+	close(dir);
+	return rc;
+}
+
+json_t *
+job_remote_load(struct job *job)
+{
+	char name[32];
+	json_t *j;
+	int dir;
+
+	dir = spool_batch_dir(job->sp, job->id, "remote");
+	if (dir == -1)
+		return NULL;
+	snprintf(name, sizeof(name), "%d.json", job->file);
+	j = spool_read_json(dir, name, 64 * 1024);
+	close(dir);
+	return j;
+}
+
+/* Fill job from the batch; -1 when the batch or file is gone. */
+static int
+job_load(struct job *job)
+{
+	const char *input;
+	json_t *fl;
+
+	job->batch = spool_batch_get(job->sp, job->id);
+	if (job->batch == NULL)
+		return -1;
+	job->entry = json_array_get(json_object_get(job->batch, "files"),
+	    (size_t)job->file);
+	job->model = json_string_value(json_object_get(job->batch, "model"));
+	job->params = json_object_get(job->batch, "params");
+	input = json_string_value(json_object_get(job->entry, "input"));
+	if (job->entry == NULL || job->model == NULL || input == NULL ||
+	    strstr(input, "..") != NULL) {
+		errno = EBADMSG;
+		return -1;
+	}
+	fl = json_object_get(job->batch, "face_limit");
+	job->face_limit = json_is_integer(fl) ? json_integer_value(fl) : -1;
+	if (snprintf(job->input, sizeof(job->input), "%s/batches/%s/%s",
+	    job->sp->path, job->id, input) >= (int)sizeof(job->input)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	job->outdir = spool_batch_dir(job->sp, job->id, "out");
+	return job->outdir == -1 ? -1 : 0;
+}
+
+/* Write the final status of a job; 0 or -1. */
+static int
+job_finish(struct job *job, enum backend_status bs, const char *err,
+    long long started)
+{
+	json_t *p;
+	long long rc;
+
+	switch (bs) {
+	case BACKEND_OK:
+		p = json_pack("{s:s, s:i, s:n, s:s, s:n, s:s, s:I, s:s?, s:s?,"
+		    " s:o, s:I}", "status", "completed", "progress", 100,
+		    "queue_position", "message", "Model ready", "error",
+		    "model_file", job->result_model, "file_size",
+		    (json_int_t)job->result_size, "rendered_image_file",
+		    job->result_image[0] ? job->result_image : NULL,
+		    "rendered_image_type", job->result_image[0] ?
+		    job->result_image_type : NULL, "rendered_image_size",
+		    job->result_image[0] ? json_integer(job->result_image_size) :
+		    json_null(), "finished", (json_int_t)spool_now_ms());
+		break;
+	case BACKEND_CANCELLED:
+		p = json_pack("{s:s, s:n, s:s, s:n, s:I}", "status",
+		    "cancelled", "queue_position", "message",
+		    "Cancelled by the user", "error", "finished",
+		    (json_int_t)spool_now_ms());
+		break;
+	default:
+		p = json_pack("{s:s, s:n, s:s, s:s, s:I}", "status", "failed",
+		    "queue_position", "message", "Failed", "error", err,
+		    "finished", (json_int_t)spool_now_ms());
+		break;
+	}
+	if (p == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = spool_status_update(job->sp, job->id, job->file, p, -1);
+	json_decref(p);
+	if (rc == -1)
+		return -1;
+	log_info("%s: %s in %lld ms%s%s", job->marker, bs == BACKEND_OK ?
+	    "completed" : bs == BACKEND_CANCELLED ? "cancelled" : "failed",
+	    spool_now_ms() - started, bs == BACKEND_FAILED ? ": " : "",
+	    bs == BACKEND_FAILED ? err : "");
+	return 0;
+}
+
+void
+job_run(struct spool *sp, const struct config *cfg, const char *owner,
+    const char *marker, void *wstate[JOB_NBACKENDS])
+{
+	struct job job;
+	char err[512] = "";
+	enum backend_status bs;
+	json_t *st = NULL, *patch = NULL;
+	long long started = spool_now_ms();
+	int state, bi;
+
+	memset(&job, 0, sizeof(job));
+	job.sp = sp;
+	job.cfg = cfg;
+	job.outdir = -1;
+	snprintf(job.marker, sizeof(job.marker), "%s", marker);
+	if (spool_marker_parse(marker, job.id, &job.file) == -1 ||
+	    job_load(&job) == -1) {
+		/* Nothing to run: retention removed it, or it is corrupt. */
+		log_warn("%s: cannot load the batch; dropping the marker",
+		    marker);
+		if (job.batch != NULL)
+			spool_status_update(sp, job.id, job.file, patch =
+			    json_pack("{s:s, s:s}", "status", "failed", "error",
+			    "The spool data of this file is unreadable."), -1);
+		goto done;
+	}
+	st = spool_status_get(sp, job.id, job.file);
+	state = st != NULL ? file_state_parse(json_string_value(
+	    json_object_get(st, "status"))) : -1;
+	if (state >= 0 && file_state_final((enum file_state)state)) {
+		/* Finished before a crash removed the marker: never twice. */
+		log_info("%s: already %s", marker, file_state_name(
+		    (enum file_state)state));
+		goto done;
+	}
+	if (job_cancel_requested(&job)) {
+		job_finish(&job, BACKEND_CANCELLED, NULL, started);
+		goto done;
+	}
+	bi = backend_index(job.model);
+	if (bi < 0) {
+		snprintf(err, sizeof(err), "The model \"%s\" is not available "
+		    "on this server.", job.model);
+		job_finish(&job, BACKEND_FAILED, err, started);
+		goto done;
+	}
+	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I}", "status",
+	    "processing", "progress", 2, "message", "Starting", "error",
+	    "attempt", (json_int_t)(json_integer_value(json_object_get(st,
+	    "attempt")) + 1), "started", (json_int_t)started);
+	if (patch == NULL || spool_status_update(sp, job.id, job.file, patch,
+	    -1) == -1) {
+		log_warn("%s: status; handing back", marker);
+		spool_queue_release(sp, owner, marker);
+		goto out;
+	}
+	log_info("%s: start (%s, model %s)", marker, job_backends[bi]->name,
+	    job.model);
+	if (wstate[bi] == NULL && job_backends[bi]->worker_init != NULL)
+		wstate[bi] = job_backends[bi]->worker_init(cfg);
+	job.worker = wstate[bi];
+	bs = job_backends[bi]->run(&job, err, sizeof(err));
+	if (bs == BACKEND_FAILED && err[0] == '\0')
+		snprintf(err, sizeof(err), "The model failed without a reason.");
+	if (bs == BACKEND_HANDBACK) {
+		json_decref(patch);
+		patch = json_pack("{s:s, s:s}", "message",
+		    "Waiting for a worker (the server restarted)", "status",
+		    "queued");
+		if (patch != NULL)
+			spool_status_update(sp, job.id, job.file, patch, -1);
+		if (spool_queue_release(sp, owner, marker) == -1)
+			log_warn("%s: hand back", marker);
+		else
+			log_info("%s: handed back", marker);
+		goto out;
+	}
+	if (job_finish(&job, bs, err, started) == -1) {
+		/* Keep the marker: the status must be written before it goes. */
+		log_warn("%s: final status; handing back", marker);
+		spool_queue_release(sp, owner, marker);
+		goto out;
+	}
+done:
+	if (spool_queue_done(sp, owner, marker) == -1 && errno != ENOENT)
+		log_warn("%s: remove marker", marker);
+out:
+	json_decref(patch);
+	json_decref(st);
+	json_decref(job.batch);
+	if (job.outdir != -1)
+		close(job.outdir);
+}

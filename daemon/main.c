@@ -1,0 +1,352 @@
+/*
+ * main.c: i2m-daemon, the spool's worker.
+ *
+ * Start-up, in this order (spool/README.md, "Recovery"): take
+ * flock(daemons/<me>.lock) before the name is visible, make q/cur/<me>,
+ * watch q/new with inotify, recover dead daemons' claims, then scan.  The
+ * main loop waits in poll(2) on inotify (a hint), a signalfd, a 1 s
+ * timerfd (heartbeat, periodic rescan, sweeps) and an eventfd the workers
+ * bump when a job ends (a slot is free: scan again).  SIGTERM/SIGINT stop
+ * claiming, hand back what has not started, let running jobs finish or
+ * hand themselves back, and exit 0 with nothing lost.
+ *
+ * Exit codes: 0 stopped by a signal, 1 usage or configuration,
+ * 111 a temporary failure (spool unusable, another problem to retry).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "daemon.h"
+
+#define RESCAN_S 60
+#define HEARTBEAT_S 2
+#define SWEEP_S 60
+#define RETENTION_S 600
+
+struct daemon {
+	struct config cfg;
+	struct spool sp;
+	char me[64];
+	long long started;
+	int lockfd, ino, sigfd, timfd, donefd;
+	struct pool *pool;
+	int paused_disk;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: i2m-daemon [-v]\n"
+	    "  Watches SPOOL_DIR and turns queued images into 3D models.\n"
+	    "  Configuration: image2model.conf or $I2M_CONFIG, and the "
+	    "environment.\n");
+}
+
+/* Lock before visible (nq): no one can see our lock unlocked. */
+static int
+take_lock(struct daemon *d)
+{
+	char id[SPOOL_ID_LEN + 1], tmp[96], name[96];
+
+	if (spool_id_new(id) == -1)
+		return -1;
+	snprintf(d->me, sizeof(d->me), "d-%.12s", id);
+	snprintf(tmp, sizeof(tmp), "daemons/.%s.lock", d->me);
+	snprintf(name, sizeof(name), "daemons/%s.lock", d->me);
+	d->lockfd = openat(d->sp.root, tmp, O_RDWR | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0660);
+	if (d->lockfd == -1)
+		return -1;
+	if (flock(d->lockfd, LOCK_EX | LOCK_NB) == -1 ||
+	    renameat(d->sp.root, tmp, d->sp.root, name) == -1) {
+		unlinkat(d->sp.root, tmp, 0);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "q/cur/%s", d->me);
+	return spool_mkdir(d->sp.root, tmp, 0770);
+}
+
+static void
+heartbeat(struct daemon *d)
+{
+	char name[96];
+	json_t *j;
+	int dir;
+
+	j = json_pack("{s:s, s:i, s:I, s:I, s:i, s:i, s:[ss], s:s, s:s?}",
+	    "daemon", d->me, "pid", (int)getpid(), "started",
+	    (json_int_t)d->started, "heartbeat", (json_int_t)spool_now_ms(),
+	    "workers", d->cfg.workers, "busy", pool_busy(d->pool), "backends",
+	    "local", "fal", "fal_auth", atomic_load(&daemon_fal_key_rejected) ?
+	    "rejected" : d->cfg.fal_key[0] ? "ok" : "none", "paused",
+	    d->paused_disk ? "disk below DISK_FLOOR_MB" : NULL);
+	if (j == NULL)
+		return;
+	dir = openat(d->sp.root, "daemons", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	snprintf(name, sizeof(name), "%s.json", d->me);
+	if (dir == -1 || spool_write_json(dir, name, j) == -1)
+		log_warn("heartbeat");
+	if (dir != -1)
+		close(dir);
+	json_decref(j);
+}
+
+/* Claim what fits; returns 1 when markers were left waiting. */
+static int
+dispatch(struct daemon *d)
+{
+	int more = 0;
+
+	if (atomic_load(&daemon_stopping))
+		return 0;
+	if (spool_check_space(&d->sp) == -1) {
+		if (!d->paused_disk)
+			log_warnx("free disk is below DISK_FLOOR_MB=%lld; not "
+			    "taking new work until space is freed",
+			    d->cfg.disk_floor_mb);
+		d->paused_disk = 1;
+		return 1;
+	}
+	if (d->paused_disk)
+		log_info("free disk is above the floor again; taking work");
+	d->paused_disk = 0;
+	scan_claim(&d->sp, d->me, d->pool, &more);
+	return more;
+}
+
+static int
+setup_fds(struct daemon *d)
+{
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	char path[PATH_MAX + 8];
+	sigset_t set;
+
+	d->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->ino == -1)
+		return -1;
+	if (snprintf(path, sizeof(path), "%s/q/new", d->sp.path) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (inotify_add_watch(d->ino, path, IN_MOVED_TO | IN_CREATE |
+	    IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF) == -1)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before the workers start, so only the signalfd sees them. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->timfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->donefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->sigfd == -1 || d->timfd == -1 || d->donefd == -1)
+		return -1;
+	return timerfd_settime(d->timfd, 0, &its, NULL);
+}
+
+/* Drain inotify; -1 when the watched directory went away. */
+static int
+drain_inotify(struct daemon *d)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(d->ino, buf, sizeof(buf))) > 0) {
+		char *p;
+
+		for (p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF |
+			    IN_MOVE_SELF | IN_UNMOUNT))
+				return -1;
+			if (ev->mask & IN_Q_OVERFLOW)
+				log_info("inotify overflow; full rescan");
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return 0;
+}
+
+static int
+drain(int fd)
+{
+	uint64_t v;
+
+	return read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? (int)v : 0;
+}
+
+static int
+run(struct daemon *d)
+{
+	struct pollfd pfd[4];
+	time_t last_scan = time(NULL), last_sweep = last_scan;
+	time_t last_beat = 0, last_ret = 0;
+	int more;
+
+	more = dispatch(d);
+	heartbeat(d);
+	while (!atomic_load(&daemon_stopping)) {
+		struct signalfd_siginfo si;
+		time_t now;
+		int scan = 0;
+
+		pfd[0] = (struct pollfd){ d->ino, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ d->sigfd, POLLIN, 0 };
+		pfd[2] = (struct pollfd){ d->timfd, POLLIN, 0 };
+		pfd[3] = (struct pollfd){ d->donefd, POLLIN, 0 };
+		if (poll(pfd, 4, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("poll");
+			return -1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			while (read(d->sigfd, &si, sizeof(si)) == sizeof(si))
+				log_info("signal %u: stopping", si.ssi_signo);
+			atomic_store(&daemon_stopping, 1);
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if (drain_inotify(d) == -1) {
+				log_warnx("q/new went away; exiting");
+				return -1;
+			}
+			scan = 1;
+		}
+		if ((pfd[3].revents & POLLIN) && drain(d->donefd) > 0 && more)
+			scan = 1;
+		now = time(NULL);
+		if (pfd[2].revents & POLLIN) {
+			drain(d->timfd);
+			if (now - last_scan >= RESCAN_S || d->paused_disk)
+				scan = 1;
+			if (now - last_beat >= HEARTBEAT_S) {
+				heartbeat(d);
+				last_beat = now;
+			}
+			if (now - last_sweep >= SWEEP_S) {
+				scan_recover(&d->sp, d->me);
+				last_sweep = now;
+				scan = 1;
+			}
+			if (now - last_ret >= RETENTION_S) {
+				scan_retention(&d->sp, d->cfg.retention_hours);
+				last_ret = now;
+			}
+		}
+		if (scan) {
+			more = dispatch(d);
+			last_scan = now;
+		}
+	}
+	return 0;
+}
+
+static void
+shutdown_daemon(struct daemon *d)
+{
+	char path[128];
+
+	if (d->pool != NULL) {
+		pool_stop(d->pool);
+		pool_free_all(d->pool);
+		d->pool = NULL;
+	}
+	/* Our claims are all finished or handed back; leave no trace. */
+	snprintf(path, sizeof(path), "q/cur/%s", d->me);
+	if (unlinkat(d->sp.root, path, AT_REMOVEDIR) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+	snprintf(path, sizeof(path), "daemons/%s.json", d->me);
+	unlinkat(d->sp.root, path, 0);
+	snprintf(path, sizeof(path), "daemons/%s.lock", d->me);
+	unlinkat(d->sp.root, path, 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct daemon d;
+	char err[512];
+	int c, verbose = 0, rc = 111, n;
+
+	while ((c = getopt(argc, argv, "vh")) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+			return 1;
+		}
+	}
+	log_init("i2m-daemon", verbose);
+	umask(007);
+	if (config_load(&d.cfg, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	d.lockfd = d.ino = d.sigfd = d.timfd = d.donefd = -1;
+	d.started = spool_now_ms();
+	if (spool_open(&d.sp, d.cfg.spool_dir, 1) == -1) {
+		log_warn("cannot open the spool %s", d.cfg.spool_dir);
+		return 111;
+	}
+	d.sp.floor_mb = d.cfg.disk_floor_mb;
+	if (take_lock(&d) == -1) {
+		log_warn("cannot register in %s/daemons", d.sp.path);
+		goto out;
+	}
+	/* Before any thread: libcurl and jansson global set-up. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_warnx("curl_global_init failed");
+		goto out;
+	}
+	json_object_seed(0);
+	if (setup_fds(&d) == -1) {
+		log_warn("set-up");
+		goto out;
+	}
+	n = scan_recover(&d.sp, d.me);
+	if (n > 0)
+		log_info("recovered the claims of %d dead daemon(s)", n);
+	scan_retention(&d.sp, d.cfg.retention_hours);
+	d.pool = pool_new(&d.sp, &d.cfg, d.me, d.cfg.workers, d.donefd);
+	if (d.pool == NULL) {
+		log_warn("cannot start the workers");
+		goto out;
+	}
+	log_info("%s: watching %s with %d workers (default model %s)", d.me,
+	    d.sp.path, d.cfg.workers, models_default(&d.cfg));
+	rc = run(&d) == 0 ? 0 : 111;
+out:
+	shutdown_daemon(&d);
+	if (d.lockfd != -1)
+		close(d.lockfd);
+	spool_close(&d.sp);
+	curl_global_cleanup();
+	log_info("stopped");
+	return rc;
+}

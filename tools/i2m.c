@@ -1,0 +1,543 @@
+/*
+ * i2m: the operators' tool for the spool.  It goes through libspool like
+ * the web handlers do, so what it writes is exactly what an upload writes
+ * (spool/README.md), and what it shows is what the API shows.
+ *
+ *   i2m submit [--model M] [--param K=V]... [--face-limit N] FILE...
+ *   i2m list | show ID | cancel ID | retry ID | wait ID [--timeout S]
+ *   i2m purge ID... | purge --older-than HOURS
+ *   --json anywhere: machine-readable output
+ *
+ * Exit codes: 0 done, 1 usage or bad input, 2 wait ended with failures,
+ * 3 unknown id, 111 a temporary failure (spool unusable, disk full),
+ * 124 wait timed out.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "img2glb.h"
+#include "spool.h"
+
+#define EX_USAGE_ 1
+#define EX_FAILED 2
+#define EX_NOID 3
+#define EX_TEMP 111
+#define EX_TIMEOUT 124
+
+static int json_out;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: i2m [--json] command ...\n"
+	    "  submit [--model M] [--param K=V]... [--face-limit N] FILE...\n"
+	    "  list                      batches, newest first\n"
+	    "  show ID                   one batch and its files\n"
+	    "  cancel ID                 cancel files not finished\n"
+	    "  retry ID                  queue failed and cancelled files again\n"
+	    "  wait ID [--timeout S]     until every file is finished\n"
+	    "  purge ID... | purge --older-than HOURS\n");
+}
+
+static void
+print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9));
+
+	if (s != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+}
+
+/* Read the first bytes of path to judge its type. */
+static const char *
+sniff_file(const char *path, const char **ctype, long long *size)
+{
+	unsigned char head[32];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	*size = (long long)st.st_size;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n < 0)
+		return NULL;
+	errno = 0;
+	return i2g_sniff(head, (size_t)n, ctype);
+}
+
+static int
+cmd_submit(struct spool *sp, const struct config *cfg, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "param", required_argument, NULL, 'p' },
+		{ "face-limit", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct spool_submit s;
+	const struct model_info *m;
+	const char *model = models_default(cfg);
+	json_t *params = json_object();
+	long long face_limit = -1;
+	char err[512];
+	int c, i, rc = EX_USAGE_;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:p:f:", opts, NULL)) != -1) {
+		char *eq;
+		json_t *v;
+
+		switch (c) {
+		case 'm':
+			model = optarg;
+			break;
+		case 'p':
+			eq = strchr(optarg, '=');
+			if (eq == NULL) {
+				fprintf(stderr, "i2m: --param wants K=V, not "
+				    "\"%s\"\n", optarg);
+				goto out;
+			}
+			*eq = '\0';
+			m = models_find(model);
+			if (m == NULL) {
+				fprintf(stderr, "i2m: give --model before "
+				    "--param\n");
+				goto out;
+			}
+			if (models_param_parse(m, optarg, eq + 1, &v, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "i2m: %s\n", err);
+				goto out;
+			}
+			json_object_set_new(params, optarg, v);
+			break;
+		case 'f':
+			face_limit = strtoll(optarg, NULL, 10);
+			if (face_limit <= 0) {
+				fprintf(stderr, "i2m: --face-limit must be a "
+				    "whole number above 0\n");
+				goto out;
+			}
+			break;
+		default:
+			usage();
+			goto out;
+		}
+	}
+	m = models_find(model);
+	if (m == NULL || !models_usable(m, cfg)) {
+		fprintf(stderr, "i2m: the model \"%s\" is not available here%s\n",
+		    model, m != NULL ? " (set FAL_KEY)" : "");
+		goto out;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "i2m: name at least one image to submit\n");
+		goto out;
+	}
+	if (argc - optind > cfg->max_files) {
+		fprintf(stderr, "i2m: %d files; the limit is MAX_FILES=%d\n",
+		    argc - optind, cfg->max_files);
+		goto out;
+	}
+	if (spool_submit_begin(sp, &s) == -1) {
+		fprintf(stderr, "i2m: cannot start a batch: %s\n",
+		    errno == ENOSPC ? "the spool's disk is below DISK_FLOOR_MB"
+		    : strerror(errno));
+		rc = EX_TEMP;
+		goto out;
+	}
+	for (i = optind; i < argc; i++) {
+		const char *ctype = "application/octet-stream", *ext;
+		long long size = 0;
+		int fd;
+
+		ext = sniff_file(argv[i], &ctype, &size);
+		if (ext == NULL && errno != 0) {
+			fprintf(stderr, "i2m: %s: %s\n", argv[i],
+			    strerror(errno));
+			goto abort;
+		}
+		if (size > cfg->max_file_bytes) {
+			fprintf(stderr, "i2m: %s is %lld bytes; the limit is "
+			    "MAX_FILE_BYTES=%lld\n", argv[i], size,
+			    cfg->max_file_bytes);
+			goto abort;
+		}
+		if (ext == NULL) {
+			/* Operators may queue it anyway; the daemon fails it
+			 * with the reason, the rest of the batch goes on. */
+			fprintf(stderr, "i2m: warning: %s is not a JPEG, PNG or "
+			    "WebP image; it will fail\n", argv[i]);
+			ext = "bin";
+			ctype = "application/octet-stream";
+		}
+		fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+		if (fd == -1 || spool_submit_add(&s, argv[i], ext, ctype,
+		    fd) == -1) {
+			fprintf(stderr, "i2m: %s: %s\n", argv[i],
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			rc = errno == ENOSPC ? EX_TEMP : EX_USAGE_;
+			goto abort;
+		}
+		close(fd);
+	}
+	if (spool_submit_commit(&s, model, params, face_limit) == -1) {
+		fprintf(stderr, "i2m: cannot queue the batch: %s\n",
+		    strerror(errno));
+		rc = EX_TEMP;
+		goto out;
+	}
+	if (json_out) {
+		json_t *j = json_pack("{s:s, s:s, s:i}", "batch_id", s.id,
+		    "model", model, "total_files", argc - optind);
+
+		print_json(j);
+		json_decref(j);
+	} else
+		printf("%s\n", s.id);
+	rc = 0;
+	goto out;
+abort:
+	spool_submit_abort(&s);
+out:
+	json_decref(params);
+	return rc;
+}
+
+static void
+fmt_time(long long ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int
+cmd_show(struct spool *sp, const char *id)
+{
+	json_t *s, *f;
+	char when[32];
+	size_t i;
+
+	s = spool_batch_summary(sp, id);
+	if (s == NULL) {
+		fprintf(stderr, "i2m: no batch %s\n", id);
+		return EX_NOID;
+	}
+	if (json_out) {
+		print_json(s);
+		json_decref(s);
+		return 0;
+	}
+	fmt_time(json_integer_value(json_object_get(s, "created")), when,
+	    sizeof(when));
+	printf("batch    %s\nmodel    %s\ncreated  %s\nstatus   %s "
+	    "(%lld%%, %lld of %lld finished)\n", id,
+	    json_string_value(json_object_get(s, "model")), when,
+	    json_string_value(json_object_get(s, "status")),
+	    json_integer_value(json_object_get(s, "progress")),
+	    json_integer_value(json_object_get(s, "current")),
+	    json_integer_value(json_object_get(s, "total")));
+	json_array_foreach(json_object_get(s, "files"), i, f) {
+		const char *e = json_string_value(json_object_get(f, "error"));
+
+		printf("  %2zu  %-11s %3lld%%  %-28s %s\n", i,
+		    json_string_value(json_object_get(f, "status")),
+		    json_integer_value(json_object_get(f, "progress")),
+		    json_string_value(json_object_get(f, "filename")),
+		    e != NULL ? e : json_string_value(json_object_get(f,
+		    "message")) ? json_string_value(json_object_get(f,
+		    "message")) : "");
+	}
+	json_decref(s);
+	return 0;
+}
+
+/* Batch ids in batches/, newest first. */
+static json_t *
+list_batches(struct spool *sp)
+{
+	json_t *arr = json_array();
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(sp->root, "batches", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd != -1 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd != -1)
+			close(fd);
+		return arr;
+	}
+	while ((de = readdir(d)) != NULL) {
+		json_t *s;
+
+		if (!spool_id_valid(de->d_name))
+			continue;
+		s = spool_batch_summary(sp, de->d_name);
+		if (s != NULL) {
+			json_object_del(s, "files");
+			json_array_append_new(arr, s);
+		}
+	}
+	closedir(d);
+	return arr;
+}
+
+static int
+by_created_desc(const void *a, const void *b)
+{
+	long long x = json_integer_value(json_object_get(*(json_t *const *)a,
+	    "created"));
+	long long y = json_integer_value(json_object_get(*(json_t *const *)b,
+	    "created"));
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int
+cmd_list(struct spool *sp)
+{
+	json_t *arr = list_batches(sp), *s, **v;
+	size_t i, n = json_array_size(arr);
+	char when[32];
+
+	if (json_out) {
+		print_json(arr);
+		json_decref(arr);
+		return 0;
+	}
+	v = calloc(n + 1, sizeof(*v));
+	if (v == NULL) {
+		json_decref(arr);
+		return EX_TEMP;
+	}
+	json_array_foreach(arr, i, s)
+		v[i] = s;
+	qsort(v, n, sizeof(*v), by_created_desc);
+	for (i = 0; i < n; i++) {
+		fmt_time(json_integer_value(json_object_get(v[i], "created")),
+		    when, sizeof(when));
+		printf("%s  %s  %-12s %-10s %3lld%%  %lld/%lld done, %lld "
+		    "failed\n", json_string_value(json_object_get(v[i],
+		    "batch_id")), when, json_string_value(json_object_get(v[i],
+		    "model")), json_string_value(json_object_get(v[i],
+		    "status")), json_integer_value(json_object_get(v[i],
+		    "progress")), json_integer_value(json_object_get(v[i],
+		    "current")), json_integer_value(json_object_get(v[i],
+		    "total")), json_integer_value(json_object_get(v[i],
+		    "failed")));
+	}
+	free(v);
+	json_decref(arr);
+	return 0;
+}
+
+static int
+cmd_control(struct spool *sp, const char *what, const char *id)
+{
+	int n;
+
+	n = strcmp(what, "cancel") == 0 ? spool_cancel(sp, id) :
+	    spool_retry(sp, id);
+	if (n == -1) {
+		if (errno == ENOENT) {
+			fprintf(stderr, "i2m: no batch %s\n", id);
+			return EX_NOID;
+		}
+		fprintf(stderr, "i2m: %s %s: %s\n", what, id, strerror(errno));
+		return EX_TEMP;
+	}
+	if (json_out) {
+		json_t *j = json_pack("{s:s, s:s, s:i}", "batch_id", id,
+		    "action", what, "files", n);
+
+		print_json(j);
+		json_decref(j);
+	} else
+		printf("%s: %d file%s %s\n", id, n, n == 1 ? "" : "s",
+		    strcmp(what, "cancel") == 0 ? "cancelled" : "queued again");
+	return 0;
+}
+
+static int
+cmd_wait(struct spool *sp, const char *id, double timeout)
+{
+	long long deadline = spool_now_ms() + (long long)(timeout * 1000);
+	json_t *s;
+
+	for (;;) {
+		s = spool_batch_summary(sp, id);
+		if (s == NULL) {
+			fprintf(stderr, "i2m: no batch %s\n", id);
+			return EX_NOID;
+		}
+		if (json_is_true(json_object_get(s, "finished"))) {
+			int bad = json_integer_value(json_object_get(s,
+			    "successful")) != json_integer_value(
+			    json_object_get(s, "total"));
+
+			if (json_out)
+				print_json(s);
+			else
+				printf("%s: %s\n", id, json_string_value(
+				    json_object_get(s, "result_status")));
+			json_decref(s);
+			return bad ? EX_FAILED : 0;
+		}
+		json_decref(s);
+		if (timeout > 0 && spool_now_ms() > deadline) {
+			fprintf(stderr, "i2m: %s not finished after %gs\n", id,
+			    timeout);
+			return EX_TIMEOUT;
+		}
+		usleep(50 * 1000);
+	}
+}
+
+static int
+purge_one(struct spool *sp, const char *id)
+{
+	char from[64], to[64];
+	int n = 0;
+
+	if (!spool_id_valid(id)) {
+		fprintf(stderr, "i2m: %s is not a batch id\n", id);
+		return EX_NOID;
+	}
+	/* Withdraw its waiting markers, then move it away whole. */
+	while (n < SPOOL_MAX_FILES)
+		spool_queue_withdraw(sp, id, n++);
+	snprintf(from, sizeof(from), "batches/%s", id);
+	snprintf(to, sizeof(to), "trash/%s", id);
+	if (renameat(sp->root, from, sp->root, to) == -1) {
+		fprintf(stderr, "i2m: no batch %s\n", id);
+		return EX_NOID;
+	}
+	if (spool_rmtree(sp->root, to) == -1) {
+		fprintf(stderr, "i2m: removing %s: %s\n", id, strerror(errno));
+		return EX_TEMP;
+	}
+	if (!json_out)
+		printf("%s: purged\n", id);
+	return 0;
+}
+
+static int
+cmd_purge(struct spool *sp, int argc, char **argv)
+{
+	json_t *arr, *s;
+	size_t i;
+	int k, rc = 0;
+
+	if (argc >= 2 && strcmp(argv[0], "--older-than") == 0) {
+		char *end;
+		double h = strtod(argv[1], &end);
+		long long cutoff;
+
+		if (*end != '\0' || h < 0) {
+			fprintf(stderr, "i2m: --older-than wants hours\n");
+			return EX_USAGE_;
+		}
+		cutoff = spool_now_ms() - (long long)(h * 3600 * 1000);
+		arr = list_batches(sp);
+		json_array_foreach(arr, i, s)
+			if (json_integer_value(json_object_get(s, "created")) <
+			    cutoff && purge_one(sp, json_string_value(
+			    json_object_get(s, "batch_id"))) != 0)
+				rc = EX_TEMP;
+		json_decref(arr);
+		return rc;
+	}
+	if (argc == 0) {
+		usage();
+		return EX_USAGE_;
+	}
+	for (k = 0; k < argc; k++)
+		if (purge_one(sp, argv[k]) != 0)
+			rc = EX_NOID;
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config cfg;
+	struct spool sp;
+	char err[512];
+	const char *cmd;
+	int i, j, rc;
+
+	/* --json may come anywhere; take it out before the commands. */
+	for (i = 1, j = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json_out = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	argc = j;
+	argv[argc] = NULL;
+	if (argc < 2) {
+		usage();
+		return EX_USAGE_;
+	}
+	log_init("i2m", 0);
+	umask(007);
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "i2m: %s\n", err);
+		return EX_USAGE_;
+	}
+	if (spool_open(&sp, cfg.spool_dir, 1) == -1) {
+		fprintf(stderr, "i2m: cannot open the spool %s: %s\n",
+		    cfg.spool_dir, strerror(errno));
+		return EX_TEMP;
+	}
+	sp.floor_mb = cfg.disk_floor_mb;
+	cmd = argv[1];
+	if (strcmp(cmd, "submit") == 0)
+		rc = cmd_submit(&sp, &cfg, argc - 1, argv + 1);
+	else if (strcmp(cmd, "list") == 0)
+		rc = cmd_list(&sp);
+	else if (strcmp(cmd, "show") == 0 && argc == 3)
+		rc = cmd_show(&sp, argv[2]);
+	else if ((strcmp(cmd, "cancel") == 0 || strcmp(cmd, "retry") == 0) &&
+	    argc == 3)
+		rc = cmd_control(&sp, cmd, argv[2]);
+	else if (strcmp(cmd, "wait") == 0 && (argc == 3 || (argc == 5 &&
+	    strcmp(argv[3], "--timeout") == 0)))
+		rc = cmd_wait(&sp, argv[2], argc == 5 ? atof(argv[4]) : 0);
+	else if (strcmp(cmd, "purge") == 0)
+		rc = cmd_purge(&sp, argc - 2, argv + 2);
+	else {
+		usage();
+		rc = EX_USAGE_;
+	}
+	spool_close(&sp);
+	return rc;
+}
