@@ -1,0 +1,354 @@
+/*
+ * test_spool.c: unit tests of libspool, including its failure paths:
+ * short writes, a full disk (ENOSPC) and a lost rename race must leave no
+ * temp file and no half-visible batch behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spool.h"
+#include "tap.h"
+
+static char root[256];
+
+/* Number of visible + hidden entries in root/sub (not . and ..). */
+static int
+count_entries(const char *sub)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int fail_after = -1;	/* writes left before injected failure */
+static int fail_errno;
+
+static ssize_t
+faulty_write(int fd, const void *buf, size_t len)
+{
+	if (fail_after == 0) {
+		errno = fail_errno;
+		return -1;
+	}
+	if (fail_after > 0)
+		fail_after--;
+	/* Short writes: at most 3 bytes at a time. */
+	return write(fd, buf, len > 3 ? 3 : len);
+}
+
+static int
+lost_race_rename(int a, const char *b, int c, const char *d)
+{
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	errno = ENOENT;
+	return -1;
+}
+
+static void
+test_ids(void)
+{
+	char id[SPOOL_ID_LEN + 1], id2[SPOOL_ID_LEN + 1], m[SPOOL_MARKER_MAX];
+	int file;
+
+	TAP_OK(spool_id_new(id) == 0 && spool_id_valid(id), "new id is valid");
+	spool_id_new(id2);
+	TAP_OK(strcmp(id, id2) != 0, "two ids differ");
+	TAP_OK(!spool_id_valid("../../etc/passwd"), "traversal is no id");
+	TAP_OK(!spool_id_valid("0123456789ABCDEF0123456789abcdef"),
+	    "uppercase is no id");
+	TAP_OK(!spool_id_valid("0123456789abcdef0123456789abcde"),
+	    "31 chars is no id");
+	TAP_OK(!spool_id_valid("0123456789abcdef0123456789abcdef0"),
+	    "33 chars is no id");
+	TAP_OK(!spool_id_valid("%2e%2e456789abcdef0123456789abcd"),
+	    "encoded dots are no id");
+	TAP_OK(!spool_id_valid(NULL), "NULL is no id");
+	TAP_OK(spool_marker_name(m, sizeof(m), id, 7) == 0 &&
+	    spool_marker_parse(m, id2, &file) == 0 && file == 7 &&
+	    strcmp(id, id2) == 0, "marker name round trip");
+	snprintf(m, sizeof(m), "%s.+1", id);
+	TAP_OK(spool_marker_parse(m, id2, &file) == -1, "marker +1 refused");
+	snprintf(m, sizeof(m), "%s.1x", id);
+	TAP_OK(spool_marker_parse(m, id2, &file) == -1, "marker 1x refused");
+	snprintf(m, sizeof(m), "%s.100", id);
+	TAP_OK(spool_marker_parse(m, id2, &file) == -1,
+	    "marker past SPOOL_MAX_FILES refused");
+	TAP_OK(spool_marker_name(m, sizeof(m), "bad", 1) == -1,
+	    "marker of a bad id refused");
+}
+
+static void
+test_fsio(void)
+{
+	char *buf;
+	size_t len;
+	int dir;
+
+	dir = open(root, O_RDONLY | O_DIRECTORY);
+	TAP_OK(spool_write_atomic(dir, "a.txt", "hello", 5) == 0,
+	    "atomic write");
+	TAP_OK(spool_read_file(dir, "a.txt", 100, &buf, &len) == 0 &&
+	    len == 5 && memcmp(buf, "hello", 5) == 0, "read back");
+	free(buf);
+	TAP_OK(spool_read_file(dir, "a.txt", 3, &buf, &len) == -1 &&
+	    errno == EFBIG, "read cap gives EFBIG");
+
+	spool_io_write = faulty_write;
+	fail_after = -1;
+	TAP_OK(spool_write_atomic(dir, "b.txt", "0123456789", 10) == 0,
+	    "short writes are completed");
+	TAP_OK(spool_read_file(dir, "b.txt", 100, &buf, &len) == 0 &&
+	    len == 10 && memcmp(buf, "0123456789", 10) == 0,
+	    "short-written file is whole");
+	free(buf);
+
+	fail_after = 2;
+	fail_errno = ENOSPC;
+	TAP_OK(spool_write_atomic(dir, "a.txt", "replacement!", 12) == -1 &&
+	    errno == ENOSPC, "ENOSPC is reported");
+	TAP_OK(spool_read_file(dir, "a.txt", 100, &buf, &len) == 0 &&
+	    len == 5 && memcmp(buf, "hello", 5) == 0,
+	    "ENOSPC keeps the old file whole");
+	free(buf);
+	spool_io_write = write;
+	fail_after = -1;
+
+	spool_io_rename = lost_race_rename;
+	TAP_OK(spool_write_atomic(dir, "c.txt", "x", 1) == -1 &&
+	    errno == ENOENT, "failed rename is reported");
+	spool_io_rename = renameat;
+	TAP_OK(faccessat(dir, "c.txt", F_OK, 0) == -1, "no file after failed "
+	    "rename");
+	/* a.txt, b.txt only: no dot-name temp file left by any failure. */
+	TAP_OK(count_entries(".") == 2, "no temp files left behind (%d "
+	    "entries)", count_entries("."));
+	unlinkat(dir, "a.txt", 0);
+	unlinkat(dir, "b.txt", 0);
+	close(dir);
+}
+
+static const unsigned char png_head[] = { 0x89, 'P', 'N', 'G', 13, 10, 26,
+	10, 0, 0 };
+
+static int
+submit(struct spool *sp, int n, char *id)
+{
+	struct spool_submit s;
+	int i;
+
+	if (spool_submit_begin(sp, &s) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (spool_submit_add_mem(&s, "../../evil/na\x01me.png", "png",
+		    "image/png", png_head, sizeof(png_head)) == -1) {
+			spool_submit_abort(&s);
+			return -1;
+		}
+	if (spool_submit_commit(&s, "local", NULL, -1) == -1)
+		return -1;
+	memcpy(id, s.id, SPOOL_ID_LEN + 1);
+	return 0;
+}
+
+static void
+test_submit(struct spool *sp)
+{
+	char id[SPOOL_ID_LEN + 1], m[SPOOL_MARKER_MAX];
+	struct spool_submit s;
+	json_t *b, *st, *sum;
+
+	TAP_OK(submit(sp, 3, id) == 0, "submit 3 files");
+	TAP_OK(count_entries("q/new") == 3, "3 markers in q/new");
+	TAP_OK(count_entries("tmp") == 0, "tmp/ empty after commit");
+	b = spool_batch_get(sp, id);
+	TAP_OK(b != NULL && json_array_size(json_object_get(b, "files")) == 3,
+	    "batch.json lists 3 files");
+	TAP_OK(strcmp(json_string_value(json_object_get(json_array_get(
+	    json_object_get(b, "files"), 0), "filename")), "na_me.png") == 0,
+	    "client file name reduced to a safe display name");
+	json_decref(b);
+	TAP_OK(spool_seq_get(sp, id) == 3, "seq starts at the file count");
+
+	/* Claim race: the second claim of the same marker loses. */
+	spool_mkdir(sp->root, "q/cur/d-a", 0770);
+	spool_mkdir(sp->root, "q/cur/d-b", 0770);
+	spool_marker_name(m, sizeof(m), id, 0);
+	TAP_OK(spool_queue_claim(sp, "d-a", m) == 0, "first claim wins");
+	TAP_OK(spool_queue_claim(sp, "d-b", m) == -1 && errno == ENOENT,
+	    "second claim gets ENOENT");
+	TAP_OK(spool_queue_has(sp, id, 0), "claimed marker is found");
+
+	/* Status updates: seq grows by one per change. */
+	st = json_pack("{s:s, s:i}", "status", "processing", "progress", 40);
+	TAP_OK(spool_status_update(sp, id, 0, st, FS_QUEUED) == 4,
+	    "update gets seq 4");
+	TAP_OK(spool_status_update(sp, id, 0, st, FS_QUEUED) == -1 &&
+	    errno == EAGAIN, "conditional update refused in another state");
+	json_decref(st);
+	TAP_OK(spool_seq_get(sp, id) == 4, "state/seq follows");
+
+	/* Cancel: waiting files withdrawn, the claimed one flagged. */
+	TAP_OK(spool_cancel(sp, id) == 3, "cancel touches 3 files");
+	TAP_OK(count_entries("q/new") == 0, "no waiting markers after cancel");
+	TAP_OK(spool_cancel_requested(sp, id, 0) &&
+	    !spool_cancel_requested(sp, id, 1), "running file flagged only");
+	sum = spool_batch_summary(sp, id);
+	TAP_OK(sum != NULL && strcmp(json_string_value(json_object_get(
+	    json_array_get(json_object_get(sum, "files"), 1), "status")),
+	    "cancelled") == 0, "waiting file is cancelled");
+	TAP_OK(json_integer_value(json_object_get(sum, "seq")) ==
+	    spool_seq_get(sp, id), "summary seq matches state/seq");
+	json_decref(sum);
+
+	/* Retry: cancelled files come back, with a marker each. */
+	TAP_OK(spool_retry(sp, id) == 2, "retry queues 2 cancelled files");
+	TAP_OK(count_entries("q/new") == 2, "2 markers after retry");
+	TAP_OK(spool_retry(sp, id) == 0, "second retry has nothing to do");
+	TAP_OK(spool_cancel(sp, "00000000000000000000000000000000") == -1 &&
+	    errno == ENOENT, "cancel of an unknown batch is ENOENT");
+
+	/* ENOSPC in the middle of a submission leaves nothing. */
+	TAP_OK(spool_submit_begin(sp, &s) == 0, "begin");
+	spool_submit_add_mem(&s, "a.png", "png", "image/png", png_head,
+	    sizeof(png_head));
+	spool_io_write = faulty_write;
+	fail_after = 1;
+	fail_errno = ENOSPC;
+	TAP_OK(spool_submit_add_mem(&s, "b.png", "png", "image/png", png_head,
+	    sizeof(png_head)) == -1 && errno == ENOSPC, "second file ENOSPC");
+	spool_io_write = write;
+	fail_after = -1;
+	spool_submit_abort(&s);
+	TAP_OK(count_entries("tmp") == 0, "abort leaves tmp/ empty");
+	TAP_OK(count_entries("batches") == 1, "only the first batch exists");
+
+	/* A rename race lost while placing markers takes the batch back. */
+	TAP_OK(spool_submit_begin(sp, &s) == 0, "begin again");
+	spool_submit_add_mem(&s, "a.png", "png", "image/png", png_head,
+	    sizeof(png_head));
+	spool_io_rename = lost_race_rename;
+	TAP_OK(spool_submit_commit(&s, "local", NULL, -1) == -1,
+	    "commit fails when a marker cannot be published");
+	spool_io_rename = renameat;
+	TAP_OK(count_entries("batches") == 1 && count_entries("tmp") == 0 &&
+	    count_entries("q/tmp") == 0, "failed commit leaves nothing");
+
+	/* Disk floor. */
+	sp->floor_mb = 1LL << 40;
+	TAP_OK(spool_submit_begin(sp, &s) == -1 && errno == ENOSPC,
+	    "below the disk floor a batch is refused");
+	sp->floor_mb = 0;
+}
+
+static void
+test_models(void)
+{
+	const struct model_info *m = models_find("trellis");
+	struct config c;
+	char err[256];
+	json_t *v, *a;
+
+	TAP_OK(m != NULL && strcmp(m->fal_id, "fal-ai/trellis") == 0,
+	    "trellis maps to fal-ai/trellis");
+	TAP_OK(models_param_parse(m, "texture_size", "1024", &v, err,
+	    sizeof(err)) == 0 && json_integer_value(v) == 1024, "texture_size "
+	    "1024 accepted");
+	json_decref(v);
+	TAP_OK(models_param_parse(m, "texture_size", "1000", &v, err,
+	    sizeof(err)) == -1 && strstr(err, "texture_size") != NULL,
+	    "texture_size 1000 refused naming the field");
+	TAP_OK(models_param_parse(m, "mesh_simplify", "2", &v, err,
+	    sizeof(err)) == -1, "mesh_simplify out of range refused");
+	TAP_OK(models_param_parse(m, "nope", "2", &v, err, sizeof(err)) == -1 &&
+	    strstr(err, "nope") != NULL, "unknown parameter refused");
+	m = models_find("tripo3d-v2.5");
+	TAP_OK(models_param_parse(m, "pbr", "yes", &v, err, sizeof(err)) == 0 &&
+	    json_is_true(v), "pbr yes is true");
+	TAP_OK(models_param_parse(m, "texture", "ultra", &v, err,
+	    sizeof(err)) == -1 && strstr(err, "no, standard, HD") != NULL,
+	    "texture enum lists its values");
+	TAP_OK(models_param_parse(m, "seed", "12abc", &v, err, sizeof(err)) ==
+	    -1, "seed must be a whole number");
+	memset(&c, 0, sizeof(c));
+	a = models_available_json(&c);
+	TAP_OK(json_array_size(a) == 1, "without a key only the local model");
+	json_decref(a);
+	snprintf(c.fal_key, sizeof(c.fal_key), "k");
+	a = models_available_json(&c);
+	TAP_OK(json_array_size(a) == 5, "with a key all five models");
+	TAP_OK(strcmp(models_default(&c), "tripo3d-v2.5") == 0,
+	    "default with a key is tripo3d-v2.5");
+	json_decref(a);
+}
+
+static void
+test_config(void)
+{
+	struct config c;
+	char err[256];
+
+	setenv("WORKERS", "abc", 1);
+	TAP_OK(config_load(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "WORKERS") != NULL, "bad WORKERS named: %s", err);
+	setenv("WORKERS", "3", 1);
+	setenv("MAX_FILES", "0", 1);
+	TAP_OK(config_load(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "MAX_FILES") != NULL, "MAX_FILES 0 refused");
+	unsetenv("MAX_FILES");
+	setenv("DEFAULT_MODEL", "trellis", 1);
+	unsetenv("FAL_KEY");
+	TAP_OK(config_load(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "DEFAULT_MODEL") != NULL,
+	    "FAL default model without a key refused");
+	unsetenv("DEFAULT_MODEL");
+	TAP_OK(config_load(&c, err, sizeof(err)) == 0 && c.workers == 3 &&
+	    c.max_files == 25 && c.port == 8080, "defaults and env override");
+	setenv("I2M_CONFIG", "/nonexistent/i2m.conf", 1);
+	TAP_OK(config_load(&c, err, sizeof(err)) == -1, "missing named config "
+	    "file refused");
+	unsetenv("I2M_CONFIG");
+	unsetenv("WORKERS");
+}
+
+int
+main(void)
+{
+	struct spool sp;
+	char path[300];
+
+	snprintf(root, sizeof(root), "/tmp/test_spool.XXXXXX");
+	if (mkdtemp(root) == NULL)
+		return 1;
+	test_ids();
+	test_fsio();
+	snprintf(path, sizeof(path), "%s/spool", root);
+	TAP_OK(spool_open(&sp, path, 1) == 0, "spool created");
+	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/spool");
+	test_submit(&sp);
+	spool_close(&sp);
+	test_models();
+	test_config();
+	root[strlen(root) - 6] = '\0';
+	spool_rmtree(AT_FDCWD, root);
+	return tap_done();
+}
