@@ -2,7 +2,7 @@
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 LIBDAEMON := $(O)/libdaemon.a
-DAEMON_LIBS := -lcurl -lwebp -lm
+DAEMON_LIBS := -lcurl -lwebp -lstb -lm
 
 $(LIBDAEMON): $(DAEMON_OBJS)
 	@mkdir -p $(@D)

@@ -1,0 +1,264 @@
+/*
+ * glb.c: the texture to embed and the binary glTF (GLB) container.
+ *
+ * Layout (glTF 2.0 §GLB File Format, little-endian): 12-byte header,
+ * JSON chunk padded with spaces, BIN chunk padded with zeros.  The BIN
+ * chunk holds positions (12 B/vertex), normals (12), UVs (8), indices
+ * (uint16 when every index fits below the primitive-restart value 65535,
+ * else uint32; padded to 4) and the image (padded to 4), so every
+ * accessor is naturally aligned.  The image bufferView has no target and
+ * no byteStride (the validator's BUFFER_VIEW_TARGET_OVERRIDE).
+ *
+ * Validator traps kept away: POSITION min/max come from the float32
+ * values actually written, printed with %.9g (round-trips float32);
+ * metallicFactor is 0 (the default 1 renders as metal); "scene":0 is
+ * always written (model-viewer needs it); no empty arrays; the image
+ * mimeType always matches its bytes (only PNG or JPEG, WebP input is
+ * re-encoded).  Output depends only on the inputs (no timestamps).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <stb/stb_image_resize.h>
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+#include "img2glb_int.h"
+
+/* Original bytes above this are re-encoded to keep the GLB small. */
+#define PASS_MAX	(3u * 1024 * 1024)
+/* A re-encoded PNG (alpha card) is capped here: PNG photos are large. */
+#define PNG_MAX_SIDE	1024
+#define JPEG_QUALITY	90
+
+/* Growable output for the stb_image_write callbacks. */
+struct wbuf {
+	unsigned char *p;
+	size_t n, cap;
+	int oom;
+};
+
+static void
+wbuf_put(void *ctx, void *data, int size)
+{
+	struct wbuf *b = ctx;
+	size_t need;
+
+	if (b->oom || size <= 0)
+		return;
+	need = b->n + (size_t)size;
+	if (need > b->cap) {
+		size_t ncap = b->cap ? b->cap : 65536;
+		unsigned char *np;
+
+		while (ncap < need)
+			ncap *= 2;
+		np = realloc(b->p, ncap);
+		if (np == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->n, data, (size_t)size);
+	b->n = need;
+}
+
+void
+glb_texture_free(struct texture *t)
+{
+	free(t->data);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Choose the texture bytes.  The original PNG/JPEG is borrowed as is when
+ * it needs no EXIF rotation, fits max_texture and is not huge (cheap and
+ * lossless); otherwise the upright pixels are resized (sRGB-correct) and
+ * re-encoded: PNG when the material needs alpha, else JPEG.  Returns 0,
+ * or -1 out of memory / encoder failure.
+ */
+int
+glb_texture(const struct image *im, const void *orig, size_t origlen,
+    int need_alpha, int max_texture, struct texture *t)
+{
+	struct wbuf b = { NULL, 0, 0, 0 };
+	unsigned char *small = NULL;
+	const unsigned char *px = im->rgba;
+	int lim = max_texture, lng = im->w > im->h ? im->w : im->h;
+	int nw = im->w, nh = im->h, ok;
+
+	memset(t, 0, sizeof(*t));
+	if (im->orient == 1 && im->w <= max_texture && im->h <= max_texture &&
+	    origlen <= PASS_MAX && (strcmp(im->fmt, "png") == 0 ||
+	    (strcmp(im->fmt, "jpg") == 0 && !need_alpha))) {
+		t->bytes = orig;
+		t->len = origlen;
+		t->mime = strcmp(im->fmt, "png") == 0 ? "image/png" :
+		    "image/jpeg";
+		t->w = im->w;
+		t->h = im->h;
+		return 0;
+	}
+	if (need_alpha && lim > PNG_MAX_SIDE)
+		lim = PNG_MAX_SIDE;
+	if (lng > lim) {
+		nw = (int)((double)im->w * lim / lng + 0.5);
+		nh = (int)((double)im->h * lim / lng + 0.5);
+		nw = nw < 1 ? 1 : nw;
+		nh = nh < 1 ? 1 : nh;
+		small = malloc((size_t)nw * (size_t)nh * 4);
+		if (small == NULL || !stbir_resize_uint8_srgb(im->rgba, im->w,
+		    im->h, 0, small, nw, nh, 0, 4, 3, 0))
+			goto fail;
+		px = small;
+	}
+	if (need_alpha)
+		ok = stbi_write_png_to_func(wbuf_put, &b, nw, nh, 4, px, nw * 4);
+	else
+		ok = stbi_write_jpg_to_func(wbuf_put, &b, nw, nh, 4, px,
+		    JPEG_QUALITY);
+	if (!ok || b.oom || b.n == 0)
+		goto fail;
+	free(small);
+	t->data = b.p;
+	t->bytes = b.p;
+	t->len = b.n;
+	t->mime = need_alpha ? "image/png" : "image/jpeg";
+	t->w = nw;
+	t->h = nh;
+	return 0;
+fail:
+	free(small);
+	free(b.p);
+	return -1;
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static size_t
+pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+/*
+ * Serialise mesh + texture into one malloc'd GLB (*out, caller frees).
+ * Returns 0, or -1 out of memory or a model too large for GLB's 32-bit
+ * lengths.
+ */
+int
+glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
+    size_t *outlen)
+{
+	char json[4096];
+	float lo[3], hi[3];
+	size_t nv = (size_t)m->nv, nt = (size_t)m->nt, isz, ilen, o_img;
+	size_t binlen, jlen, jpad, total, i;
+	int wide = nv > 65535, n, a;
+	unsigned char *g = NULL, *bin;
+
+	*out = NULL;
+	*outlen = 0;
+	if (nv == 0 || nt == 0)
+		return -1;
+	isz = wide ? 4 : 2;
+	ilen = nt * 3 * isz;
+	o_img = 32 * nv + pad4(ilen);
+	binlen = o_img + pad4(t->len);
+	for (a = 0; a < 3; a++)
+		lo[a] = hi[a] = m->pos[a];
+	for (i = 1; i < nv; i++) {
+		for (a = 0; a < 3; a++) {
+			float v = m->pos[i * 3 + a];
+
+			lo[a] = v < lo[a] ? v : lo[a];
+			hi[a] = v > hi[a] ? v : hi[a];
+		}
+	}
+	n = snprintf(json, sizeof(json),
+	    "{\"asset\":{\"version\":\"2.0\",\"generator\":\"image2model "
+	    "img2glb (offline)\"},\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
+	    "\"nodes\":[{\"mesh\":0}],\"meshes\":[{\"primitives\":[{"
+	    "\"attributes\":{\"POSITION\":0,\"NORMAL\":1,\"TEXCOORD_0\":2},"
+	    "\"indices\":3,\"material\":0,\"mode\":4}]}],"
+	    "\"materials\":[{\"pbrMetallicRoughness\":{\"baseColorTexture\":"
+	    "{\"index\":0},\"metallicFactor\":0,\"roughnessFactor\":0.9}%s%s}],"
+	    "\"textures\":[{\"sampler\":0,\"source\":0}],"
+	    "\"samplers\":[{\"magFilter\":9729,\"minFilter\":9987,"
+	    "\"wrapS\":33071,\"wrapT\":33071}],"
+	    "\"images\":[{\"bufferView\":4,\"mimeType\":\"%s\"}],"
+	    "\"buffers\":[{\"byteLength\":%zu}],"
+	    "\"bufferViews\":["
+	    "{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,\"target\":34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34963},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu}],"
+	    "\"accessors\":["
+	    "{\"bufferView\":0,\"componentType\":5126,\"count\":%zu,"
+	    "\"type\":\"VEC3\",\"min\":[%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g]},"
+	    "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,\"type\":\"VEC3\"},"
+	    "{\"bufferView\":2,\"componentType\":5126,\"count\":%zu,\"type\":\"VEC2\"},"
+	    "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,\"type\":\"SCALAR\"}]}",
+	    m->double_sided ? ",\"doubleSided\":true" : "",
+	    m->alpha_mask ? ",\"alphaMode\":\"MASK\",\"alphaCutoff\":0.5" : "",
+	    t->mime, binlen,
+	    12 * nv, 12 * nv, 12 * nv, 24 * nv, 8 * nv, 32 * nv, ilen,
+	    o_img, t->len,
+	    nv, (double)lo[0], (double)lo[1], (double)lo[2], (double)hi[0],
+	    (double)hi[1], (double)hi[2], nv, nv, wide ? 5125 : 5123, nt * 3);
+	if (n < 0 || (size_t)n >= sizeof(json))
+		return -1;
+	jlen = (size_t)n;
+	jpad = pad4(jlen);
+	total = 12 + 8 + jpad + 8 + binlen;
+	if (total > 0xffffffffu)
+		return -1;
+	g = malloc(total);
+	if (g == NULL)
+		return -1;
+	put32(g, 0x46546C67);	/* "glTF" */
+	put32(g + 4, 2);
+	put32(g + 8, (uint32_t)total);
+	put32(g + 12, (uint32_t)jpad);
+	put32(g + 16, 0x4E4F534A);	/* "JSON" */
+	memcpy(g + 20, json, jlen);
+	memset(g + 20 + jlen, ' ', jpad - jlen);
+	put32(g + 20 + jpad, (uint32_t)binlen);
+	put32(g + 24 + jpad, 0x004E4942);	/* "BIN\0" */
+	bin = g + 28 + jpad;
+	memset(bin, 0, binlen);
+	/* Host floats are written as is: little-endian hosts only, which is
+	 * every machine this runs on (x86-64, arm64). */
+	memcpy(bin, m->pos, 12 * nv);
+	memcpy(bin + 12 * nv, m->nrm, 12 * nv);
+	memcpy(bin + 24 * nv, m->uv, 8 * nv);
+	for (i = 0; i < nt * 3; i++) {
+		uint32_t v = m->idx[i];
+		unsigned char *p = bin + 32 * nv + i * isz;
+
+		if (wide) {
+			put32(p, v);
+		} else {
+			p[0] = (unsigned char)v;
+			p[1] = (unsigned char)(v >> 8);
+		}
+	}
+	memcpy(bin + o_img, t->bytes, t->len);
+	*out = g;
+	*outlen = total;
+	return 0;
+}

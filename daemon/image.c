@@ -1,0 +1,374 @@
+/*
+ * image.c: sniff and decode untrusted image bytes into upright RGBA8.
+ *
+ * Invariants:
+ *  - the container is walked before any pixel decode, so a truncated
+ *    JPEG (no EOI after the last scan) or PNG (no IEND) is refused:
+ *    stb_image would otherwise fill the missing part with grey;
+ *  - the dimensions are read from the header and checked against
+ *    I2G_MAX_SIDE / I2G_MAX_PIXELS before any pixel buffer is allocated;
+ *  - a JPEG's EXIF orientation (IFD0 tag 0x0112) is applied to the pixels,
+ *    because browsers apply it to an embedded JPEG while the decoders do
+ *    not, and the texture would end up rotated against the geometry;
+ *  - no global state: stb_image keeps its failure reason thread-local and
+ *    libwebp is reentrant, so this file is safe in many threads at once.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <webp/decode.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+#include "img2glb.h"
+#include "img2glb_int.h"
+
+#define MSG_CORRUPT "The image is truncated or corrupt and cannot be decoded."
+#define MSG_NOTIMG "The file is not a JPEG, PNG or WebP image."
+
+const char *
+i2g_sniff(const void *buf, size_t len, const char **ctype)
+{
+	static const unsigned char png_sig[8] =
+	    { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	const unsigned char *p = buf;
+	const char *ext = NULL, *ct = NULL;
+
+	if (p != NULL && len >= 3 && p[0] == 0xff && p[1] == 0xd8 &&
+	    p[2] == 0xff) {
+		ext = "jpg";
+		ct = "image/jpeg";
+	} else if (p != NULL && len >= 8 && memcmp(p, png_sig, 8) == 0) {
+		ext = "png";
+		ct = "image/png";
+	} else if (p != NULL && len >= 12 && memcmp(p, "RIFF", 4) == 0 &&
+	    memcmp(p + 8, "WEBP", 4) == 0) {
+		ext = "webp";
+		ct = "image/webp";
+	}
+	if (ctype != NULL)
+		*ctype = ct;
+	return ext;
+}
+
+static unsigned
+rd16(const unsigned char *p, int le)
+{
+	return le ? (unsigned)p[0] | (unsigned)p[1] << 8 :
+	    (unsigned)p[0] << 8 | (unsigned)p[1];
+}
+
+static uint32_t
+rd32(const unsigned char *p, int le)
+{
+	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 :
+	    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/*
+ * Orientation from the body of an APP1 segment ("Exif\0\0" + TIFF), or 1
+ * when absent or malformed: a broken EXIF block must not reject a photo
+ * whose pixels are fine.
+ */
+static int
+exif_orientation(const unsigned char *p, size_t n)
+{
+	const unsigned char *t;
+	size_t tn, ifd, i, cnt;
+	int le;
+
+	if (n < 14 || memcmp(p, "Exif\0\0", 6) != 0)
+		return 1;
+	t = p + 6;
+	tn = n - 6;
+	if (memcmp(t, "II*\0", 4) == 0)
+		le = 1;
+	else if (memcmp(t, "MM\0*", 4) == 0)
+		le = 0;
+	else
+		return 1;
+	ifd = rd32(t + 4, le);
+	if (ifd > tn - 2 || ifd < 8)
+		return 1;
+	cnt = rd16(t + ifd, le);
+	for (i = 0; i < cnt; i++) {
+		size_t e = ifd + 2 + i * 12;
+		unsigned v;
+
+		if (e + 12 > tn)
+			break;
+		if (rd16(t + e, le) != 0x0112)
+			continue;
+		if (rd16(t + e + 2, le) != 3)	/* SHORT */
+			return 1;
+		v = rd16(t + e + 8, le);
+		return v >= 1 && v <= 8 ? (int)v : 1;
+	}
+	return 1;
+}
+
+/*
+ * Walk the JPEG marker segments and entropy-coded scans up to EOI.
+ * Returns 0 when the stream is complete (trailing bytes after EOI are
+ * allowed, cameras append data there), -1 when it ends early or is
+ * malformed.  *orient gets the first EXIF orientation seen.
+ */
+static int
+jpeg_walk(const unsigned char *p, size_t n, int *orient)
+{
+	size_t i = 2, seglen;
+	int seen_exif = 0;
+
+	*orient = 1;
+	for (;;) {
+		unsigned m;
+
+		if (i >= n || p[i] != 0xff)
+			return -1;
+		while (i < n && p[i] == 0xff)
+			i++;
+		if (i >= n)
+			return -1;
+		m = p[i++];
+		if (m == 0xd9)
+			return 0;
+		if (m == 0x01 || (m >= 0xd0 && m <= 0xd7))
+			continue;	/* standalone markers */
+		if (m == 0x00 || i + 2 > n)
+			return -1;
+		seglen = rd16(p + i, 0);
+		if (seglen < 2 || seglen > n - i)
+			return -1;
+		if (m == 0xe1 && !seen_exif && seglen >= 8 &&
+		    memcmp(p + i + 2, "Exif\0\0", 6) == 0) {
+			*orient = exif_orientation(p + i + 2, seglen - 2);
+			seen_exif = 1;
+		}
+		i += seglen;
+		if (m != 0xda)
+			continue;
+		/* Entropy-coded data runs to the next marker that is not a
+		 * stuffed zero, a restart marker or a fill byte. */
+		for (;;) {
+			if (i + 1 >= n)
+				return -1;
+			if (p[i] == 0xff && p[i + 1] != 0x00 &&
+			    p[i + 1] != 0xff &&
+			    !(p[i + 1] >= 0xd0 && p[i + 1] <= 0xd7))
+				break;
+			i++;
+		}
+	}
+}
+
+/* Walk the PNG chunks up to IEND: 0 complete, -1 truncated/malformed. */
+static int
+png_walk(const unsigned char *p, size_t n)
+{
+	size_t i = 8;
+
+	while (i + 12 <= n) {
+		uint32_t clen = rd32(p + i, 0);
+
+		if (clen > 0x7fffffffu || clen > n - i - 12)
+			return -1;
+		if (memcmp(p + i + 4, "IEND", 4) == 0)
+			return 0;
+		i += 12 + (size_t)clen;
+	}
+	return -1;
+}
+
+/*
+ * Turn the pixels upright for EXIF orientation o (2..8).  For each
+ * displayed pixel (x, y) of the W'xH' result, the source pixel is:
+ *   2 (W-1-x, y)   3 (W-1-x, H-1-y)   4 (x, H-1-y)     5 (y, x)
+ *   6 (y, H-1-x)   7 (W-1-y, H-1-x)   8 (W-1-y, x)
+ */
+static unsigned char *
+orient_pixels(const unsigned char *src, int w, int h, int o, int *ow,
+    int *oh)
+{
+	unsigned char *dst;
+	int dw = o >= 5 ? h : w, dh = o >= 5 ? w : h, x, y;
+
+	dst = malloc((size_t)w * (size_t)h * 4);
+	if (dst == NULL)
+		return NULL;
+	for (y = 0; y < dh; y++) {
+		for (x = 0; x < dw; x++) {
+			int sx, sy;
+
+			switch (o) {
+			case 2: sx = w - 1 - x; sy = y; break;
+			case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+			case 4: sx = x; sy = h - 1 - y; break;
+			case 5: sx = y; sy = x; break;
+			case 6: sx = y; sy = h - 1 - x; break;
+			case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+			default: sx = w - 1 - y; sy = x; break;
+			}
+			memcpy(dst + ((size_t)y * (size_t)dw + (size_t)x) * 4,
+			    src + ((size_t)sy * (size_t)w + (size_t)sx) * 4, 4);
+		}
+	}
+	*ow = dw;
+	*oh = dh;
+	return dst;
+}
+
+static int
+check_dims(int w, int h, char *err, size_t errlen)
+{
+	if (w <= 0 || h <= 0) {
+		snprintf(err, errlen, "%s", MSG_CORRUPT);
+		return -1;
+	}
+	if (w > I2G_MAX_SIDE || h > I2G_MAX_SIDE) {
+		snprintf(err, errlen, "The image is %dx%d pixels; the limit is "
+		    "%d pixels per side.", w, h, I2G_MAX_SIDE);
+		return -1;
+	}
+	if ((long)w * h > I2G_MAX_PIXELS) {
+		snprintf(err, errlen, "The image is %dx%d pixels (%.1f "
+		    "megapixels); the limit is %ld megapixels.", w, h,
+		    (double)w * h / 1e6, I2G_MAX_PIXELS / 1000000);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+decode_webp(const unsigned char *p, size_t n, struct image *im, char *err,
+    size_t errlen)
+{
+	WebPBitstreamFeatures f;
+	size_t sz;
+
+	/* The RIFF size says how long the file should be. */
+	if ((size_t)rd32(p + 4, 1) > n - 8 ||
+	    WebPGetFeatures(p, n, &f) != VP8_STATUS_OK) {
+		snprintf(err, errlen, "%s", MSG_CORRUPT);
+		return -1;
+	}
+	if (f.has_animation) {
+		snprintf(err, errlen, "Animated WebP images are not supported; "
+		    "upload a still image.");
+		return -1;
+	}
+	if (check_dims(f.width, f.height, err, errlen) == -1)
+		return -1;
+	sz = (size_t)f.width * (size_t)f.height * 4;
+	im->rgba = malloc(sz);
+	if (im->rgba == NULL) {
+		snprintf(err, errlen, "The server ran out of memory while "
+		    "decoding the image; try a smaller image.");
+		return -1;
+	}
+	if (WebPDecodeRGBAInto(p, n, im->rgba, sz, f.width * 4) == NULL) {
+		snprintf(err, errlen, "%s", MSG_CORRUPT);
+		return -1;
+	}
+	im->w = f.width;
+	im->h = f.height;
+	return 0;
+}
+
+void
+image_free(struct image *im)
+{
+	if (im->stb_owned)
+		stbi_image_free(im->rgba);
+	else
+		free(im->rgba);
+	memset(im, 0, sizeof(*im));
+}
+
+/* JPEG and PNG through stb_image, after the container walk. */
+static int
+decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
+    size_t errlen)
+{
+	int w, h, comp, orient = 1;
+	unsigned char *r;
+
+	if (len > INT_MAX) {
+		snprintf(err, errlen, "The file is larger than 2 GB; upload a "
+		    "smaller image.");
+		return -1;
+	}
+	if ((strcmp(im->fmt, "jpg") == 0 ? jpeg_walk(p, len, &orient) :
+	    png_walk(p, len)) == -1 ||
+	    !stbi_info_from_memory(p, (int)len, &w, &h, &comp)) {
+		snprintf(err, errlen, "%s", MSG_CORRUPT);
+		return -1;
+	}
+	if (check_dims(w, h, err, errlen) == -1)
+		return -1;
+	im->rgba = stbi_load_from_memory(p, (int)len, &w, &h, &comp, 4);
+	if (im->rgba == NULL) {
+		snprintf(err, errlen, "%s", MSG_CORRUPT);
+		return -1;
+	}
+	im->stb_owned = 1;
+	im->w = w;
+	im->h = h;
+	if (orient == 1)
+		return 0;
+	r = orient_pixels(im->rgba, w, h, orient, &im->w, &im->h);
+	if (r == NULL) {
+		snprintf(err, errlen, "The server ran out of memory while "
+		    "decoding the image; try a smaller image.");
+		return -1;
+	}
+	stbi_image_free(im->rgba);
+	im->rgba = r;
+	im->stb_owned = 0;
+	im->orient = orient;
+	return 0;
+}
+
+int
+image_decode(const void *buf, size_t len, struct image *im, char *err,
+    size_t errlen)
+{
+	size_t i, npx;
+
+	memset(im, 0, sizeof(*im));
+	im->orient = 1;
+	if (buf == NULL || len == 0) {
+		snprintf(err, errlen, "The file is empty; upload a JPEG, PNG "
+		    "or WebP image.");
+		goto fail;
+	}
+	im->fmt = i2g_sniff(buf, len, NULL);
+	if (im->fmt == NULL) {
+		snprintf(err, errlen, "%s", MSG_NOTIMG);
+		goto fail;
+	}
+	if ((strcmp(im->fmt, "webp") == 0 ? decode_webp(buf, len, im, err,
+	    errlen) : decode_stb(buf, len, im, err, errlen)) == -1)
+		goto fail;
+	/* "Has alpha" means some pixel really is not opaque, not that the
+	 * format could carry an alpha channel.  JPEG never has alpha. */
+	im->has_alpha = 0;
+	npx = (size_t)im->w * (size_t)im->h;
+	for (i = 0; strcmp(im->fmt, "jpg") != 0 && i < npx; i++) {
+		if (im->rgba[i * 4 + 3] != 255) {
+			im->has_alpha = 1;
+			break;
+		}
+	}
+	return 0;
+fail:
+	image_free(im);
+	return -1;
+}

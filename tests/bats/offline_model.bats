@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# offline_model.bats: every GLB the built-in offline model produces in its
+# unit test must pass the Khronos glTF validator with 0 errors and 0
+# warnings; and the harness must really catch a broken GLB.
+#
+# Env: BUILD (default build), the unit test is $BUILD/utest/test_img2glb;
+# the cwd is the repository root.
+
+setup_file() {
+	export BUILD=${BUILD:-build}
+	export GLB_DIR="$BATS_FILE_TMPDIR/glb"
+	mkdir -p "$GLB_DIR"
+	# Run once for the whole file; the tests below look at the results.
+	echo 255 >"$BATS_FILE_TMPDIR/rc"
+	if [ -x "$BUILD/utest/test_img2glb" ]; then
+		I2M_GLB_OUT="$GLB_DIR" "$BUILD/utest/test_img2glb" \
+			>"$BATS_FILE_TMPDIR/tap" 2>&1
+		echo $? >"$BATS_FILE_TMPDIR/rc"
+	fi
+}
+
+@test "offline model: unit test passes and writes its GLBs" {
+	[ -x "$BUILD/utest/test_img2glb" ]
+	grep '^not ok' "$BATS_FILE_TMPDIR/tap" || true
+	[ "$(cat "$BATS_FILE_TMPDIR/rc")" -eq 0 ]
+	n=$(ls "$GLB_DIR"/*.glb | wc -l)
+	[ "$n" -ge 20 ]
+}
+
+@test "offline model: every GLB validates with 0 errors and 0 warnings" {
+	ls "$GLB_DIR"/*.glb >/dev/null
+	run node tests/tools/validate.js "$GLB_DIR"/*.glb
+	echo "$output" | grep -v 'errors=0 warnings=0' || true
+	[ "$status" -eq 0 ]
+	! echo "$output" | grep -qv 'errors=0 warnings=0 '
+}
+
+@test "offline model: validator rejects a GLB with a wrong length" {
+	f=$(ls "$GLB_DIR"/*.glb | head -1)
+	size=$(stat -c %s "$f")
+	head -c $((size - 4)) "$f" >"$BATS_TEST_TMPDIR/short.glb"
+	run node tests/tools/validate.js "$BATS_TEST_TMPDIR/short.glb"
+	[ "$status" -ne 0 ]
+}
+
+@test "offline model: validator rejects wrong POSITION bounds" {
+	f=$(ls "$GLB_DIR"/*.glb | head -1)
+	# Same length, so only the bounds are wrong: "max":[0.5 -> "max":[9.5
+	perl -0777 -pe 's/"max":\[0\./"max":[9./' "$f" >"$BATS_TEST_TMPDIR/bounds.glb"
+	[ "$(stat -c %s "$f")" -eq "$(stat -c %s "$BATS_TEST_TMPDIR/bounds.glb")" ]
+	! cmp -s "$f" "$BATS_TEST_TMPDIR/bounds.glb"
+	run node tests/tools/validate.js "$BATS_TEST_TMPDIR/bounds.glb"
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q ACCESSOR_MAX_MISMATCH
+}
+
+@test "offline model: validator says not glTF for other bytes" {
+	printf 'hello\n' >"$BATS_TEST_TMPDIR/text.glb"
+	run node tests/tools/validate.js "$BATS_TEST_TMPDIR/text.glb"
+	[ "$status" -eq 2 ]
+}

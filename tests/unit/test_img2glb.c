@@ -1,0 +1,788 @@
+/*
+ * test_img2glb.c: unit tests of the offline model (daemon/img2glb.h).
+ *
+ * Every input is either a sample photo ($I2M_SAMPLES, else
+ * tests/fixtures, else /work/shared/samples; skipped when absent) or
+ * made in memory here with stb_image_write / libwebp.  Every GLB
+ * produced is checked structurally here and, when $I2M_GLB_OUT is set,
+ * written there as <name>.glb so tests/bats/offline_model.bats can run
+ * the Khronos validator over all of them.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <webp/encode.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+#include "img2glb.h"
+#include "tap.h"
+
+struct buf {
+	unsigned char *p;
+	size_t n;
+};
+
+static void
+buf_put(void *ctx, void *data, int size)
+{
+	struct buf *b = ctx;
+	unsigned char *np = realloc(b->p, b->n + (size_t)size);
+
+	if (np == NULL)
+		abort();
+	memcpy(np + b->n, data, (size_t)size);
+	b->p = np;
+	b->n += (size_t)size;
+}
+
+static struct buf
+read_file(const char *path)
+{
+	struct buf b = { NULL, 0 };
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (f == NULL)
+		return b;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0) {
+		b.p = malloc((size_t)n);
+		if (b.p != NULL && fread(b.p, 1, (size_t)n, f) == (size_t)n)
+			b.n = (size_t)n;
+	}
+	fclose(f);
+	return b;
+}
+
+/* A sample photo: $I2M_SAMPLES, else tests/fixtures (run from the
+ * repository root), else the shared samples directory. */
+static struct buf
+sample(const char *name)
+{
+	const char *dirs[3] = { getenv("I2M_SAMPLES"), "tests/fixtures",
+	    "/work/shared/samples" };
+	char path[4096];
+	struct buf b = { NULL, 0 };
+	int k;
+
+	for (k = 0; k < 3 && b.p == NULL; k++) {
+		if (dirs[k] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirs[k], name);
+		b = read_file(path);
+	}
+	return b;
+}
+
+static struct buf
+make_png(const unsigned char *rgba, int w, int h, int comp)
+{
+	struct buf b = { NULL, 0 };
+
+	stbi_write_png_to_func(buf_put, &b, w, h, comp, rgba, w * comp);
+	return b;
+}
+
+static struct buf
+make_jpg(const unsigned char *rgba, int w, int h)
+{
+	struct buf b = { NULL, 0 };
+
+	stbi_write_jpg_to_func(buf_put, &b, w, h, 4, rgba, 90);
+	return b;
+}
+
+static void
+save_glb(const char *name, const unsigned char *g, size_t n)
+{
+	const char *dir = getenv("I2M_GLB_OUT");
+	char path[4096];
+	FILE *f;
+
+	if (dir == NULL || *dir == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/%s.glb", dir, name);
+	f = fopen(path, "wb");
+	if (f == NULL)
+		return;
+	fwrite(g, 1, n, f);
+	fclose(f);
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* A parsed GLB: JSON (new reference) and the BIN chunk. */
+struct glb {
+	json_t *js;
+	const unsigned char *bin;
+	size_t binlen;
+};
+
+static long
+jint(json_t *o, const char *path)
+{
+	/* path: "accessors.0.count" style, array indices as numbers */
+	char tmp[128], *save = NULL, *tok;
+	json_t *cur = o;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (tok = strtok_r(tmp, ".", &save); tok && cur;
+	    tok = strtok_r(NULL, ".", &save)) {
+		if (json_is_array(cur))
+			cur = json_array_get(cur, (size_t)atoi(tok));
+		else
+			cur = json_object_get(cur, tok);
+	}
+	return cur && json_is_integer(cur) ? (long)json_integer_value(cur) :
+	    -1;
+}
+
+/*
+ * Structural checks of a GLB (header, chunk order and padding, lengths,
+ * JSON essentials); returns 1 when all hold.  Fills *out on success.
+ */
+static int
+check_glb(const char *name, const unsigned char *g, size_t n,
+    const struct i2g_info *in, struct glb *out)
+{
+	uint32_t jl, bl;
+	json_t *js = NULL, *mat;
+	json_error_t e;
+	size_t i;
+	int ok = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 28 || get32(g) != 0x46546C67 || get32(g + 4) != 2 ||
+	    get32(g + 8) != n || get32(g + 16) != 0x4E4F534A) {
+		TAP_OK(0, "%s: GLB header", name);
+		return 0;
+	}
+	jl = get32(g + 12);
+	if (jl % 4 != 0 || 20 + (size_t)jl + 8 > n) {
+		TAP_OK(0, "%s: JSON chunk length %u", name, jl);
+		return 0;
+	}
+	bl = get32(g + 20 + jl);
+	ok &= get32(g + 24 + jl) == 0x004E4942;
+	ok &= bl % 4 == 0 && 28 + (size_t)jl + bl == n;
+	for (i = 0; i < jl && g[20 + i] != '\0'; i++)
+		;
+	ok &= i == jl;		/* no NUL padding in JSON */
+	js = json_loadb((const char *)g + 20, jl, 0, &e);
+	ok &= js != NULL;
+	if (!ok) {
+		TAP_OK(0, "%s: GLB chunks", name);
+		json_decref(js);
+		return 0;
+	}
+	mat = json_object_get(json_array_get(json_object_get(js,
+	    "materials"), 0), "pbrMetallicRoughness");
+	ok &= jint(js, "scene") == 0;
+	ok &= json_number_value(json_object_get(mat, "metallicFactor")) == 0 &&
+	    json_object_get(mat, "metallicFactor") != NULL;
+	ok &= jint(js, "buffers.0.byteLength") >= 0 &&
+	    (size_t)jint(js, "buffers.0.byteLength") <= bl;
+	ok &= jint(js, "accessors.0.count") == in->vertices;
+	ok &= jint(js, "accessors.3.count") == in->triangles * 3;
+	ok &= jint(js, "accessors.3.componentType") ==
+	    (in->vertices > 65535 ? 5125 : 5123);
+	ok &= jint(js, "bufferViews.4.target") == -1;
+	TAP_OK(ok, "%s: GLB structure (%zu bytes, %ld vertices)", name, n,
+	    in->vertices);
+	if (!ok) {
+		json_decref(js);
+		return 0;
+	}
+	out->js = js;
+	out->bin = g + 28 + jl;
+	out->binlen = bl;
+	return 1;
+}
+
+/* The embedded image: pointer into the BIN chunk and its length. */
+static const unsigned char *
+glb_image(const struct glb *gl, size_t *len)
+{
+	long off = jint(gl->js, "bufferViews.4.byteOffset");
+	long l = jint(gl->js, "bufferViews.4.byteLength");
+
+	*len = (size_t)l;
+	return gl->bin + off;
+}
+
+static const char *
+glb_mime(const struct glb *gl)
+{
+	return json_string_value(json_object_get(json_array_get(
+	    json_object_get(gl->js, "images"), 0), "mimeType"));
+}
+
+/* POSITION bounds from the accessor. */
+static void
+glb_bounds(const struct glb *gl, double lo[3], double hi[3])
+{
+	json_t *a = json_array_get(json_object_get(gl->js, "accessors"), 0);
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		lo[k] = json_number_value(json_array_get(json_object_get(a,
+		    "min"), (size_t)k));
+		hi[k] = json_number_value(json_array_get(json_object_get(a,
+		    "max"), (size_t)k));
+	}
+}
+
+struct edge {
+	uint32_t a, b;
+};
+
+static int
+cmp_pos(const void *x, const void *y, void *ctx)
+{
+	const float *p = ctx;
+	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+
+	return memcmp(p + i * 3, p + j * 3, 12);
+}
+
+static int
+cmp_edge(const void *x, const void *y)
+{
+	const struct edge *e = x, *f = y;
+
+	if (e->a != f->a)
+		return e->a < f->a ? -1 : 1;
+	if (e->b != f->b)
+		return e->b < f->b ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Closed and consistently oriented: after welding equal positions, each
+ * directed edge occurs once and its reverse once.
+ */
+static int
+watertight(const struct glb *gl)
+{
+	long nv = jint(gl->js, "accessors.0.count");
+	long ni = jint(gl->js, "accessors.3.count");
+	int wide = jint(gl->js, "accessors.3.componentType") == 5125;
+	float *pos = malloc((size_t)nv * 12);
+	uint32_t *ord = malloc((size_t)nv * 4), *rep = malloc((size_t)nv * 4);
+	struct edge *e = malloc((size_t)ni * sizeof(*e));
+	const unsigned char *ib = gl->bin + jint(gl->js,
+	    "bufferViews.3.byteOffset");
+	long i, k, ne = 0;
+	int ok = 1;
+
+	memcpy(pos, gl->bin, (size_t)nv * 12);
+	for (i = 0; i < nv; i++)
+		ord[i] = (uint32_t)i;
+	qsort_r(ord, (size_t)nv, 4, cmp_pos, pos);
+	for (i = 0; i < nv; i++)
+		rep[ord[i]] = i > 0 && memcmp(pos + ord[i] * 3,
+		    pos + ord[i - 1] * 3, 12) == 0 ? rep[ord[i - 1]] : ord[i];
+	for (i = 0; i < ni; i += 3) {
+		uint32_t v[3];
+
+		for (k = 0; k < 3; k++)
+			v[k] = rep[wide ? get32(ib + (i + k) * 4) :
+			    (uint32_t)(ib[(i + k) * 2] | ib[(i + k) * 2 + 1] << 8)];
+		if (v[0] == v[1] || v[1] == v[2] || v[0] == v[2])
+			continue;	/* welded to a sliver: no edges */
+		for (k = 0; k < 3; k++) {
+			e[ne].a = v[k];
+			e[ne].b = v[(k + 1) % 3];
+			ne++;
+		}
+	}
+	qsort(e, (size_t)ne, sizeof(*e), cmp_edge);
+	for (i = 0; i < ne && ok; i++) {
+		struct edge r = { e[i].b, e[i].a };
+
+		/* each directed edge once ... */
+		if (i > 0 && cmp_edge(&e[i], &e[i - 1]) == 0)
+			ok = 0;
+		/* ... and its reverse present */
+		if (!bsearch(&r, e, (size_t)ne, sizeof(*e), cmp_edge))
+			ok = 0;
+	}
+	free(pos);
+	free(ord);
+	free(rep);
+	free(e);
+	return ok;
+}
+
+/*
+ * Convert, check the structure, save.  Returns the GLB (caller frees)
+ * or NULL; *gl gets the parsed GLB (caller json_decref's gl->js).
+ */
+static unsigned char *
+convert(const char *name, const struct buf *in, const struct i2g_opts *o,
+    struct i2g_info *info, struct glb *gl, size_t *glen)
+{
+	unsigned char *g = NULL;
+	char err[256];
+	int rc;
+
+	rc = i2g_convert(in->p, in->n, o, &g, glen, info, err, sizeof(err));
+	TAP_OK(rc == 0, "%s: converts (%s)", name, rc == 0 ? info->mode : err);
+	if (rc != 0)
+		return NULL;
+	save_glb(name, g, *glen);
+	if (!check_glb(name, g, *glen, info, gl)) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* Expect failure with a message containing want. */
+static void
+expect_fail(const char *name, const void *p, size_t n,
+    const struct i2g_opts *o, const char *want)
+{
+	unsigned char *g = NULL;
+	size_t gl = 0;
+	char err[256] = "";
+	int rc = i2g_convert(p, n, o, &g, &gl, NULL, err, sizeof(err));
+
+	TAP_OK(rc == -1 && g == NULL && strstr(err, want) != NULL &&
+	    strchr(err, '\n') == NULL, "%s: refused: \"%s\"", name, err);
+	free(g);
+}
+
+static unsigned char *
+solid(int w, int h, unsigned r, unsigned g, unsigned b, unsigned a)
+{
+	unsigned char *p = malloc((size_t)w * (size_t)h * 4);
+	long i;
+
+	for (i = 0; i < (long)w * h; i++) {
+		p[i * 4] = (unsigned char)r;
+		p[i * 4 + 1] = (unsigned char)g;
+		p[i * 4 + 2] = (unsigned char)b;
+		p[i * 4 + 3] = (unsigned char)a;
+	}
+	return p;
+}
+
+/* A red disk on a transparent background (alpha) or on grey (keyed). */
+static unsigned char *
+disk(int w, int h, int transparent)
+{
+	unsigned char *p = solid(w, h, 128, 128, 128, transparent ? 0 : 255);
+	int x, y;
+
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			double dx = x - w / 2.0, dy = y - h / 2.0;
+			unsigned char *q = p + ((size_t)y * w + x) * 4;
+
+			if (dx * dx + dy * dy < (h / 3.0) * (h / 3.0)) {
+				q[0] = 200;
+				q[1] = (unsigned char)(x * 255 / w);
+				q[2] = 30;
+				q[3] = 255;
+			}
+		}
+	}
+	return p;
+}
+
+static void
+test_samples(void)
+{
+	struct buf chair = sample("chair.png"), sneak = sample("sneaker.jpg");
+	struct i2g_info in;
+	struct glb gl;
+	unsigned char *g;
+	size_t n;
+	double lo[3], hi[3];
+	static const char *modes[] = { "relief", "card" };
+	int k;
+
+	if (chair.p == NULL || sneak.p == NULL) {
+		TAP_OK(1, "# SKIP samples not found (set I2M_SAMPLES)");
+		free(chair.p);
+		free(sneak.p);
+		return;
+	}
+	g = convert("chair", &chair, NULL, &in, &gl, &n);
+	if (g != NULL) {
+		unsigned char *g2;
+		size_t n2;
+
+		TAP_OK(strcmp(in.mode, "inflate") == 0 && in.width == 503 &&
+		    in.height == 503, "chair: keyed and inflated (%s %dx%d)",
+		    in.mode, in.width, in.height);
+		glb_bounds(&gl, lo, hi);
+		TAP_OK(fabs(hi[1] - lo[1] - 1.0) < 1e-5 &&
+		    fabs(lo[0] + hi[0]) < 1e-4 && fabs(lo[1] + hi[1]) < 1e-4 &&
+		    fabs(lo[2] + hi[2]) < 1e-4 && hi[2] - lo[2] > 0.04,
+		    "chair: ~1 m tall, centred, has depth (%.3f x %.3f x %.3f)",
+		    hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
+		TAP_OK(watertight(&gl), "chair: closed, consistently wound");
+		TAP_OK(strcmp(glb_mime(&gl), "image/png") == 0,
+		    "chair: original PNG passed through");
+		TAP_OK(n <= 5u * 1024 * 1024, "chair: GLB %zu <= 5 MB", n);
+		json_decref(gl.js);
+		g2 = convert("chair_again", &chair, NULL, &in, &gl, &n2);
+		TAP_OK(g2 != NULL && n2 == n && memcmp(g, g2, n) == 0,
+		    "chair: deterministic output");
+		if (g2 != NULL)
+			json_decref(gl.js);
+		free(g2);
+	}
+	free(g);
+	g = convert("sneaker", &sneak, NULL, &in, &gl, &n);
+	if (g != NULL) {
+		glb_bounds(&gl, lo, hi);
+		TAP_OK(in.width == 1349 && in.height == 900 &&
+		    strcmp(in.mode, "inflate") == 0,
+		    "sneaker: white background keyed (%s %dx%d)", in.mode,
+		    in.width, in.height);
+		TAP_OK(fabs(hi[0] - lo[0] - 1.0) < 1e-5 && hi[1] - lo[1] < 1.0,
+		    "sneaker: long side 1 m (%.3f x %.3f)", hi[0] - lo[0],
+		    hi[1] - lo[1]);
+		TAP_OK(watertight(&gl), "sneaker: closed, consistently wound");
+		TAP_OK(strcmp(glb_mime(&gl), "image/jpeg") == 0,
+		    "sneaker: JPEG texture");
+		json_decref(gl.js);
+	}
+	free(g);
+	for (k = 0; k < 2; k++) {
+		struct i2g_opts o = { modes[k], 0, 0, 0 };
+		char name[64];
+
+		snprintf(name, sizeof(name), "sneaker_%s", modes[k]);
+		g = convert(name, &sneak, &o, &in, &gl, &n);
+		if (g != NULL) {
+			TAP_OK(strcmp(in.mode, modes[k]) == 0, "%s: mode %s",
+			    name, in.mode);
+			if (k == 0)
+				TAP_OK(watertight(&gl), "%s: closed", name);
+			json_decref(gl.js);
+		}
+		free(g);
+	}
+	{
+		struct i2g_opts o = { "relief", 256, 0.01, 256 };
+		size_t il;
+		int w, h, c;
+
+		g = convert("chair_opts", &chair, &o, &in, &gl, &n);
+		if (g != NULL) {
+			const unsigned char *im = glb_image(&gl, &il);
+
+			TAP_OK(stbi_info_from_memory(im, (int)il, &w, &h, &c) &&
+			    w == 256 && h == 256 &&
+			    strcmp(glb_mime(&gl), "image/jpeg") == 0,
+			    "chair_opts: texture resized to 256 and re-encoded");
+			TAP_OK(in.vertices > 65535, "chair_opts: %ld vertices "
+			    "(uint32 indices)", in.vertices);
+			TAP_OK(watertight(&gl), "chair_opts: closed");
+			json_decref(gl.js);
+		}
+		free(g);
+	}
+	/* Truncated and corrupt inputs. */
+	expect_fail("sneaker_truncated", sneak.p, sneak.n * 6 / 10, NULL,
+	    "truncated or corrupt");
+	expect_fail("sneaker_cut_at_end", sneak.p, sneak.n - 2, NULL,
+	    "truncated or corrupt");
+	expect_fail("chair_truncated", chair.p, chair.n / 2, NULL,
+	    "truncated or corrupt");
+	expect_fail("chair_no_iend", chair.p, chair.n - 12, NULL,
+	    "truncated or corrupt");
+	free(chair.p);
+	free(sneak.p);
+}
+
+static void
+test_alpha_and_webp(void)
+{
+	unsigned char *px = disk(160, 120, 1), *g, *wp = NULL;
+	struct buf png = make_png(px, 160, 120, 4), web;
+	struct i2g_opts card = { "card", 0, 0, 0 };
+	struct i2g_info in;
+	struct glb gl;
+	size_t n, wn;
+
+	g = convert("alpha_png", &png, NULL, &in, &gl, &n);
+	if (g != NULL) {
+		TAP_OK(strcmp(in.mode, "inflate") == 0,
+		    "alpha_png: silhouette from alpha (%s)", in.mode);
+		TAP_OK(watertight(&gl), "alpha_png: closed");
+		json_decref(gl.js);
+	}
+	free(g);
+	g = convert("alpha_png_card", &png, &card, &in, &gl, &n);
+	if (g != NULL) {
+		json_t *mat = json_array_get(json_object_get(gl.js,
+		    "materials"), 0);
+
+		TAP_OK(strcmp(in.mode, "card") == 0 && in.triangles == 2 &&
+		    json_is_true(json_object_get(mat, "doubleSided")) &&
+		    strcmp(json_string_value(json_object_get(mat,
+		    "alphaMode")), "MASK") == 0 &&
+		    strcmp(glb_mime(&gl), "image/png") == 0,
+		    "alpha_png_card: double-sided MASK card with PNG");
+		json_decref(gl.js);
+	}
+	free(g);
+	wn = WebPEncodeRGBA(px, 160, 120, 160 * 4, 80, &wp);
+	web.p = wp;
+	web.n = wn;
+	TAP_OK(wn > 0, "webp: encoded %zu bytes", wn);
+	g = convert("webp_lossy", &web, NULL, &in, &gl, &n);
+	if (g != NULL) {
+		TAP_OK(strcmp(in.mode, "inflate") == 0 && in.width == 160 &&
+		    strcmp(glb_mime(&gl), "image/jpeg") == 0,
+		    "webp_lossy: inflated, texture re-encoded as JPEG (%s)",
+		    glb_mime(&gl));
+		json_decref(gl.js);
+	}
+	free(g);
+	g = convert("webp_card", &web, &card, &in, &gl, &n);
+	if (g != NULL) {
+		TAP_OK(strcmp(glb_mime(&gl), "image/png") == 0,
+		    "webp_card: alpha texture re-encoded as PNG");
+		json_decref(gl.js);
+	}
+	free(g);
+	expect_fail("webp_truncated", wp, wn / 2, NULL, "truncated or corrupt");
+	WebPFree(wp);
+	wn = WebPEncodeLosslessRGBA(px, 160, 120, 160 * 4, &wp);
+	web.p = wp;
+	web.n = wn;
+	g = convert("webp_lossless", &web, NULL, &in, &gl, &n);
+	if (g != NULL)
+		json_decref(gl.js);
+	free(g);
+	WebPFree(wp);
+	free(png.p);
+	free(px);
+}
+
+/*
+ * A JPEG whose EXIF says orientation 6 (rotate 90° clockwise to view):
+ * stored 120x60 with a red left half and a blue right half, it must come
+ * out 60x120 with red on top, in both the mesh and the texture.
+ */
+static void
+test_exif(void)
+{
+	static const unsigned char app1[] = {
+		0xff, 0xe1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
+		'M', 'M', 0, 42, 0, 0, 0, 8,	/* TIFF, IFD0 at 8 */
+		0, 1,				/* one entry */
+		0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, /* Orientation=6 */
+		0, 0, 0, 0			/* no next IFD */
+	};
+	unsigned char *px = solid(120, 60, 0, 0, 220, 255), *g;
+	struct buf jpg, ex;
+	struct i2g_opts o = { "relief", 0, 0, 0 };
+	struct i2g_info in;
+	struct glb gl;
+	size_t n;
+	int x, y;
+
+	for (y = 0; y < 60; y++) {
+		for (x = 0; x < 60; x++) {
+			px[(y * 120 + x) * 4] = 220;
+			px[(y * 120 + x) * 4 + 2] = 0;
+		}
+	}
+	jpg = make_jpg(px, 120, 60);
+	ex.n = jpg.n + sizeof(app1);
+	ex.p = malloc(ex.n);
+	memcpy(ex.p, jpg.p, 2);
+	memcpy(ex.p + 2, app1, sizeof(app1));
+	memcpy(ex.p + 2 + sizeof(app1), jpg.p + 2, jpg.n - 2);
+	g = convert("exif6", &ex, &o, &in, &gl, &n);
+	if (g != NULL) {
+		double lo[3], hi[3];
+		const unsigned char *im;
+		unsigned char *dec;
+		size_t il;
+		int w, h, c;
+
+		glb_bounds(&gl, lo, hi);
+		TAP_OK(in.width == 60 && in.height == 120,
+		    "exif6: upright size 60x120 (got %dx%d)", in.width,
+		    in.height);
+		TAP_OK(hi[1] - lo[1] > 1.5 * (hi[0] - lo[0]),
+		    "exif6: mesh is tall (%.2f x %.2f)", hi[0] - lo[0],
+		    hi[1] - lo[1]);
+		im = glb_image(&gl, &il);
+		dec = stbi_load_from_memory(im, (int)il, &w, &h, &c, 3);
+		TAP_OK(dec != NULL && w == 60 && h == 120 &&
+		    strcmp(glb_mime(&gl), "image/jpeg") == 0 &&
+		    dec[(10 * 60 + 30) * 3] > 150 &&
+		    dec[(10 * 60 + 30) * 3 + 2] < 80 &&
+		    dec[(110 * 60 + 30) * 3 + 2] > 150 &&
+		    dec[(110 * 60 + 30) * 3] < 80,
+		    "exif6: texture re-encoded upright, red on top");
+		stbi_image_free(dec);
+		json_decref(gl.js);
+	}
+	free(g);
+	free(ex.p);
+	free(jpg.p);
+	free(px);
+}
+
+static void
+test_edge_cases(void)
+{
+	static const struct {
+		const char *name;
+		int w, h, jpg;
+		unsigned r, g, b, a;
+	} cases[] = {
+		{ "tiny_1x1", 1, 1, 0, 10, 200, 30, 255 },
+		{ "tiny_3x2", 3, 2, 0, 90, 90, 200, 255 },
+		{ "transparent", 64, 64, 0, 0, 0, 0, 0 },
+		{ "flat_grey_png", 64, 64, 0, 128, 128, 128, 255 },
+		{ "flat_grey_jpg", 64, 48, 1, 128, 128, 128, 255 },
+		{ "thin_2000x10", 2000, 10, 0, 250, 20, 20, 255 },
+	};
+	static const char *modes[] = { "auto", "inflate", "relief", "card" };
+	size_t k;
+	int m;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		unsigned char *px = solid(cases[k].w, cases[k].h, cases[k].r,
+		    cases[k].g, cases[k].b, cases[k].a);
+		struct buf b = cases[k].jpg ? make_jpg(px, cases[k].w,
+		    cases[k].h) : make_png(px, cases[k].w, cases[k].h, 4);
+
+		for (m = 0; m < 4; m++) {
+			struct i2g_opts o = { modes[m], 0, 0, 0 };
+			struct i2g_info in;
+			struct glb gl;
+			char name[64];
+			unsigned char *g;
+			size_t n;
+
+			snprintf(name, sizeof(name), "%s_%s", cases[k].name,
+			    modes[m]);
+			g = convert(name, &b, &o, &in, &gl, &n);
+			if (g != NULL)
+				json_decref(gl.js);
+			free(g);
+		}
+		free(b.p);
+		free(px);
+	}
+}
+
+static void
+test_refusals(void)
+{
+	static const char text[] = "hello, this is a text file\n";
+	/* PNG signature, IHDR 20000x100, IEND: header-only. */
+	static const unsigned char big[] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+		0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x4e, 0x20, 0, 0, 0, 100,
+		8, 2, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82,
+	};
+	struct i2g_opts bad_mode = { "sculpt", 0, 0, 0 };
+	struct i2g_opts bad_res = { NULL, 1000, 0, 0 };
+	struct i2g_opts bad_th = { NULL, 0, 2.0, 0 };
+	unsigned char *px = solid(8, 8, 1, 2, 3, 255);
+	struct buf b = make_png(px, 8, 8, 4);
+
+	expect_fail("text_file", text, sizeof(text) - 1, NULL,
+	    "not a JPEG, PNG or WebP");
+	expect_fail("empty", "", 0, NULL, "empty");
+	expect_fail("jpeg_magic_only", "\xff\xd8\xff", 3, NULL,
+	    "truncated or corrupt");
+	expect_fail("huge_png", big, sizeof(big), NULL,
+	    "20000x100 pixels; the limit is 8192 pixels per side");
+	expect_fail("bad_mode", b.p, b.n, &bad_mode, "mode");
+	expect_fail("bad_resolution", b.p, b.n, &bad_res, "resolution");
+	expect_fail("bad_thickness", b.p, b.n, &bad_th, "thickness");
+	free(b.p);
+	free(px);
+}
+
+/* Many threads converting at once must give the serial bytes. */
+struct job {
+	const struct buf *in;
+	unsigned char *g;
+	size_t n;
+};
+
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	char err[256];
+
+	if (i2g_convert(j->in->p, j->in->n, NULL, &j->g, &j->n, NULL, err,
+	    sizeof(err)) != 0)
+		j->g = NULL;
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	unsigned char *px = disk(300, 200, 0), *ref = NULL;
+	struct buf b = make_jpg(px, 300, 200);
+	struct job jobs[4];
+	pthread_t th[4];
+	size_t refn = 0;
+	char err[256];
+	int k, same = 1;
+
+	if (i2g_convert(b.p, b.n, NULL, &ref, &refn, NULL, err,
+	    sizeof(err)) != 0)
+		same = 0;
+	for (k = 0; k < 4; k++) {
+		jobs[k].in = &b;
+		jobs[k].g = NULL;
+		pthread_create(&th[k], NULL, worker, &jobs[k]);
+	}
+	for (k = 0; k < 4; k++) {
+		pthread_join(th[k], NULL);
+		same &= jobs[k].g != NULL && ref != NULL &&
+		    jobs[k].n == refn && memcmp(jobs[k].g, ref, refn) == 0;
+		free(jobs[k].g);
+	}
+	TAP_OK(same, "threads: 4 parallel conversions equal the serial one");
+	free(ref);
+	free(b.p);
+	free(px);
+}
+
+int
+main(void)
+{
+	test_samples();
+	test_alpha_and_webp();
+	test_exif();
+	test_edge_cases();
+	test_refusals();
+	test_threads();
+	return tap_done();
+}
