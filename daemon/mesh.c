@@ -213,7 +213,8 @@ cmp_uc(const void *a, const void *b)
  * border is the background colour; if at least 80% of the border is
  * close to it, flood-fill (4-connected, explicit stack) from the border
  * through close pixels, then also drop enclosed background-coloured
- * components of at least 0.2% of the image (the hole of a mug handle).
+ * components of at least 1% of the image (the hole of a mug handle;
+ * smaller ones are mostly highlights on the object itself).
  * st: 0 = foreground, 1 = background; returns 0 done, 1 no plain
  * border, -1 out of memory.
  */
@@ -288,7 +289,7 @@ key_background(const struct image *im, unsigned char *st)
 	}
 	/* Enclosed components: collect each one (st = 2 while undecided),
 	 * then mark it background if large enough, else foreground. */
-	thr = npx / 500;
+	thr = npx / 100;
 	for (k = 0; k < npx; k++) {
 		long n = 0, head = 0, i;
 
