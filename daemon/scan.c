@@ -298,7 +298,8 @@ scan_claim(struct spool *sp, const char *me, struct pool *p, int *more)
 		free(c.e);
 		return -1;
 	}
-	qsort(c.e, c.n, sizeof(*c.e), entry_cmp);
+	if (c.n > 1)
+		qsort(c.e, c.n, sizeof(*c.e), entry_cmp);
 	for (i = 0; i < c.n; i++) {
 		if (pool_free(p) <= 0) {
 			*more = 1;
