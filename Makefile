@@ -35,15 +35,19 @@ include bench/bench.mk
 
 build-all: $(BINS) $(UNIT_TESTS)
 
+# V=1 shows the full command lines.
+Q = $(if $(V),,@)
+
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(V),,printf '  CC  %s\n' $<;)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 test: all
 	tests/run $(O)
 
 asan:
-	$(MAKE) O=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g"
+	$(MAKE) -j2 O=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run build-asan
 
 valgrind: all
