@@ -110,6 +110,7 @@ test_fsio(void)
 	TAP_OK(spool_read_file(dir, "a.txt", 100, &buf, &len) == 0 &&
 	    len == 5 && memcmp(buf, "hello", 5) == 0, "read back");
 	free(buf);
+	buf = NULL;
 	TAP_OK(spool_read_file(dir, "a.txt", 3, &buf, &len) == -1 &&
 	    errno == EFBIG, "read cap gives EFBIG");
 
@@ -121,6 +122,7 @@ test_fsio(void)
 	    len == 10 && memcmp(buf, "0123456789", 10) == 0,
 	    "short-written file is whole");
 	free(buf);
+	buf = NULL;
 
 	fail_after = 2;
 	fail_errno = ENOSPC;
@@ -130,6 +132,7 @@ test_fsio(void)
 	    len == 5 && memcmp(buf, "hello", 5) == 0,
 	    "ENOSPC keeps the old file whole");
 	free(buf);
+	buf = NULL;
 	spool_io_write = write;
 	fail_after = -1;
 
