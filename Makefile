@@ -33,7 +33,17 @@ include tools/tools.mk
 include tests/unit/unit.mk
 include bench/bench.mk
 
-build-all: $(BINS) $(UNIT_TESTS)
+# The 3D viewer is served from our own origin, copied from the pinned npm
+# package that tools/deps installs (www/vendor/ is not committed).
+WWW_VENDOR := www/vendor/model-viewer.min.js
+$(WWW_VENDOR): node_modules/@google/model-viewer/dist/model-viewer.min.js
+	@mkdir -p $(@D)
+	cp $< $@
+
+node_modules/@google/model-viewer/dist/model-viewer.min.js:
+	@echo "node_modules is missing: run tools/deps first" >&2; exit 1
+
+build-all: $(BINS) $(UNIT_TESTS) $(WWW_VENDOR)
 
 # V=1 shows the full command lines.
 Q = $(if $(V),,@)
