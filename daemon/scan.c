@@ -36,16 +36,11 @@ each_entry(int root, const char *dir, int (*fn)(const char *, void *),
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, n = 0;
+	int n = 0;
 
-	fd = openat(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
+	d = spool_opendir(root, dir);
+	if (d == NULL)
 		return -1;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;

@@ -236,6 +236,37 @@ spool_fsync_dir(int dirfd)
 	return 0;
 }
 
+DIR *
+spool_opendir(int dirfd, const char *sub)
+{
+	DIR *d;
+	int fd, saved;
+
+	fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return d;
+}
+
+int
+spool_fsync_at(int dirfd, const char *sub)
+{
+	int fd, rc;
+
+	fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = spool_fsync_dir(fd);
+	close(fd);
+	return rc;
+}
+
 int
 spool_mkdir(int dirfd, const char *name, mode_t mode)
 {

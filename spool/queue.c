@@ -19,19 +19,6 @@
 
 #include "spool.h"
 
-static int
-fsync_path(struct spool *sp, const char *path)
-{
-	int fd, rc;
-
-	fd = openat(sp->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	rc = spool_fsync_dir(fd);
-	close(fd);
-	return rc;
-}
-
 int
 spool_queue_put(struct spool *sp, const char *id, int file)
 {
@@ -59,7 +46,7 @@ spool_queue_put(struct spool *sp, const char *id, int file)
 		errno = saved;
 		return -1;
 	}
-	return fsync_path(sp, "q/new");
+	return spool_fsync_at(sp->root, "q/new");
 }
 
 static int
@@ -112,7 +99,7 @@ spool_queue_done(struct spool *sp, const char *owner, const char *marker)
 	if (unlinkat(sp->root, path, 0) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "q/cur/%s", owner);
-	return fsync_path(sp, path);
+	return spool_fsync_at(sp->root, path);
 }
 
 int
@@ -128,7 +115,7 @@ spool_queue_release(struct spool *sp, const char *owner, const char *marker)
 	snprintf(dst, sizeof(dst), "q/new/%s", marker);
 	if (spool_io_rename(sp->root, src, sp->root, dst) == -1)
 		return -1;
-	return fsync_path(sp, "q/new");
+	return spool_fsync_at(sp->root, "q/new");
 }
 
 int
@@ -144,7 +131,7 @@ spool_queue_withdraw(struct spool *sp, const char *id, int file)
 	if (spool_io_rename(sp->root, src, sp->root, dst) == -1)
 		return -1;
 	unlinkat(sp->root, dst, 0);
-	return fsync_path(sp, "q/new");
+	return spool_fsync_at(sp->root, "q/new");
 }
 
 static int
@@ -162,20 +149,15 @@ spool_queue_has(struct spool *sp, const char *id, int file)
 	char m[SPOOL_MARKER_MAX], sub[320];
 	struct dirent *de;
 	DIR *d;
-	int fd, found = 0;
+	int found = 0;
 
 	if (spool_marker_name(m, sizeof(m), id, file) == -1)
 		return 0;
 	if (dir_has(sp, "q/new", m) || dir_has(sp, "q/tmp", m))
 		return 1;
-	fd = openat(sp->root, "q/cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
+	d = spool_opendir(sp->root, "q/cur");
+	if (d == NULL)
 		return 0;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return 0;
-	}
 	while (!found && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -192,16 +174,11 @@ spool_queue_depth(struct spool *sp)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, n = 0;
+	int n = 0;
 
-	fd = openat(sp->root, "q/new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
+	d = spool_opendir(sp->root, "q/new");
+	if (d == NULL)
 		return -1;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;

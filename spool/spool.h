@@ -16,6 +16,7 @@
 #ifndef SPOOL_H
 #define SPOOL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -102,6 +103,10 @@ int spool_write_json(int dirfd, const char *name, const json_t *j);
 int spool_fsync_dir(int dirfd);
 /* mkdirat that treats EEXIST on a directory as success. */
 int spool_mkdir(int dirfd, const char *name, mode_t mode);
+/* Open dirfd/sub for readdir (closedir closes it); NULL with errno. */
+DIR *spool_opendir(int dirfd, const char *sub);
+/* fsync the directory dirfd/sub. */
+int spool_fsync_at(int dirfd, const char *sub);
 /* Remove a directory tree below dirfd/name; ENOENT is success. */
 int spool_rmtree(int dirfd, const char *name);
 /* Free bytes on the file system holding fd, in MiB. */
@@ -165,6 +170,12 @@ int spool_submit_add_mem(struct spool_submit *s, const char *filename,
 int spool_submit_commit(struct spool_submit *s, const char *model,
     json_t *params, long long face_limit);
 void spool_submit_abort(struct spool_submit *s);
+/*
+ * Record file entry s->nfiles (its bytes already at in/<n>.<ext>) with the
+ * display form of filename; used by spool_submit_add and part.c.
+ */
+int spool_submit_entry(struct spool_submit *s, const char *filename,
+    const char *ext, const char *ctype, long long size);
 
 /* status.c ------------------------------------------------------------- */
 
@@ -307,5 +318,28 @@ const struct model_param *models_param(const struct model_info *m,
     const char *name);
 /* models/available "models" array for this config; new reference. */
 json_t *models_available_json(const struct config *c);
+
+/* part.c --------------------------------------------------------------- */
+
+/*
+ * Streaming one image into a submission while it arrives (the upload
+ * handler's multipart parser): open a dot-name temp file in tmp/<id>/in/,
+ * append chunks, then finish (fsync, rename to in/<n>.<ext>, record the
+ * entry) or abort (remove the temp file).  Memory use does not depend on
+ * the file's size.
+ */
+struct spool_part {
+	int fd;			/* temp file, -1 when none */
+	int in;			/* fd of tmp/<id>/in */
+	char tmp[64];		/* its dot-name in in/ */
+	long long size;		/* bytes written so far */
+};
+
+int spool_part_open(struct spool_submit *s, struct spool_part *p);
+int spool_part_write(struct spool_part *p, const void *buf, size_t len);
+int spool_part_finish(struct spool_submit *s, struct spool_part *p,
+    const char *filename, const char *ext, const char *ctype);
+/* Remove the temp file; safe to call twice and after finish. */
+void spool_part_abort(struct spool_part *p);
 
 #endif

@@ -75,19 +75,13 @@ max_seq(int st)
 	DIR *d;
 	struct dirent *de;
 	long long best;
-	int fd;
 
 	best = read_seq(st);
 	if (best == -1)
 		return -1;
-	fd = dup(st);
-	if (fd == -1)
+	d = spool_opendir(st, ".");
+	if (d == NULL)
 		return -1;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 		json_t *j;

@@ -286,15 +286,10 @@ list_batches(struct spool *sp)
 	json_t *arr = json_array();
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
-	fd = openat(sp->root, "batches", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd != -1 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		if (fd != -1)
-			close(fd);
+	d = spool_opendir(sp->root, "batches");
+	if (d == NULL)
 		return arr;
-	}
 	while ((de = readdir(d)) != NULL) {
 		json_t *s;
 
