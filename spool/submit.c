@@ -109,10 +109,10 @@ fail:
 	return -1;
 }
 
-/* Record the file entry once its bytes are in in/. */
-static int
-add_entry(struct spool_submit *s, const char *filename, const char *ext,
-    const char *ctype, long long size)
+/* Record the file entry once its bytes are in in/ (also used by part.c). */
+int
+spool_submit_entry(struct spool_submit *s, const char *filename,
+    const char *ext, const char *ctype, long long size)
 {
 	char fid[16], input[32], disp[256];
 	json_t *e;
@@ -164,7 +164,7 @@ spool_submit_add(struct spool_submit *s, const char *filename,
 	close(in);
 	if (rc == -1)
 		return -1;
-	return add_entry(s, filename, ext, ctype, (long long)n);
+	return spool_submit_entry(s, filename, ext, ctype, (long long)n);
 }
 
 int
@@ -181,7 +181,7 @@ spool_submit_add_mem(struct spool_submit *s, const char *filename,
 	close(in);
 	if (rc == -1)
 		return -1;
-	return add_entry(s, filename, ext, ctype, (long long)len);
+	return spool_submit_entry(s, filename, ext, ctype, (long long)len);
 }
 
 /* Initial "queued" status of every file, seq 1..n, and state/seq = n. */

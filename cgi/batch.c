@@ -1,0 +1,305 @@
+/*
+ * batch.c: the contract's JSON objects (shared/docs/api.md) built from the
+ * spool's batch summary, and the download names.
+ *
+ * The summary is cached per process by (batch id, state/seq): seq grows
+ * on every status change (spool/README.md, "Sequence numbers"), so a
+ * cached summary whose seq equals the current state/seq is still true.
+ * Cached objects are shared between threads and therefore never modified
+ * after insertion; readers only get values and take references (jansson's
+ * reference counts are atomic here), and every object handed back to a
+ * caller is new.
+ *
+ * Download names follow the uploaded names: the stem of "Chair photo.png"
+ * is "Chair_photo" (URL-safe characters only, so the URL needs no
+ * escaping), the model is "<stem>.glb", duplicates in one batch get "-2",
+ * "-3" in upload order, so a name always means the same file.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgi.h"
+
+#define CACHE_SLOTS 16
+#define STEM_MAX 100
+
+struct cache_slot {
+	char id[SPOOL_ID_LEN + 1];
+	long long seq;
+	json_t *sum;
+	unsigned long long used;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cache_slot cache[CACHE_SLOTS];
+static unsigned long long cache_clock;
+
+json_t *
+batch_summary(const char *id)
+{
+	struct cache_slot *victim = &cache[0];
+	long long seq;
+	json_t *sum = NULL;
+	int i;
+
+	if (!spool_id_valid(id)) {
+		errno = ENOENT;
+		return NULL;
+	}
+	seq = spool_seq_get(&cgi.sp, id);
+	if (seq == -1)
+		return NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].sum != NULL && cache[i].seq == seq &&
+		    strcmp(cache[i].id, id) == 0) {
+			cache[i].used = ++cache_clock;
+			sum = json_incref(cache[i].sum);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (sum != NULL)
+		return sum;
+	sum = spool_batch_summary(&cgi.sp, id);
+	if (sum == NULL)
+		return NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].sum == NULL || strcmp(cache[i].id, id) == 0) {
+			victim = &cache[i];
+			break;
+		}
+		if (cache[i].used < victim->used)
+			victim = &cache[i];
+	}
+	/* Keep the newer of two racing summaries of one batch. */
+	if (victim->sum == NULL || strcmp(victim->id, id) != 0 ||
+	    victim->seq <= seq) {
+		json_decref(victim->sum);
+		memcpy(victim->id, id, sizeof(victim->id));
+		victim->seq = seq;
+		victim->sum = json_incref(sum);
+		victim->used = ++cache_clock;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return sum;
+}
+
+/* URL-safe stem of an uploaded name: "My chair.PNG" -> "My_chair". */
+static void
+stem_of(const char *filename, char *out, size_t len)
+{
+	const char *dot = strrchr(filename, '.');
+	size_t n = dot != NULL && dot != filename ? (size_t)(dot - filename) :
+	    strlen(filename);
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 1 < len && o < STEM_MAX; i++) {
+		unsigned char c = (unsigned char)filename[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+
+		if (!ok)
+			c = '_';
+		if (c == '_' && o > 0 && out[o - 1] == '_')
+			continue;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	/* Never a dot-name, never empty. */
+	if (o == 0 || out[0] == '.')
+		snprintf(out, len, "model");
+}
+
+static int
+name_taken(json_t *names, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(names, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+json_t *
+batch_names(json_t *summary)
+{
+	json_t *names = json_array(), *f;
+	size_t i;
+
+	if (names == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(summary, "files"), i, f) {
+		const char *fn = json_string_value(json_object_get(f,
+		    "filename"));
+		char stem[STEM_MAX + 1], name[STEM_MAX + 32];
+		int k;
+
+		stem_of(fn != NULL ? fn : "model", stem, sizeof(stem));
+		snprintf(name, sizeof(name), "%s.glb", stem);
+		for (k = 2; name_taken(names, name); k++)
+			snprintf(name, sizeof(name), "%s-%d.glb", stem, k);
+		json_array_append_new(names, json_string(name));
+	}
+	return names;
+}
+
+/* "<stem>.<ext of the preview file>", or 0 when there is no preview. */
+static int
+preview_name(json_t *f, const char *glbname, char *out, size_t len)
+{
+	const char *pf = json_string_value(json_object_get(f,
+	    "rendered_image_file"));
+	const char *ext;
+	size_t sl = strlen(glbname) - 4;
+
+	if (pf == NULL || (ext = strrchr(pf, '.')) == NULL || ext[1] == '\0' ||
+	    strchr(ext, '/') != NULL)
+		return 0;
+	snprintf(out, len, "%.*s%s", (int)sl, glbname, ext);
+	return 1;
+}
+
+json_t *
+batch_file_json(const char *id, json_t *summary, json_t *names, size_t i)
+{
+	json_t *f = json_array_get(json_object_get(summary, "files"), i);
+	const char *name = json_string_value(json_array_get(names, i));
+	const char *status = json_string_value(json_object_get(f, "status"));
+	json_t *j;
+	char url[512], pname[STEM_MAX + 40];
+
+	if (f == NULL || name == NULL)
+		return NULL;
+	j = json_pack("{s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:O?}",
+	    "file_id", json_object_get(f, "file_id"),
+	    "filename", json_object_get(f, "filename"),
+	    "status", status != NULL ? status : "failed",
+	    "progress", json_object_get(f, "progress"),
+	    "queue_position", json_object_get(f, "queue_position"),
+	    "message", json_object_get(f, "message"),
+	    "error", json_object_get(f, "error"));
+	if (j == NULL)
+		return NULL;
+	if (status != NULL && strcmp(status, "completed") == 0) {
+		snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id, name);
+		json_object_set_new(j, "model_url", json_string(url));
+		json_object_set_new(j, "download_name", json_string(name));
+		json_object_set_new(j, "file_size", json_integer(
+		    json_integer_value(json_object_get(f, "file_size"))));
+		if (preview_name(f, name, pname, sizeof(pname))) {
+			snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id,
+			    pname);
+			json_object_set_new(j, "rendered_image", json_pack(
+			    "{s:s, s:O?, s:O?}", "url", url, "file_size",
+			    json_object_get(f, "rendered_image_size"),
+			    "content_type", json_object_get(f,
+			    "rendered_image_type")));
+		} else
+			json_object_set_new(j, "rendered_image", json_null());
+	}
+	return j;
+}
+
+static json_t *
+files_json(const char *id, json_t *summary, json_t *names)
+{
+	json_t *arr = json_array();
+	size_t i, n = json_array_size(json_object_get(summary, "files"));
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		json_t *f = batch_file_json(id, summary, names, i);
+
+		if (f == NULL || json_array_append_new(arr, f) == -1) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_t *
+batch_result_json(const char *id, json_t *summary, json_t *names)
+{
+	json_t *results = files_json(id, summary, names);
+	const char *rs = json_string_value(json_object_get(summary,
+	    "result_status"));
+
+	if (results == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:O?, s:O?, s:I, s:o}", "job_id", id,
+	    "status", rs != NULL ? rs : "processing",
+	    "total_files", json_object_get(summary, "total"),
+	    "successful_files", json_object_get(summary, "successful"),
+	    "failed_files", (json_int_t)(json_integer_value(json_object_get(
+	    summary, "failed")) + json_integer_value(json_object_get(summary,
+	    "cancelled"))), "results", results);
+}
+
+json_t *
+batch_status_json(const char *id, json_t *summary)
+{
+	json_t *names = batch_names(summary), *files, *j;
+
+	if (names == NULL)
+		return NULL;
+	files = files_json(id, summary, names);
+	if (files == NULL) {
+		json_decref(names);
+		return NULL;
+	}
+	j = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, "
+	    "s:O?, s:O?, s:O?, s:O?, s:O?}", "task_id", id, "job_id", id,
+	    "batch_id", id, "status", json_object_get(summary, "status"),
+	    "progress", json_object_get(summary, "progress"),
+	    "current", json_object_get(summary, "current"),
+	    "total", json_object_get(summary, "total"),
+	    "total_files", json_object_get(summary, "total"),
+	    "seq", json_object_get(summary, "seq"),
+	    "files", files, "model", json_object_get(summary, "model"),
+	    "params", json_object_get(summary, "params"),
+	    "face_limit", json_object_get(summary, "face_limit"),
+	    "created", json_object_get(summary, "created"),
+	    "finished", json_object_get(summary, "finished"));
+	if (j != NULL && json_is_true(json_object_get(summary, "finished")))
+		json_object_set_new(j, "result", batch_result_json(id, summary,
+		    names));
+	json_decref(names);
+	return j;
+}
+
+int
+batch_lookup_name(json_t *summary, json_t *names, const char *name,
+    size_t *file, int *preview)
+{
+	json_t *files = json_object_get(summary, "files");
+	char pname[STEM_MAX + 40];
+	size_t i;
+
+	for (i = 0; i < json_array_size(names); i++) {
+		json_t *f = json_array_get(files, i);
+		const char *n = json_string_value(json_array_get(names, i));
+		const char *st = json_string_value(json_object_get(f, "status"));
+
+		if (n == NULL || st == NULL || strcmp(st, "completed") != 0)
+			continue;
+		if (strcmp(n, name) == 0) {
+			*file = i;
+			*preview = 0;
+			return 0;
+		}
+		if (preview_name(f, n, pname, sizeof(pname)) &&
+		    strcmp(pname, name) == 0) {
+			*file = i;
+			*preview = 1;
+			return 0;
+		}
+	}
+	return -1;
+}

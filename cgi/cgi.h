@@ -1,0 +1,126 @@
+/*
+ * cgi.h: the HTTP API's FastCGI programs (i2m-api, i2m-sse, i2m-upload),
+ * spawned by lighttpd (lighttpd.conf).  Each program runs N threads, each
+ * blocking in FCGX_Accept_r on the socket lighttpd hands it as fd 0, so a
+ * slow request (an SSE stream, a zip) only ever holds its own thread.
+ *
+ * The contract is shared/docs/api.md; every spool access goes through
+ * spool/spool.h.  Prototypes are grouped by the file that defines them.
+ */
+#ifndef CGI_H
+#define CGI_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "spool.h"
+
+#define CGI_VERSION "1.0.0"
+#define CGI_PATH_MAX 1024
+#define CGI_SEGS 8
+
+/* fcgi.c --------------------------------------------------------------- */
+
+/* Process-wide state, set up once by cgi_main before any thread starts. */
+struct cgi_global {
+	struct config cfg;
+	struct spool sp;
+};
+extern struct cgi_global cgi;
+
+/* One request, owned by the thread that accepted it. */
+struct req {
+	FCGX_Request *fr;
+	const char *method;
+	const char *query;	/* after '?', "" when none */
+	char path[CGI_PATH_MAX];	/* raw path of REQUEST_URI */
+	char seg[CGI_SEGS][256];	/* percent-decoded path segments */
+	int nseg;
+	const char *origin;	/* Origin when it is an allowed one */
+	int html;		/* the client prefers text/html (a form post) */
+	int head_sent;
+};
+
+typedef void (*cgi_handler)(struct req *r);
+
+/*
+ * Load the config, open the spool, run nthreads accept loops calling h
+ * for every request.  Returns only on a setup error (exit status).
+ */
+int cgi_main(const char *prog, int nthreads, cgi_handler h);
+const char *cgi_param(struct req *r, const char *name);
+/* Status line, Content-Type, CORS; the caller may add headers, then end. */
+void cgi_begin(struct req *r, int status, const char *ctype);
+void cgi_header(struct req *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cgi_end_headers(struct req *r);
+/* A whole JSON answer; j is stolen. */
+void cgi_json(struct req *r, int status, json_t *j);
+/* The contract's error object; details is stolen and may be NULL. */
+void cgi_error(struct req *r, int status, const char *code, json_t *details,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* OPTIONS preflight: 204 with CORS headers. */
+void cgi_preflight(struct req *r);
+/* 405 with Allow. */
+void cgi_method_not_allowed(struct req *r, const char *allow);
+/* 1 when API_KEYS is empty or a valid Bearer key came with r. */
+int cgi_authorized(struct req *r);
+/* Read and drop whatever is left of the request body. */
+void cgi_drain(struct req *r);
+/* Percent-decode src into dst (at most len-1 bytes); -1 on bad input. */
+int cgi_unescape(char *dst, size_t len, const char *src, size_t srclen);
+/* Value of an integer header-like param, or dflt. */
+long long cgi_param_ll(struct req *r, const char *name, long long dflt);
+
+/* batch.c -------------------------------------------------------------- */
+
+/*
+ * The batch summary (spool_batch_summary) through a small per-process
+ * cache keyed by (id, state/seq), so many readers of one batch do the
+ * file reads once per change.  New reference, or NULL with errno.
+ */
+json_t *batch_summary(const char *id);
+/*
+ * Download names of every file, in upload order: "<stem>.glb" after the
+ * uploaded name, made unique within the batch ("chair.glb",
+ * "chair-2.glb").  New reference: array of strings.
+ */
+json_t *batch_names(json_t *summary);
+/* The contract's file object (file_update) for file i; new reference. */
+json_t *batch_file_json(const char *id, json_t *summary, json_t *names,
+    size_t i);
+/* The polling object (status endpoint, cancel, retry); new reference. */
+json_t *batch_status_json(const char *id, json_t *summary);
+/* task_completed's "result" object; new reference. */
+json_t *batch_result_json(const char *id, json_t *summary, json_t *names);
+/* Find a download name of the batch: 0 and *file / *preview, or -1. */
+int batch_lookup_name(json_t *summary, json_t *names, const char *name,
+    size_t *file, int *preview);
+
+/* multipart.c ---------------------------------------------------------- */
+
+/*
+ * Streaming multipart/form-data parser: bytes in, callbacks out, memory
+ * bounded by its own buffer whatever the body size.
+ */
+struct mp_callbacks {
+	/* A part starts; filename is NULL for a plain field. */
+	int (*part_begin)(void *ctx, const char *name, const char *filename);
+	int (*part_data)(void *ctx, const char *buf, size_t len);
+	int (*part_end)(void *ctx);
+};
+
+enum mp_result { MP_OK, MP_MALFORMED, MP_STOPPED, MP_IO };
+
+/*
+ * Parse the body read from in; boundary from the Content-Type header.
+ * A callback returning -1 stops the parse (MP_STOPPED).
+ */
+enum mp_result mp_parse(FCGX_Stream *in, const char *boundary,
+    const struct mp_callbacks *cb, void *ctx);
+/* The boundary parameter of a multipart Content-Type into out; -1 if none. */
+int mp_boundary(const char *ctype, char *out, size_t len);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * fcgi.c: the accept loop and the reply helpers every handler uses.
+ *
+ * lighttpd spawns each program with its listening socket as fd 0; we run
+ * N threads, each with its own FCGX_Request, taking turns in
+ * FCGX_Accept_r under one mutex (libfcgi's threaded example), so a
+ * request that lasts (SSE, zip) holds one thread and nothing else.
+ * Handlers never exit and never print with stdio: every byte goes through
+ * the request's FCGX streams.  Every answer carries the CORS headers for
+ * an allowed Origin, and every error is the contract's JSON object.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cgi.h"
+
+struct cgi_global cgi;
+
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static cgi_handler handler;
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 303: return "See Other";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return status >= 500 ? "Internal Server Error" : "Unknown";
+	}
+}
+
+const char *
+cgi_param(struct req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fr->envp);
+}
+
+long long
+cgi_param_ll(struct req *r, const char *name, long long dflt)
+{
+	const char *v = cgi_param(r, name);
+	char *end;
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return dflt;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return dflt;
+	return n;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+cgi_unescape(char *dst, size_t len, const char *src, size_t srclen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < srclen; i++) {
+		char c = src[i];
+
+		if (c == '%') {
+			int h, l;
+
+			if (i + 2 >= srclen)
+				return -1;
+			h = hexval(src[i + 1]);
+			l = hexval(src[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = (char)(h * 16 + l);
+			i += 2;
+		}
+		if (c == '\0' || o + 1 >= len)
+			return -1;
+		dst[o++] = c;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+/* 1 when origin is one of the space-separated CORS_ORIGINS (or "*"). */
+static int
+origin_allowed(const char *origin)
+{
+	const char *p = cgi.cfg.cors_origins;
+	size_t ol = strlen(origin);
+
+	while (*p != '\0') {
+		size_t l;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		l = strcspn(p, " ,");
+		if (l == 0)
+			break;
+		if ((l == 1 && *p == '*') || (l == ol && strncmp(p, origin,
+		    l) == 0))
+			return 1;
+		p += l;
+	}
+	return 0;
+}
+
+/* Fill the parsed parts of r from the FastCGI params. */
+static int
+req_setup(struct req *r, FCGX_Request *fr)
+{
+	const char *uri, *q, *accept, *origin, *p;
+	size_t plen;
+
+	memset(r, 0, sizeof(*r));
+	r->fr = fr;
+	r->method = cgi_param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	uri = cgi_param(r, "REQUEST_URI");
+	if (uri == NULL)
+		uri = "/";
+	q = strchr(uri, '?');
+	plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	r->query = q != NULL ? q + 1 : "";
+	if (plen >= sizeof(r->path))
+		return -1;
+	memcpy(r->path, uri, plen);
+	r->path[plen] = '\0';
+	/* Split first, decode each segment: "%2F" can never add a level. */
+	for (p = r->path; *p != '\0';) {
+		size_t l;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		l = strcspn(p, "/");
+		if (r->nseg == CGI_SEGS || cgi_unescape(r->seg[r->nseg],
+		    sizeof(r->seg[0]), p, l) == -1)
+			return -1;
+		r->nseg++;
+		p += l;
+	}
+	accept = cgi_param(r, "HTTP_ACCEPT");
+	r->html = accept != NULL && strstr(accept, "text/html") != NULL &&
+	    strstr(accept, "application/json") == NULL;
+	origin = cgi_param(r, "HTTP_ORIGIN");
+	if (origin != NULL && origin_allowed(origin))
+		r->origin = origin;
+	return 0;
+}
+
+void
+cgi_begin(struct req *r, int status, const char *ctype)
+{
+	FCGX_Stream *o = r->fr->out;
+
+	r->head_sent = 1;
+	FCGX_FPrintF(o, "Status: %d %s\r\n", status, reason(status));
+	if (ctype != NULL)
+		FCGX_FPrintF(o, "Content-Type: %s\r\n", ctype);
+	if (r->origin != NULL)
+		FCGX_FPrintF(o, "Access-Control-Allow-Origin: %s\r\n"
+		    "Vary: Origin\r\n", r->origin);
+}
+
+void
+cgi_header(struct req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	FCGX_VFPrintF(r->fr->out, fmt, ap);
+	va_end(ap);
+	FCGX_PutS("\r\n", r->fr->out);
+}
+
+void
+cgi_end_headers(struct req *r)
+{
+	FCGX_PutS("\r\n", r->fr->out);
+}
+
+void
+cgi_json(struct req *r, int status, json_t *j)
+{
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT |
+	    JSON_REAL_PRECISION(15)) : NULL;
+
+	json_decref(j);
+	if (s == NULL) {
+		cgi_begin(r, 500, "application/json");
+		cgi_header(r, "Cache-Control: no-store");
+		cgi_end_headers(r);
+		FCGX_PutS("{\"error\":true,\"error_code\":\"OUT_OF_MEMORY\","
+		    "\"message\":\"The server ran out of memory.\","
+		    "\"status_code\":500,\"details\":{}}", r->fr->out);
+		return;
+	}
+	cgi_begin(r, status, "application/json");
+	cgi_header(r, "Cache-Control: no-store");
+	cgi_header(r, "Content-Length: %zu", strlen(s) + 1);
+	cgi_end_headers(r);
+	FCGX_PutStr(s, (int)strlen(s), r->fr->out);
+	FCGX_PutChar('\n', r->fr->out);
+	free(s);
+}
+
+void
+cgi_error(struct req *r, int status, const char *code, json_t *details,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (status == 401) {
+		/* The challenge belongs on the 401 itself. */
+		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1,
+		    "error_code", code, "message", msg, "status_code", status,
+		    "details", details != NULL ? details : json_object());
+		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		json_decref(j);
+		cgi_begin(r, status, "application/json");
+		cgi_header(r, "WWW-Authenticate: Bearer realm=\"image2model\"");
+		cgi_header(r, "Cache-Control: no-store");
+		cgi_end_headers(r);
+		if (s != NULL)
+			FCGX_PutS(s, r->fr->out);
+		free(s);
+		return;
+	}
+	cgi_json(r, status, json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1,
+	    "error_code", code, "message", msg, "status_code", status,
+	    "details", details != NULL ? details : json_object()));
+}
+
+void
+cgi_preflight(struct req *r)
+{
+	cgi_begin(r, 204, NULL);
+	if (r->origin != NULL) {
+		cgi_header(r, "Access-Control-Allow-Methods: GET, POST, "
+		    "OPTIONS");
+		cgi_header(r, "Access-Control-Allow-Headers: Authorization, "
+		    "Content-Type, Last-Event-ID, Cache-Control");
+		cgi_header(r, "Access-Control-Max-Age: 600");
+	}
+	cgi_end_headers(r);
+}
+
+void
+cgi_method_not_allowed(struct req *r, const char *allow)
+{
+	cgi_json(r, 405, json_pack("{s:b, s:s, s:s+, s:i, s:{s:s}}", "error", 1,
+	    "error_code", "METHOD_NOT_ALLOWED", "message", "Use ", allow,
+	    " for this path.", "status_code", 405, "details", "allow", allow));
+}
+
+int
+cgi_authorized(struct req *r)
+{
+	const char *h = cgi_param(r, "HTTP_AUTHORIZATION");
+	const char *p = cgi.cfg.api_keys;
+	size_t kl;
+
+	if (cgi.cfg.api_keys[0] == '\0')
+		return 1;
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	kl = strlen(h);
+	while (*p != '\0') {
+		size_t l;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		l = strcspn(p, " ,");
+		if (l == 0)
+			break;
+		if (l == kl && strncmp(p, h, l) == 0)
+			return 1;
+		p += l;
+	}
+	return 0;
+}
+
+void
+cgi_drain(struct req *r)
+{
+	char buf[65536];
+
+	while (FCGX_GetStr(buf, sizeof(buf), r->fr->in) > 0)
+		;
+}
+
+static void *
+worker(void *arg)
+{
+	FCGX_Request fr;
+	struct req *r = malloc(sizeof(*r));
+
+	(void)arg;
+	if (r == NULL || FCGX_InitRequest(&fr, 0, 0) != 0) {
+		free(r);
+		return NULL;
+	}
+	for (;;) {
+		int rc;
+
+		pthread_mutex_lock(&accept_lock);
+		rc = FCGX_Accept_r(&fr);
+		pthread_mutex_unlock(&accept_lock);
+		if (rc < 0)
+			break;
+		if (req_setup(r, &fr) == -1)
+			cgi_error(r, 404, "NOT_FOUND", NULL,
+			    "There is nothing at this address.");
+		else if (strcmp(r->method, "OPTIONS") == 0)
+			cgi_preflight(r);
+		else
+			handler(r);
+		FCGX_Finish_r(&fr);
+	}
+	free(r);
+	return NULL;
+}
+
+int
+cgi_main(const char *prog, int nthreads, cgi_handler h)
+{
+	char err[512];
+	pthread_attr_t attr;
+	pthread_t *tids;
+	int i, started = 0;
+
+	log_init(prog, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (config_load(&cgi.cfg, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (spool_open(&cgi.sp, cgi.cfg.spool_dir, 1) == -1) {
+		log_warn("cannot open the spool %s", cgi.cfg.spool_dir);
+		return 111;
+	}
+	cgi.sp.floor_mb = cgi.cfg.disk_floor_mb;
+	if (FCGX_Init() != 0) {
+		log_warnx("FCGX_Init failed");
+		return 111;
+	}
+	/*
+	 * libfcgi catches SIGTERM to finish the current request, but our
+	 * threads sit in accept(2) and would never see it: lighttpd stops
+	 * its backends with SIGTERM, so let it end the process.  A submission
+	 * cut short leaves only tmp/<id>, invisible and swept by the daemon.
+	 */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	handler = h;
+	if (nthreads < 1)
+		nthreads = 1;
+	tids = calloc((size_t)nthreads, sizeof(*tids));
+	if (tids == NULL)
+		return 111;
+	/* Small stacks: 500 idle SSE threads must stay cheap. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (i = 0; i < nthreads; i++)
+		if (pthread_create(&tids[started], &attr, worker, NULL) == 0)
+			started++;
+	pthread_attr_destroy(&attr);
+	if (started == 0) {
+		free(tids);
+		log_warnx("no thread could be started");
+		return 111;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	spool_close(&cgi.sp);
+	return 0;
+}
