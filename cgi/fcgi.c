@@ -285,9 +285,26 @@ cgi_preflight(struct req *r)
 void
 cgi_method_not_allowed(struct req *r, const char *allow)
 {
-	cgi_json(r, 405, json_pack("{s:b, s:s, s:s+, s:i, s:{s:s}}", "error", 1,
-	    "error_code", "METHOD_NOT_ALLOWED", "message", "Use ", allow,
-	    " for this path.", "status_code", 405, "details", "allow", allow));
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "Use %s for this address.", allow);
+	cgi_begin(r, 405, NULL);
+	cgi_header(r, "Allow: %s, OPTIONS", allow);
+	/* cgi_json adds its own status line: build the body here. */
+	{
+		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:s}}", "error",
+		    1, "error_code", "METHOD_NOT_ALLOWED", "message", msg,
+		    "status_code", 405, "details", "allow", allow);
+		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		json_decref(j);
+		cgi_header(r, "Content-Type: application/json");
+		cgi_header(r, "Cache-Control: no-store");
+		cgi_end_headers(r);
+		if (s != NULL)
+			FCGX_PutS(s, r->fr->out);
+		free(s);
+	}
 }
 
 int

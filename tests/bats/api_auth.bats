@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# api_auth.bats: API_KEYS (Bearer key required on upload), CORS_ORIGINS
+# (allowed origins only, preflight), FAL models listed with a FAL key.
+
+load lib/server
+
+setup_file() {
+	export API_KEYS="k-one k-two"
+	export CORS_ORIGINS="https://app.example http://localhost:3000"
+	export FAL_KEY=test-key-not-used
+	export FAL_QUEUE_URL=http://127.0.0.1:9 FAL_REST_URL=http://127.0.0.1:9
+	i2m_start --no-daemon
+	FIX="$PWD/tests/fixtures"
+	export FIX
+}
+
+teardown_file() {
+	i2m_stop
+}
+
+setup() {
+	BODY="$BATS_TEST_TMPDIR/body"
+	HDR="$BATS_TEST_TMPDIR/hdr"
+}
+
+req() {
+	curl -s -D "$HDR" -o "$BODY" -w '%{http_code}' "$@"
+}
+
+@test "auth: upload without a key is 401 with a Bearer challenge" {
+	code=$(req -F "files=@$FIX/chair.png" "$I2M_URL/api/v1/upload/")
+	[ "$code" = 401 ]
+	[ "$(jq -r .error_code "$BODY")" = UNAUTHORIZED ]
+	[ "$(jq -r .status_code "$BODY")" = 401 ]
+	grep -qi '^WWW-Authenticate: Bearer' "$HDR"
+	[ -z "$(ls -A "$SPOOL_DIR/batches")" ]
+}
+
+@test "auth: a wrong key is 401, a listed key is accepted" {
+	code=$(req -H 'Authorization: Bearer nope' -F "files=@$FIX/chair.png" "$I2M_URL/api/v1/upload/")
+	[ "$code" = 401 ]
+	code=$(req -H 'Authorization: Bearer k-two' -F "files=@$FIX/chair.png" -F model=local "$I2M_URL/api/v1/upload/")
+	[ "$code" = 200 ]
+	# Reading needs no key.
+	id=$(jq -r .batch_id "$BODY")
+	code=$(req "$I2M_URL/api/v1/status/tasks/$id/status")
+	[ "$code" = 200 ]
+}
+
+@test "cors: allowed origins get Access-Control-Allow-Origin, others do not" {
+	code=$(req -H 'Origin: https://app.example' "$I2M_URL/api/v1/health/")
+	[ "$code" = 200 ]
+	grep -qi '^Access-Control-Allow-Origin: https://app.example' "$HDR"
+	code=$(req -H 'Origin: https://evil.example' "$I2M_URL/api/v1/health/")
+	[ "$code" = 200 ]
+	! grep -qi '^Access-Control-Allow-Origin' "$HDR"
+	# Error answers carry it too.
+	code=$(req -H 'Origin: http://localhost:3000' "$I2M_URL/api/v1/status/tasks/nope/status")
+	[ "$code" = 404 ]
+	grep -qi '^Access-Control-Allow-Origin: http://localhost:3000' "$HDR"
+}
+
+@test "cors: OPTIONS preflight on upload and stream" {
+	for p in upload/ status/tasks/0123456789abcdef0123456789abcdef/stream models/available; do
+		code=$(req -X OPTIONS -H 'Origin: https://app.example' \
+			-H 'Access-Control-Request-Method: POST' \
+			-H 'Access-Control-Request-Headers: authorization' "$I2M_URL/api/v1/$p")
+		[ "$code" = 204 ] || { echo "$p -> $code"; return 1; }
+		grep -qi '^Access-Control-Allow-Origin: https://app.example' "$HDR"
+		grep -qi '^Access-Control-Allow-Headers: .*Authorization' "$HDR"
+		grep -qi '^Access-Control-Allow-Methods: .*POST' "$HDR"
+	done
+}
+
+@test "models: FAL models are listed when FAL_KEY is set, Tripo3D the default" {
+	code=$(req "$I2M_URL/api/v1/models/available")
+	[ "$code" = 200 ]
+	jq -e '.models | map(.id) | index("tripo3d-v2.5") != null' "$BODY" >/dev/null
+	jq -e '.models | map(.id) | index("local") != null' "$BODY" >/dev/null
+	[ "$(jq -r '.models[] | select(.default) | .id' "$BODY")" = tripo3d-v2.5 ]
+	[ "$(jq -r '.models[] | select(.id == "tripo3d-v2.5") | .provider' "$BODY")" = fal ]
+	jq -e '.models[] | select(.id == "tripo3d-v2.5") | .parameters | map(.name) | index("texture") != null' "$BODY" >/dev/null
+}
+
+@test "fal: a FAL parameter is validated against that model's schema" {
+	code=$(req -H 'Authorization: Bearer k-one' -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 -F texture=ultra "$I2M_URL/api/v1/upload/")
+	[ "$code" = 400 ]
+	[ "$(jq -r .details.field "$BODY")" = texture ]
+	code=$(req -H 'Authorization: Bearer k-one' -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 -F face_limit=10 "$I2M_URL/api/v1/upload/")
+	[ "$code" = 400 ]
+	[ "$(jq -r .details.field "$BODY")" = face_limit ]
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# api_control.bats: cancel, retry, readiness without a daemon, and SSE
+# resume with Last-Event-ID across a daemon start.  The server starts
+# without a daemon so that files stay queued until a test starts one.
+
+load lib/server
+
+setup_file() {
+	i2m_start --no-daemon
+	FIX="$PWD/tests/fixtures"
+	export FIX
+}
+
+teardown_file() {
+	i2m_stop
+}
+
+setup() {
+	BODY="$BATS_TEST_TMPDIR/body"
+}
+
+req() {
+	curl -s -o "$BODY" -w '%{http_code}' "$@"
+}
+
+events() {
+	awk '/^id: / { id = substr($0, 5) } /^event: / { ev = substr($0, 8) }
+		/^data: / { d = substr($0, 7) }
+		/^$/ { if (ev != "") print id "\t" ev "\t" d; ev = "" }' "$1"
+}
+
+@test "readiness: 503 naming the daemon when none runs" {
+	code=$(req "$I2M_URL/api/v1/health/readiness")
+	[ "$code" = 503 ]
+	[ "$(jq -r .error_code "$BODY")" = NOT_READY ]
+	[ "$(jq -r '.details.failing | join(",")' "$BODY")" = daemon ]
+	[ "$(jq -r .checks.spool.ok "$BODY")" = true ]
+}
+
+@test "cancel: queued files become cancelled and never reach a worker; retry queues them again" {
+	id=$(i2m_upload_id "$FIX/chair.png" "$FIX/sneaker.jpg")
+	[ "$(ls "$SPOOL_DIR/q/new" | grep -c "$id")" = 2 ]
+	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/cancel")
+	[ "$code" = 200 ]
+	[ "$(jq -r .task_id "$BODY")" = "$id" ]
+	[ "$(jq -r '[.files[].status] | unique | join(",")' "$BODY")" = cancelled ]
+	[ "$(jq -r .status "$BODY")" = cancelled ]
+	[ "$(ls "$SPOOL_DIR/q/new" | grep -c "$id")" = 0 ]
+	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/retry")
+	[ "$code" = 200 ]
+	[ "$(jq -r '[.files[].status] | unique | join(",")' "$BODY")" = queued ]
+	[ "$(ls "$SPOOL_DIR/q/new" | grep -c "$id")" = 2 ]
+	# Queued files are not retryable: nothing to do is 409.
+	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/retry")
+	[ "$code" = 409 ]
+	# Cancel again so the daemon test below sees only its own batch.
+	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/cancel")
+	[ "$code" = 200 ]
+}
+
+@test "sse: reconnecting with Last-Event-ID misses nothing" {
+	id=$(i2m_upload_id "$FIX/chair.png" "$FIX/sneaker.jpg" "$FIX/chair.png")
+	s1="$BATS_TEST_TMPDIR/s1"
+	# First connection: the snapshot (all queued), then the client leaves.
+	curl -s -N --max-time 2 "$I2M_URL/api/v1/status/tasks/$id/stream" >"$s1" || true
+	events "$s1" >"$s1.ev"
+	[ "$(grep -c $'\tfile_update\t' "$s1.ev")" = 3 ]
+	last=$(tail -n 1 "$s1.ev" | cut -f1)
+	[ "$last" = 3 ]
+	i2m_start_daemon
+	s2="$BATS_TEST_TMPDIR/s2"
+	curl -s -N --max-time 90 -H "Last-Event-ID: $last" "$I2M_URL/api/v1/status/tasks/$id/stream" >"$s2"
+	events "$s2" >"$s2.ev"
+	[ "$(tail -n 1 "$s2.ev" | cut -f2)" = task_completed ]
+	# Every event after the resume point, and each file's final state.
+	[ "$(cut -f1 "$s2.ev" | sort -n | head -n 1)" -gt "$last" ]
+	for i in 0 1 2; do
+		grep $'\tfile_update\t' "$s2.ev" | cut -f3 |
+			jq -s -e --arg i "$i" 'map(select(.file_id == $i and .status == "completed")) | length > 0' >/dev/null
+	done
+	# The status endpoint agrees.
+	code=$(req "$I2M_URL/api/v1/status/tasks/$id/status")
+	[ "$code" = 200 ]
+	[ "$(jq -r .status "$BODY")" = completed ]
+	code=$(req "$I2M_URL/api/v1/health/readiness")
+	[ "$code" = 200 ]
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bats
+# api_disk.bats: below DISK_FLOOR_MB an upload is 507 and leaves nothing;
+# readiness names the disk.
+
+load lib/server
+
+setup_file() {
+	export DISK_FLOOR_MB=1099511627776
+	i2m_start --no-daemon
+}
+
+teardown_file() {
+	i2m_stop
+}
+
+@test "disk floor: upload is 507 INSUFFICIENT_STORAGE, nothing stays" {
+	b="$BATS_TEST_TMPDIR/b"
+	code=$(curl -s -o "$b" -w '%{http_code}' -F "files=@tests/fixtures/chair.png" "$I2M_URL/api/v1/upload/")
+	[ "$code" = 507 ]
+	[ "$(jq -r .error_code "$b")" = INSUFFICIENT_STORAGE ]
+	[ -z "$(ls -A "$SPOOL_DIR/batches")" ]
+	[ -z "$(ls -A "$SPOOL_DIR/tmp")" ]
+	[ -z "$(ls -A "$SPOOL_DIR/q/new")" ]
+}
+
+@test "disk floor: readiness is 503 naming the disk" {
+	b="$BATS_TEST_TMPDIR/b"
+	code=$(curl -s -o "$b" -w '%{http_code}' "$I2M_URL/api/v1/health/readiness")
+	[ "$code" = 503 ]
+	jq -e '.details.failing | index("disk") != null' "$b" >/dev/null
+}
