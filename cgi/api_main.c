@@ -38,15 +38,18 @@ seg_is(struct req *r, int i, const char *s)
 static void
 not_found(struct req *r)
 {
-	cgi_error(r, 404, "NOT_FOUND", NULL, "There is nothing at this "
+	cgi_error(r, 404, "NOT_FOUND", NULL,
+	    "There is nothing at this "
 	    "address.");
 }
 
 static void
 unknown_task(struct req *r, const char *id)
 {
-	cgi_error(r, 404, "TASK_NOT_FOUND", json_pack("{s:s}", "task_id",
-	    spool_id_valid(id) ? id : "(invalid)"), "There is no upload with "
+	cgi_error(r, 404, "TASK_NOT_FOUND",
+	    json_pack(
+	        "{s:s}", "task_id", spool_id_valid(id) ? id : "(invalid)"),
+	    "There is no upload with "
 	    "this id; it may have expired.");
 }
 
@@ -61,8 +64,10 @@ summary_or_reply(struct req *r, const char *id)
 	if (errno == ENOENT || errno == ENOTDIR || errno == EINVAL)
 		unknown_task(r, id);
 	else
-		cgi_error(r, 500, "INTERNAL_ERROR", NULL, "The upload's data "
-		    "could not be read (%s).", strerror(errno));
+		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
+		    "The upload's data "
+		    "could not be read (%s).",
+		    strerror(errno));
 	return NULL;
 }
 
@@ -85,9 +90,9 @@ health(struct req *r)
 	char now[48];
 
 	iso_now(now, sizeof(now));
-	cgi_json(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "status", "healthy",
-	    "service", "image2model", "version", CGI_VERSION, "timestamp",
-	    now));
+	cgi_json(r, 200,
+	    json_pack("{s:s, s:s, s:s, s:s}", "status", "healthy", "service",
+	        "image2model", "version", CGI_VERSION, "timestamp", now));
 }
 
 /* Number of live daemons: fresh heartbeat and its lock held. */
@@ -99,8 +104,7 @@ daemons_alive(void)
 	long long now = spool_now_ms();
 	int fd, alive = 0;
 
-	fd = openat(cgi.sp.root, "daemons", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
+	fd = openat(cgi.sp.root, "daemons", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return 0;
 	d = fdopendir(fd);
@@ -125,8 +129,8 @@ daemons_alive(void)
 		json_decref(j);
 		if (now - hb > HEARTBEAT_FRESH_MS)
 			continue;
-		snprintf(lock, sizeof(lock), "%.*s.lock", (int)(l - 5),
-		    de->d_name);
+		snprintf(
+		    lock, sizeof(lock), "%.*s.lock", (int)(l - 5), de->d_name);
 		lk = openat(dirfd(d), lock, O_RDONLY | O_CLOEXEC);
 		if (lk == -1)
 			continue;
@@ -148,8 +152,8 @@ spool_writable(void)
 	if (spool_id_new(id) == -1)
 		return 0;
 	snprintf(name, sizeof(name), "tmp/.ready.%.12s", id);
-	fd = openat(cgi.sp.root, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0640);
+	fd = openat(
+	    cgi.sp.root, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return 0;
 	if (write(fd, "ok\n", 3) != 3) {
@@ -176,8 +180,9 @@ readiness(struct req *r)
 	    "disk", "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb",
 	    (json_int_t)cgi.cfg.disk_floor_mb);
 	if (writable && alive > 0 && disk_ok) {
-		cgi_json(r, 200, json_pack("{s:s, s:s, s:o}", "status", "ready",
-		    "timestamp", now, "checks", checks));
+		cgi_json(r, 200,
+		    json_pack("{s:s, s:s, s:o}", "status", "ready", "timestamp",
+		        now, "checks", checks));
 		return;
 	}
 	failing = json_array();
@@ -187,13 +192,17 @@ readiness(struct req *r)
 		json_array_append_new(failing, json_string("daemon"));
 	if (!disk_ok)
 		json_array_append_new(failing, json_string("disk"));
-	cgi_json(r, 503, json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, "
-	    "s:{s:o}}", "error", 1, "error_code", "NOT_READY", "message",
-	    !writable ? "The spool is not writable." : alive == 0 ?
-	    "No processing daemon is running." : "Disk space is below the "
-	    "configured floor.", "status_code", 503, "status", "not_ready",
-	    "timestamp", now, "failing", failing, "checks", checks, "details",
-	    "failing", failing));
+	cgi_json(r, 503,
+	    json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, "
+	              "s:{s:o}}",
+	        "error", 1, "error_code", "NOT_READY", "message",
+	        !writable        ? "The spool is not writable."
+	            : alive == 0 ? "No processing daemon is running."
+	                         : "Disk space is below the "
+	                           "configured floor.",
+	        "status_code", 503, "status", "not_ready", "timestamp", now,
+	        "failing", failing, "checks", checks, "details", "failing",
+	        failing));
 }
 
 static void
@@ -201,8 +210,9 @@ models(struct req *r)
 {
 	json_t *arr = models_available_json(&cgi.cfg);
 
-	cgi_json(r, 200, json_pack("{s:o, s:s}", "models", arr != NULL ? arr :
-	    json_array(), "default", models_default(&cgi.cfg)));
+	cgi_json(r, 200,
+	    json_pack("{s:o, s:s}", "models", arr != NULL ? arr : json_array(),
+	        "default", models_default(&cgi.cfg)));
 }
 
 /* Sum of file sizes below dir/name (bounded depth). */
@@ -230,7 +240,8 @@ tree_bytes(int dir, const char *name, int depth)
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			sum += tree_bytes(dirfd(d), de->d_name, depth + 1);
 	closedir(d);
 	return sum;
@@ -240,26 +251,28 @@ struct metrics {
 	long long by_state[FS_NSTATES];
 	long long batches, files, retries, lat_count;
 	double lat_sum;
-	long long lat_bucket[6];	/* <=1, 5, 30, 60, 300, +Inf s */
+	long long lat_bucket[6]; /* <=1, 5, 30, 60, 300, +Inf s */
 };
 
 static void
 metrics_batch(struct metrics *mx, const char *id)
 {
 	json_t *s = spool_batch_summary(&cgi.sp, id), *f;
-	static const double bounds[5] = { 1, 5, 30, 60, 300 };
+	static const double bounds[5] = {1, 5, 30, 60, 300};
 	size_t i;
 
 	if (s == NULL)
 		return;
 	mx->batches++;
-	json_array_foreach(json_object_get(s, "files"), i, f) {
-		int st = file_state_parse(json_string_value(json_object_get(f,
-		    "status")));
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
+		int st = file_state_parse(
+		    json_string_value(json_object_get(f, "status")));
 		long long a = json_integer_value(json_object_get(f, "attempt"));
-		long long t0 = json_integer_value(json_object_get(f, "started"));
-		long long t1 = json_integer_value(json_object_get(f,
-		    "finished"));
+		long long t0 =
+		    json_integer_value(json_object_get(f, "started"));
+		long long t1 =
+		    json_integer_value(json_object_get(f, "finished"));
 
 		mx->files++;
 		mx->by_state[st >= 0 ? st : FS_FAILED]++;
@@ -282,8 +295,7 @@ metrics_batch(struct metrics *mx, const char *id)
 static void
 metrics(struct req *r)
 {
-	static const char *const les[6] = { "1", "5", "30", "60", "300",
-	    "+Inf" };
+	static const char *const les[6] = {"1", "5", "30", "60", "300", "+Inf"};
 	struct metrics mx;
 	struct dirent *de;
 	FCGX_Stream *o = r->fr->out;
@@ -305,40 +317,56 @@ metrics(struct req *r)
 	cgi_header(r, "Cache-Control: no-store");
 	cgi_end_headers(r);
 	FCGX_PutS("# HELP i2m_files Files in the spool by state.\n"
-	    "# TYPE i2m_files gauge\n", o);
+	          "# TYPE i2m_files gauge\n",
+	    o);
 	for (i = 0; i < FS_NSTATES; i++)
 		FCGX_FPrintF(o, "i2m_files{state=\"%s\"} %lld\n",
 		    file_state_name((enum file_state)i), mx.by_state[i]);
-	FCGX_FPrintF(o, "# HELP i2m_jobs_failed Files that failed.\n"
+	FCGX_FPrintF(o,
+	    "# HELP i2m_jobs_failed Files that failed.\n"
 	    "# TYPE i2m_jobs_failed gauge\ni2m_jobs_failed %lld\n",
 	    mx.by_state[FS_FAILED]);
-	FCGX_FPrintF(o, "# HELP i2m_queue_depth Files waiting in q/new.\n"
+	FCGX_FPrintF(o,
+	    "# HELP i2m_queue_depth Files waiting in q/new.\n"
 	    "# TYPE i2m_queue_depth gauge\ni2m_queue_depth %d\n",
 	    spool_queue_depth(&cgi.sp));
-	FCGX_FPrintF(o, "# HELP i2m_uploads Uploads (batches) in the spool.\n"
-	    "# TYPE i2m_uploads gauge\ni2m_uploads %lld\n", mx.batches);
-	FCGX_FPrintF(o, "# HELP i2m_retries Extra attempts over all files.\n"
-	    "# TYPE i2m_retries gauge\ni2m_retries %lld\n", mx.retries);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_uploads Uploads (batches) in the spool.\n"
+	    "# TYPE i2m_uploads gauge\ni2m_uploads %lld\n",
+	    mx.batches);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_retries Extra attempts over all files.\n"
+	    "# TYPE i2m_retries gauge\ni2m_retries %lld\n",
+	    mx.retries);
 	FCGX_PutS("# HELP i2m_processing_seconds Time from start to model "
-	    "ready (provider latency).\n"
-	    "# TYPE i2m_processing_seconds histogram\n", o);
+	          "ready (provider latency).\n"
+	          "# TYPE i2m_processing_seconds histogram\n",
+	    o);
 	for (i = 0; i < 6; i++) {
 		cum += mx.lat_bucket[i];
-		FCGX_FPrintF(o, "i2m_processing_seconds_bucket{le=\"%s\"} "
-		    "%lld\n", les[i], cum);
+		FCGX_FPrintF(o,
+		    "i2m_processing_seconds_bucket{le=\"%s\"} "
+		    "%lld\n",
+		    les[i], cum);
 	}
-	FCGX_FPrintF(o, "i2m_processing_seconds_sum %.3f\n"
-	    "i2m_processing_seconds_count %lld\n", mx.lat_sum, mx.lat_count);
-	FCGX_FPrintF(o, "# HELP i2m_spool_bytes Bytes stored in the spool.\n"
+	FCGX_FPrintF(o,
+	    "i2m_processing_seconds_sum %.3f\n"
+	    "i2m_processing_seconds_count %lld\n",
+	    mx.lat_sum, mx.lat_count);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_spool_bytes Bytes stored in the spool.\n"
 	    "# TYPE i2m_spool_bytes gauge\ni2m_spool_bytes %lld\n",
 	    tree_bytes(cgi.sp.root, "batches", 0));
-	FCGX_FPrintF(o, "# HELP i2m_spool_free_bytes Free bytes on the "
+	FCGX_FPrintF(o,
+	    "# HELP i2m_spool_free_bytes Free bytes on the "
 	    "spool's file system.\n# TYPE i2m_spool_free_bytes gauge\n"
-	    "i2m_spool_free_bytes %lld\n", spool_free_mb(cgi.sp.root) *
-	    1024 * 1024);
-	FCGX_FPrintF(o, "# HELP i2m_daemons_alive Daemons with a fresh "
+	    "i2m_spool_free_bytes %lld\n",
+	    spool_free_mb(cgi.sp.root) * 1024 * 1024);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_daemons_alive Daemons with a fresh "
 	    "heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
-	    "i2m_daemons_alive %d\n", daemons_alive());
+	    "i2m_daemons_alive %d\n",
+	    daemons_alive());
 }
 
 static void
@@ -367,14 +395,16 @@ control(struct req *r, const char *id, int retry)
 		if (errno == ENOENT || errno == ENOTDIR)
 			unknown_task(r, id);
 		else
-			cgi_error(r, 500, "INTERNAL_ERROR", NULL, "The %s "
-			    "failed (%s).", retry ? "retry" : "cancel",
-			    strerror(errno));
+			cgi_error(r, 500, "INTERNAL_ERROR", NULL,
+			    "The %s "
+			    "failed (%s).",
+			    retry ? "retry" : "cancel", strerror(errno));
 		return;
 	}
 	if (retry && n == 0) {
-		cgi_error(r, 409, "NOTHING_TO_RETRY", json_pack("{s:s}",
-		    "task_id", id), "No file of this upload has failed or was "
+		cgi_error(r, 409, "NOTHING_TO_RETRY",
+		    json_pack("{s:s}", "task_id", id),
+		    "No file of this upload has failed or was "
 		    "cancelled, so there is nothing to retry.");
 		return;
 	}
@@ -400,18 +430,22 @@ download_list(struct req *r, const char *id)
 	files = json_array();
 	urls = json_array();
 	failed = json_array();
-	json_array_foreach(json_object_get(s, "files"), i, f) {
-		const char *st = json_string_value(json_object_get(f,
-		    "status"));
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
 		json_t *fj;
 
-		if (st != NULL && (strcmp(st, "failed") == 0 ||
-		    strcmp(st, "cancelled") == 0)) {
-			json_array_append_new(failed, json_pack("{s:O?, s:O?, "
-			    "s:s, s:O?}", "file_id", json_object_get(f,
-			    "file_id"), "filename", json_object_get(f,
-			    "filename"), "status", st, "error",
-			    json_object_get(f, "error")));
+		if (st != NULL &&
+		    (strcmp(st, "failed") == 0 ||
+		        strcmp(st, "cancelled") == 0)) {
+			json_array_append_new(failed,
+			    json_pack("{s:O?, s:O?, "
+			              "s:s, s:O?}",
+			        "file_id", json_object_get(f, "file_id"),
+			        "filename", json_object_get(f, "filename"),
+			        "status", st, "error",
+			        json_object_get(f, "error")));
 			continue;
 		}
 		if (st == NULL || strcmp(st, "completed") != 0)
@@ -419,22 +453,27 @@ download_list(struct req *r, const char *id)
 		fj = batch_file_json(id, s, names, i);
 		if (fj == NULL)
 			continue;
-		json_array_append_new(files, json_pack("{s:O, s:O, s:O, s:O, "
-		    "s:s, s:f, s:O, s:O, s:O}", "file_id", json_object_get(fj,
-		    "file_id"), "filename", json_array_get(names, i), "size",
-		    json_object_get(fj, "file_size"), "file_size",
-		    json_object_get(fj, "file_size"), "mime_type",
-		    "model/gltf-binary", "created_time", (double)
-		    json_integer_value(json_object_get(f, "updated")) / 1000.0,
-		    "model_url", json_object_get(fj, "model_url"),
-		    "rendered_image", json_object_get(fj, "rendered_image"),
-		    "original_filename", json_object_get(f, "filename")));
+		json_array_append_new(files,
+		    json_pack("{s:O, s:O, s:O, s:O, "
+		              "s:s, s:f, s:O, s:O, s:O}",
+		        "file_id", json_object_get(fj, "file_id"), "filename",
+		        json_array_get(names, i), "size",
+		        json_object_get(fj, "file_size"), "file_size",
+		        json_object_get(fj, "file_size"), "mime_type",
+		        "model/gltf-binary", "created_time",
+		        (double)json_integer_value(
+		            json_object_get(f, "updated")) /
+		            1000.0,
+		        "model_url", json_object_get(fj, "model_url"),
+		        "rendered_image", json_object_get(fj, "rendered_image"),
+		        "original_filename", json_object_get(f, "filename")));
 		json_array_append(urls, json_object_get(fj, "model_url"));
 		json_decref(fj);
 	}
-	cgi_json(r, 200, json_pack("{s:s, s:o, s:o, s:o, s:I}", "job_id", id,
-	    "files", files, "download_urls", urls, "failed", failed,
-	    "total_files", (json_int_t)json_array_size(files)));
+	cgi_json(r, 200,
+	    json_pack("{s:s, s:o, s:o, s:o, s:I}", "job_id", id, "files", files,
+	        "download_urls", urls, "failed", failed, "total_files",
+	        (json_int_t)json_array_size(files)));
 	json_decref(names);
 	json_decref(s);
 }
@@ -458,20 +497,24 @@ download_file(struct req *r, const char *id, const char *name)
 	if (s == NULL)
 		return;
 	names = batch_names(s);
-	if (names == NULL || batch_lookup_name(s, names, name, &i,
-	    &preview) == -1) {
-		cgi_error(r, 404, "FILE_NOT_FOUND", json_pack("{s:s}",
-		    "task_id", id), "This upload has no finished file by that "
-		    "name; see /api/v1/download/%s/all.", id);
+	if (names == NULL ||
+	    batch_lookup_name(s, names, name, &i, &preview) == -1) {
+		cgi_error(r, 404, "FILE_NOT_FOUND",
+		    json_pack("{s:s}", "task_id", id),
+		    "This upload has no finished file by that "
+		    "name; see /api/v1/download/%s/all.",
+		    id);
 		goto out;
 	}
 	f = json_array_get(json_object_get(s, "files"), i);
-	file = json_string_value(json_object_get(f, preview ?
-	    "rendered_image_file" : "model_file"));
-	ctype = preview ? json_string_value(json_object_get(f,
-	    "rendered_image_type")) : "model/gltf-binary";
+	file = json_string_value(
+	    json_object_get(f, preview ? "rendered_image_file" : "model_file"));
+	ctype = preview
+	    ? json_string_value(json_object_get(f, "rendered_image_type"))
+	    : "model/gltf-binary";
 	if (!out_name_ok(file)) {
-		cgi_error(r, 404, "FILE_NOT_FOUND", NULL, "The file is not "
+		cgi_error(r, 404, "FILE_NOT_FOUND", NULL,
+		    "The file is not "
 		    "available.");
 		goto out;
 	}
@@ -479,8 +522,8 @@ download_file(struct req *r, const char *id, const char *name)
 	cgi_begin(r, 200, ctype != NULL ? ctype : "application/octet-stream");
 	cgi_header(r, "Content-Disposition: attachment; filename=\"%s\"", name);
 	cgi_header(r, "Cache-Control: private, max-age=3600");
-	cgi_header(r, "X-Sendfile: %s/batches/%s/out/%s", cgi.sp.path, id,
-	    file);
+	cgi_header(
+	    r, "X-Sendfile: %s/batches/%s/out/%s", cgi.sp.path, id, file);
 	cgi_end_headers(r);
 out:
 	json_decref(names);
@@ -510,7 +553,7 @@ zip_add(struct archive *a, int out, const char *file, const char *name)
 
 	fd = openat(out, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
-		return 0;	/* vanished (retention): skip it */
+		return 0; /* vanished (retention): skip it */
 	if (fstat(fd, &st) == -1 || (e = archive_entry_new()) == NULL) {
 		close(fd);
 		return 0;
@@ -543,43 +586,50 @@ download_zip(struct req *r, const char *id)
 	if (s == NULL)
 		return;
 	names = batch_names(s);
-	json_array_foreach(json_object_get(s, "files"), i, f)
-		if (strcmp(json_string_value(json_object_get(f, "status")) ?
-		    json_string_value(json_object_get(f, "status")) : "",
-		    "completed") == 0)
-			ready++;
+	json_array_foreach(json_object_get(s, "files"), i,
+	    f) if (strcmp(json_string_value(json_object_get(f, "status"))
+	                   ? json_string_value(json_object_get(f, "status"))
+	                   : "",
+	               "completed") == 0) ready++;
 	if (ready == 0 || names == NULL) {
-		cgi_error(r, 409, "NO_MODELS_YET", json_pack("{s:s}",
-		    "task_id", id), "No model of this upload is finished yet.");
+		cgi_error(r, 409, "NO_MODELS_YET",
+		    json_pack("{s:s}", "task_id", id),
+		    "No model of this upload is finished yet.");
 		goto out;
 	}
 	out = spool_batch_dir(&cgi.sp, id, "out");
 	a = archive_write_new();
-	if (out == -1 || a == NULL || archive_write_set_format_zip(a) !=
-	    ARCHIVE_OK || archive_write_set_options(a,
-	    "zip:compression=store") != ARCHIVE_OK ||
+	if (out == -1 || a == NULL ||
+	    archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "zip:compression=store") !=
+	        ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
-		cgi_error(r, 500, "INTERNAL_ERROR", NULL, "The zip could not be "
+		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
+		    "The zip could not be "
 		    "started.");
 		goto out;
 	}
 	cgi_begin(r, 200, "application/zip");
-	cgi_header(r, "Content-Disposition: attachment; filename="
-	    "\"image2model-%s.zip\"", id);
+	cgi_header(r,
+	    "Content-Disposition: attachment; filename="
+	    "\"image2model-%s.zip\"",
+	    id);
 	cgi_header(r, "Cache-Control: no-store");
 	cgi_end_headers(r);
 	if (archive_write_open(a, r, NULL, zip_write, NULL) != ARCHIVE_OK)
 		goto out;
-	json_array_foreach(json_object_get(s, "files"), i, f) {
-		const char *st = json_string_value(json_object_get(f, "status"));
-		const char *file = json_string_value(json_object_get(f,
-		    "model_file"));
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
+		const char *file =
+		    json_string_value(json_object_get(f, "model_file"));
 
 		if (st == NULL || strcmp(st, "completed") != 0 ||
 		    !out_name_ok(file))
 			continue;
-		if (zip_add(a, out, file, json_string_value(json_array_get(
-		    names, i))) == -1)
+		if (zip_add(a, out, file,
+		        json_string_value(json_array_get(names, i))) == -1)
 			break;
 	}
 	archive_write_close(a);
@@ -595,14 +645,14 @@ out:
 static void
 api(struct req *r)
 {
-	int get = strcmp(r->method, "GET") == 0 ||
-	    strcmp(r->method, "HEAD") == 0;
+	int get =
+	    strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 	int post = strcmp(r->method, "POST") == 0;
 
 	/* /health and /api/v1/health[/] */
-	if ((r->nseg == 1 && seg_is(r, 0, "health")) || (r->nseg == 3 &&
-	    seg_is(r, 0, "api") && seg_is(r, 1, "v1") &&
-	    seg_is(r, 2, "health"))) {
+	if ((r->nseg == 1 && seg_is(r, 0, "health")) ||
+	    (r->nseg == 3 && seg_is(r, 0, "api") && seg_is(r, 1, "v1") &&
+	        seg_is(r, 2, "health"))) {
 		if (get)
 			health(r);
 		else

@@ -94,8 +94,8 @@ static void
 stem_of(const char *filename, char *out, size_t len)
 {
 	const char *dot = strrchr(filename, '.');
-	size_t n = dot != NULL && dot != filename ? (size_t)(dot - filename) :
-	    strlen(filename);
+	size_t n = dot != NULL && dot != filename ? (size_t)(dot - filename)
+	                                          : strlen(filename);
 	size_t i, o = 0;
 
 	for (i = 0; i < n && o + 1 < len && o < STEM_MAX; i++) {
@@ -121,9 +121,8 @@ name_taken(json_t *names, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(names, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
+	json_array_foreach(
+	    names, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
 	return 0;
 }
 
@@ -135,9 +134,10 @@ batch_names(json_t *summary)
 
 	if (names == NULL)
 		return NULL;
-	json_array_foreach(json_object_get(summary, "files"), i, f) {
-		const char *fn = json_string_value(json_object_get(f,
-		    "filename"));
+	json_array_foreach(json_object_get(summary, "files"), i, f)
+	{
+		const char *fn =
+		    json_string_value(json_object_get(f, "filename"));
 		char stem[STEM_MAX + 1], name[STEM_MAX + 32];
 		int k;
 
@@ -154,8 +154,8 @@ batch_names(json_t *summary)
 static int
 preview_name(json_t *f, const char *glbname, char *out, size_t len)
 {
-	const char *pf = json_string_value(json_object_get(f,
-	    "rendered_image_file"));
+	const char *pf =
+	    json_string_value(json_object_get(f, "rendered_image_file"));
 	const char *ext;
 	size_t sl = strlen(glbname) - 4;
 
@@ -173,34 +173,37 @@ batch_file_json(const char *id, json_t *summary, json_t *names, size_t i)
 	const char *name = json_string_value(json_array_get(names, i));
 	const char *status = json_string_value(json_object_get(f, "status"));
 	json_t *j;
-	char url[512], pname[STEM_MAX + 40];
 
 	if (f == NULL || name == NULL)
 		return NULL;
-	j = json_pack("{s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:O?}",
-	    "file_id", json_object_get(f, "file_id"),
-	    "filename", json_object_get(f, "filename"),
-	    "status", status != NULL ? status : "failed",
-	    "progress", json_object_get(f, "progress"),
-	    "queue_position", json_object_get(f, "queue_position"),
-	    "message", json_object_get(f, "message"),
-	    "error", json_object_get(f, "error"));
+	j = json_pack("{s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:O?}", "file_id",
+	    json_object_get(f, "file_id"), "filename",
+	    json_object_get(f, "filename"), "status",
+	    status != NULL ? status : "failed", "progress",
+	    json_object_get(f, "progress"), "queue_position",
+	    json_object_get(f, "queue_position"), "message",
+	    json_object_get(f, "message"), "error",
+	    json_object_get(f, "error"));
 	if (j == NULL)
 		return NULL;
 	if (status != NULL && strcmp(status, "completed") == 0) {
+		char url[512], pname[STEM_MAX + 40];
+
 		snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id, name);
 		json_object_set_new(j, "model_url", json_string(url));
 		json_object_set_new(j, "download_name", json_string(name));
-		json_object_set_new(j, "file_size", json_integer(
-		    json_integer_value(json_object_get(f, "file_size"))));
+		json_object_set_new(j, "file_size",
+		    json_integer(
+		        json_integer_value(json_object_get(f, "file_size"))));
 		if (preview_name(f, name, pname, sizeof(pname))) {
 			snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id,
 			    pname);
-			json_object_set_new(j, "rendered_image", json_pack(
-			    "{s:s, s:O?, s:O?}", "url", url, "file_size",
-			    json_object_get(f, "rendered_image_size"),
-			    "content_type", json_object_get(f,
-			    "rendered_image_type")));
+			json_object_set_new(j, "rendered_image",
+			    json_pack("{s:s, s:O?, s:O?}", "url", url,
+			        "file_size",
+			        json_object_get(f, "rendered_image_size"),
+			        "content_type",
+			        json_object_get(f, "rendered_image_type")));
 		} else
 			json_object_set_new(j, "rendered_image", json_null());
 	}
@@ -228,18 +231,19 @@ json_t *
 batch_result_json(const char *id, json_t *summary, json_t *names)
 {
 	json_t *results = files_json(id, summary, names);
-	const char *rs = json_string_value(json_object_get(summary,
-	    "result_status"));
+	const char *rs =
+	    json_string_value(json_object_get(summary, "result_status"));
 
 	if (results == NULL)
 		return NULL;
 	return json_pack("{s:s, s:s, s:O?, s:O?, s:I, s:o}", "job_id", id,
-	    "status", rs != NULL ? rs : "processing",
-	    "total_files", json_object_get(summary, "total"),
-	    "successful_files", json_object_get(summary, "successful"),
-	    "failed_files", (json_int_t)(json_integer_value(json_object_get(
-	    summary, "failed")) + json_integer_value(json_object_get(summary,
-	    "cancelled"))), "results", results);
+	    "status", rs != NULL ? rs : "processing", "total_files",
+	    json_object_get(summary, "total"), "successful_files",
+	    json_object_get(summary, "successful"), "failed_files",
+	    (json_int_t)(json_integer_value(
+	                     json_object_get(summary, "failed")) +
+	        json_integer_value(json_object_get(summary, "cancelled"))),
+	    "results", results);
 }
 
 json_t *
@@ -254,22 +258,24 @@ batch_status_json(const char *id, json_t *summary)
 		json_decref(names);
 		return NULL;
 	}
-	j = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, "
-	    "s:O?, s:O?, s:O?, s:O?, s:O?}", "task_id", id, "job_id", id,
-	    "batch_id", id, "status", json_object_get(summary, "status"),
-	    "progress", json_object_get(summary, "progress"),
-	    "current", json_object_get(summary, "current"),
-	    "total", json_object_get(summary, "total"),
-	    "total_files", json_object_get(summary, "total"),
-	    "seq", json_object_get(summary, "seq"),
-	    "files", files, "model", json_object_get(summary, "model"),
-	    "params", json_object_get(summary, "params"),
-	    "face_limit", json_object_get(summary, "face_limit"),
-	    "created", json_object_get(summary, "created"),
-	    "finished", json_object_get(summary, "finished"));
+	j = json_pack(
+	    "{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, "
+	    "s:O?, s:O?, s:O?, s:O?, s:O?}",
+	    "task_id", id, "job_id", id, "batch_id", id, "status",
+	    json_object_get(summary, "status"), "progress",
+	    json_object_get(summary, "progress"), "current",
+	    json_object_get(summary, "current"), "total",
+	    json_object_get(summary, "total"), "total_files",
+	    json_object_get(summary, "total"), "seq",
+	    json_object_get(summary, "seq"), "files", files, "model",
+	    json_object_get(summary, "model"), "params",
+	    json_object_get(summary, "params"), "face_limit",
+	    json_object_get(summary, "face_limit"), "created",
+	    json_object_get(summary, "created"), "finished",
+	    json_object_get(summary, "finished"));
 	if (j != NULL && json_is_true(json_object_get(summary, "finished")))
-		json_object_set_new(j, "result", batch_result_json(id, summary,
-		    names));
+		json_object_set_new(
+		    j, "result", batch_result_json(id, summary, names));
 	json_decref(names);
 	return j;
 }
@@ -285,7 +291,8 @@ batch_lookup_name(json_t *summary, json_t *names, const char *name,
 	for (i = 0; i < json_array_size(names); i++) {
 		json_t *f = json_array_get(files, i);
 		const char *n = json_string_value(json_array_get(names, i));
-		const char *st = json_string_value(json_object_get(f, "status"));
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
 
 		if (n == NULL || st == NULL || strcmp(st, "completed") != 0)
 			continue;

@@ -34,12 +34,12 @@ extern struct cgi_global cgi;
 struct req {
 	FCGX_Request *fr;
 	const char *method;
-	const char *query;	/* after '?', "" when none */
-	char path[CGI_PATH_MAX];	/* raw path of REQUEST_URI */
-	char seg[CGI_SEGS][256];	/* percent-decoded path segments */
+	const char *query; /* after '?', "" when none */
+	char path[CGI_PATH_MAX]; /* raw path of REQUEST_URI */
+	char seg[CGI_SEGS][256]; /* percent-decoded path segments */
 	int nseg;
-	const char *origin;	/* Origin when it is an allowed one */
-	int html;		/* the client prefers text/html (a form post) */
+	const char *origin; /* Origin when it is an allowed one */
+	int html; /* the client prefers text/html (a form post) */
 	int head_sent;
 };
 
@@ -89,8 +89,8 @@ json_t *batch_summary(const char *id);
  */
 json_t *batch_names(json_t *summary);
 /* The contract's file object (file_update) for file i; new reference. */
-json_t *batch_file_json(const char *id, json_t *summary, json_t *names,
-    size_t i);
+json_t *
+batch_file_json(const char *id, json_t *summary, json_t *names, size_t i);
 /* The polling object (status endpoint, cancel, retry); new reference. */
 json_t *batch_status_json(const char *id, json_t *summary);
 /* task_completed's "result" object; new reference. */

@@ -30,22 +30,38 @@ static const char *
 reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 204: return "No Content";
-	case 303: return "See Other";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	case 507: return "Insufficient Storage";
-	default: return status >= 500 ? "Internal Server Error" : "Unknown";
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 303:
+		return "See Other";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return status >= 500 ? "Internal Server Error" : "Unknown";
 	}
 }
 
@@ -126,8 +142,8 @@ origin_allowed(const char *origin)
 		l = strcspn(p, " ,");
 		if (l == 0)
 			break;
-		if ((l == 1 && *p == '*') || (l == ol && strncmp(p, origin,
-		    l) == 0))
+		if ((l == 1 && *p == '*') ||
+		    (l == ol && strncmp(p, origin, l) == 0))
 			return 1;
 		p += l;
 	}
@@ -165,8 +181,9 @@ req_setup(struct req *r, FCGX_Request *fr)
 		if (*p == '\0')
 			break;
 		l = strcspn(p, "/");
-		if (r->nseg == CGI_SEGS || cgi_unescape(r->seg[r->nseg],
-		    sizeof(r->seg[0]), p, l) == -1)
+		if (r->nseg == CGI_SEGS ||
+		    cgi_unescape(r->seg[r->nseg], sizeof(r->seg[0]), p, l) ==
+		        -1)
 			return -1;
 		r->nseg++;
 		p += l;
@@ -190,8 +207,10 @@ cgi_begin(struct req *r, int status, const char *ctype)
 	if (ctype != NULL)
 		FCGX_FPrintF(o, "Content-Type: %s\r\n", ctype);
 	if (r->origin != NULL)
-		FCGX_FPrintF(o, "Access-Control-Allow-Origin: %s\r\n"
-		    "Vary: Origin\r\n", r->origin);
+		FCGX_FPrintF(o,
+		    "Access-Control-Allow-Origin: %s\r\n"
+		    "Vary: Origin\r\n",
+		    r->origin);
 }
 
 void
@@ -214,8 +233,9 @@ cgi_end_headers(struct req *r)
 void
 cgi_json(struct req *r, int status, json_t *j)
 {
-	char *s = j != NULL ? json_dumps(j, JSON_COMPACT |
-	    JSON_REAL_PRECISION(15)) : NULL;
+	char *s = j != NULL
+	    ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15))
+	    : NULL;
 
 	json_decref(j);
 	if (s == NULL) {
@@ -223,8 +243,9 @@ cgi_json(struct req *r, int status, json_t *j)
 		cgi_header(r, "Cache-Control: no-store");
 		cgi_end_headers(r);
 		FCGX_PutS("{\"error\":true,\"error_code\":\"OUT_OF_MEMORY\","
-		    "\"message\":\"The server ran out of memory.\","
-		    "\"status_code\":500,\"details\":{}}", r->fr->out);
+		          "\"message\":\"The server ran out of memory.\","
+		          "\"status_code\":500,\"details\":{}}",
+		    r->fr->out);
 		return;
 	}
 	cgi_begin(r, status, "application/json");
@@ -263,9 +284,10 @@ cgi_error(struct req *r, int status, const char *code, json_t *details,
 		free(s);
 		return;
 	}
-	cgi_json(r, status, json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1,
-	    "error_code", code, "message", msg, "status_code", status,
-	    "details", details != NULL ? details : json_object()));
+	cgi_json(r, status,
+	    json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1, "error_code",
+	        code, "message", msg, "status_code", status, "details",
+	        details != NULL ? details : json_object()));
 }
 
 void
@@ -273,9 +295,11 @@ cgi_preflight(struct req *r)
 {
 	cgi_begin(r, 204, NULL);
 	if (r->origin != NULL) {
-		cgi_header(r, "Access-Control-Allow-Methods: GET, POST, "
+		cgi_header(r,
+		    "Access-Control-Allow-Methods: GET, POST, "
 		    "OPTIONS");
-		cgi_header(r, "Access-Control-Allow-Headers: Authorization, "
+		cgi_header(r,
+		    "Access-Control-Allow-Headers: Authorization, "
 		    "Content-Type, Last-Event-ID, Cache-Control");
 		cgi_header(r, "Access-Control-Max-Age: 600");
 	}

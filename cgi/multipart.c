@@ -200,8 +200,9 @@ run(struct mp *m, FCGX_Stream *in, const struct mp_callbacks *cb, void *ctx)
 			size_t safe;
 
 			if (d != NULL) {
-				if (st == ST_BODY && d > p && cb->part_data(ctx,
-				    p, (size_t)(d - p)) == -1)
+				if (st == ST_BODY && d > p &&
+				    cb->part_data(ctx, p, (size_t)(d - p)) ==
+				        -1)
 					return MP_STOPPED;
 				m->pos += (size_t)(d - p) + m->dlen;
 				if (st == ST_BODY && cb->part_end(ctx) == -1)
@@ -210,8 +211,8 @@ run(struct mp *m, FCGX_Stream *in, const struct mp_callbacks *cb, void *ctx)
 				continue;
 			}
 			safe = avail >= m->dlen ? avail - (m->dlen - 1) : 0;
-			if (st == ST_BODY && safe > 0 && cb->part_data(ctx, p,
-			    safe) == -1)
+			if (st == ST_BODY && safe > 0 &&
+			    cb->part_data(ctx, p, safe) == -1)
 				return MP_STOPPED;
 			m->pos += safe;
 			more = 1;
@@ -223,7 +224,7 @@ run(struct mp *m, FCGX_Stream *in, const struct mp_callbacks *cb, void *ctx)
 				break;
 			}
 			if (p[0] == '-' && p[1] == '-')
-				return MP_OK;	/* the epilogue is ignored */
+				return MP_OK; /* the epilogue is ignored */
 			if (p[0] != '\r' || p[1] != '\n')
 				return MP_MALFORMED;
 			m->pos += 2;
@@ -233,7 +234,7 @@ run(struct mp *m, FCGX_Stream *in, const struct mp_callbacks *cb, void *ctx)
 			char *e;
 
 			if (avail >= 2 && p[0] == '\r' && p[1] == '\n')
-				return MP_MALFORMED;	/* no disposition */
+				return MP_MALFORMED; /* no disposition */
 			e = memmem(p, avail, "\r\n\r\n", 4);
 			if (e == NULL) {
 				if (avail > MP_HEAD_MAX)
@@ -244,8 +245,8 @@ run(struct mp *m, FCGX_Stream *in, const struct mp_callbacks *cb, void *ctx)
 			if (parse_headers(m, p, (size_t)(e - p)) == -1)
 				return MP_MALFORMED;
 			m->pos += (size_t)(e - p) + 4;
-			if (cb->part_begin(ctx, m->name, m->has_filename ?
-			    m->filename : NULL) == -1)
+			if (cb->part_begin(ctx, m->name,
+			        m->has_filename ? m->filename : NULL) == -1)
 				return MP_STOPPED;
 			st = ST_BODY;
 			continue;
@@ -261,8 +262,8 @@ run(struct mp *m, FCGX_Stream *in, const struct mp_callbacks *cb, void *ctx)
 }
 
 enum mp_result
-mp_parse(FCGX_Stream *in, const char *boundary,
-    const struct mp_callbacks *cb, void *ctx)
+mp_parse(FCGX_Stream *in, const char *boundary, const struct mp_callbacks *cb,
+    void *ctx)
 {
 	enum mp_result rc;
 	struct mp *m;

@@ -33,9 +33,9 @@
 struct stream {
 	struct req *r;
 	const char *id;
-	long long sent;		/* highest seq sent */
-	long long last_write;	/* ms */
-	int first;		/* "retry:" not yet sent */
+	long long sent; /* highest seq sent */
+	long long last_write; /* ms */
+	int first; /* "retry:" not yet sent */
 };
 
 /* Write one event; -1 when the client is gone. */
@@ -69,7 +69,9 @@ static int
 flush(struct stream *s)
 {
 	return FCGX_FFlush(s->r->fr->out) == -1 ||
-	    FCGX_GetError(s->r->fr->out) != 0 ? -1 : 0;
+	        FCGX_GetError(s->r->fr->out) != 0
+	    ? -1
+	    : 0;
 }
 
 static json_t *
@@ -83,8 +85,8 @@ progress_json(json_t *sum)
 	    tot == 1 ? "" : "s");
 	return json_pack("{s:s, s:O?, s:I, s:I, s:I, s:s, s:O?}", "status",
 	    "processing", "progress", json_object_get(sum, "progress"),
-	    "current", (json_int_t)cur, "total", (json_int_t)tot,
-	    "total_files", (json_int_t)tot, "message", msg, "batch_status",
+	    "current", (json_int_t)cur, "total", (json_int_t)tot, "total_files",
+	    (json_int_t)tot, "message", msg, "batch_status",
 	    json_object_get(sum, "status"));
 }
 
@@ -104,9 +106,9 @@ cmp_seq(const void *a, const void *b)
 static int
 send_changes(struct stream *s, json_t *sum)
 {
-	json_t *names = batch_names(sum), *files = json_object_get(sum,
-	    "files"), *f;
-	long long (*order)[2] = NULL;
+	json_t *names = batch_names(sum),
+	       *files = json_object_get(sum, "files"), *f;
+	long long(*order)[2] = NULL;
 	size_t i, n = 0;
 	int rc = -1;
 
@@ -115,7 +117,8 @@ send_changes(struct stream *s, json_t *sum)
 	order = calloc(json_array_size(files) + 1, sizeof(*order));
 	if (order == NULL)
 		goto out;
-	json_array_foreach(files, i, f) {
+	json_array_foreach(files, i, f)
+	{
 		long long seq = json_integer_value(json_object_get(f, "seq"));
 
 		if (seq > s->sent) {
@@ -127,22 +130,27 @@ send_changes(struct stream *s, json_t *sum)
 	qsort(order, n, sizeof(*order), cmp_seq);
 	for (i = 0; i < n; i++) {
 		s->sent = order[i][0];
-		if (emit(s, "file_update", s->sent, batch_file_json(s->id, sum,
-		    names, (size_t)order[i][1])) == -1 || emit(s,
-		    "task_progress", s->sent, progress_json(sum)) == -1)
+		if (emit(s, "file_update", s->sent,
+		        batch_file_json(
+		            s->id, sum, names, (size_t)order[i][1])) == -1 ||
+		    emit(s, "task_progress", s->sent, progress_json(sum)) == -1)
 			goto out;
 	}
 	if (json_is_true(json_object_get(sum, "finished"))) {
 		json_t *res = batch_result_json(s->id, sum, names);
 
-		if (emit(s, "task_completed", s->sent, json_pack("{s:s, s:i, "
-		    "s:o, s:{s:O?, s:O?, s:I}}", "status", "completed",
-		    "progress", 100, "result", res != NULL ? res : json_null(),
-		    "summary", "total_files", json_object_get(sum, "total"),
-		    "successful_files", json_object_get(sum, "successful"),
-		    "failed_files", (json_int_t)(json_integer_value(
-		    json_object_get(sum, "failed")) + json_integer_value(
-		    json_object_get(sum, "cancelled"))))) == -1)
+		if (emit(s, "task_completed", s->sent,
+		        json_pack("{s:s, s:i, "
+		                  "s:o, s:{s:O?, s:O?, s:I}}",
+		            "status", "completed", "progress", 100, "result",
+		            res != NULL ? res : json_null(), "summary",
+		            "total_files", json_object_get(sum, "total"),
+		            "successful_files",
+		            json_object_get(sum, "successful"), "failed_files",
+		            (json_int_t)(json_integer_value(
+		                             json_object_get(sum, "failed")) +
+		                json_integer_value(
+		                    json_object_get(sum, "cancelled"))))) == -1)
 			goto out;
 		rc = 1;
 	} else
@@ -158,8 +166,9 @@ out:
 static void
 task_failed(struct stream *s, const char *why)
 {
-	emit(s, "task_failed", s->sent, json_pack("{s:s, s:s, s:s}", "status",
-	    "failed", "error", why, "message", why));
+	emit(s, "task_failed", s->sent,
+	    json_pack("{s:s, s:s, s:s}", "status", "failed", "error", why,
+	        "message", why));
 	flush(s);
 }
 
@@ -167,7 +176,7 @@ task_failed(struct stream *s, const char *why)
 static int
 client_gone(struct req *r, int ms)
 {
-	struct pollfd p = { .fd = r->fr->ipcFd, .events = POLLRDHUP };
+	struct pollfd p = {.fd = r->fr->ipcFd, .events = POLLRDHUP};
 
 	if (poll(&p, 1, ms) <= 0)
 		return 0;
@@ -190,11 +199,14 @@ stream(struct req *r, const char *id)
 	sum = batch_summary(id);
 	if (sum == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			cgi_error(r, 404, "TASK_NOT_FOUND", NULL, "There is no "
+			cgi_error(r, 404, "TASK_NOT_FOUND", NULL,
+			    "There is no "
 			    "upload with this id; it may have expired.");
 		else
-			cgi_error(r, 500, "INTERNAL_ERROR", NULL, "The upload's "
-			    "data could not be read (%s).", strerror(errno));
+			cgi_error(r, 500, "INTERNAL_ERROR", NULL,
+			    "The upload's "
+			    "data could not be read (%s).",
+			    strerror(errno));
 		return;
 	}
 	lei = cgi_param(r, "HTTP_LAST_EVENT_ID");
@@ -203,8 +215,8 @@ stream(struct req *r, const char *id)
 		long long v = strtoll(lei, &end, 10);
 
 		/* An id we never gave out: start from a fresh snapshot. */
-		if (*end == '\0' && v >= 0 && v <= json_integer_value(
-		    json_object_get(sum, "seq")))
+		if (*end == '\0' && v >= 0 &&
+		    v <= json_integer_value(json_object_get(sum, "seq")))
 			s.sent = v;
 	}
 	/* Read the (empty) request body so the socket is quiet until EOF. */
@@ -215,8 +227,8 @@ stream(struct req *r, const char *id)
 	cgi_end_headers(r);
 	seq_seen = json_integer_value(json_object_get(sum, "seq"));
 	/* A resumed client with nothing missed still gets the progress. */
-	if (s.sent == seq_seen && !json_is_true(json_object_get(sum,
-	    "finished")))
+	if (s.sent == seq_seen &&
+	    !json_is_true(json_object_get(sum, "finished")))
 		emit(&s, "task_progress", s.sent, progress_json(sum));
 	rc = send_changes(&s, sum);
 	json_decref(sum);
@@ -227,14 +239,16 @@ stream(struct req *r, const char *id)
 			break;
 		seq = spool_seq_get(&cgi.sp, id);
 		if (seq == -1) {
-			task_failed(&s, "The upload's data is no longer "
+			task_failed(&s,
+			    "The upload's data is no longer "
 			    "available on the server.");
 			break;
 		}
 		if (seq != seq_seen) {
 			sum = batch_summary(id);
 			if (sum == NULL) {
-				task_failed(&s, "The upload's data could not "
+				task_failed(&s,
+				    "The upload's data could not "
 				    "be read.");
 				break;
 			}
@@ -244,8 +258,10 @@ stream(struct req *r, const char *id)
 			continue;
 		}
 		if (spool_now_ms() - s.last_write >= HEARTBEAT_MS) {
-			if (emit(&s, "heartbeat", s.sent, json_pack("{s:s}",
-			    "status", "heartbeat")) == -1 || flush(&s) == -1)
+			if (emit(&s, "heartbeat", s.sent,
+			        json_pack("{s:s}", "status", "heartbeat")) ==
+			        -1 ||
+			    flush(&s) == -1)
 				break;
 		}
 	}
@@ -256,8 +272,10 @@ sse(struct req *r)
 {
 	if (r->nseg != 6 || strcmp(r->seg[0], "api") != 0 ||
 	    strcmp(r->seg[1], "v1") != 0 || strcmp(r->seg[2], "status") != 0 ||
-	    strcmp(r->seg[3], "tasks") != 0 || strcmp(r->seg[5], "stream") != 0) {
-		cgi_error(r, 404, "NOT_FOUND", NULL, "There is nothing at this "
+	    strcmp(r->seg[3], "tasks") != 0 ||
+	    strcmp(r->seg[5], "stream") != 0) {
+		cgi_error(r, 404, "NOT_FOUND", NULL,
+		    "There is nothing at this "
 		    "address.");
 		return;
 	}
@@ -266,7 +284,8 @@ sse(struct req *r)
 		return;
 	}
 	if (!spool_id_valid(r->seg[4])) {
-		cgi_error(r, 404, "TASK_NOT_FOUND", NULL, "There is no upload "
+		cgi_error(r, 404, "TASK_NOT_FOUND", NULL,
+		    "There is no upload "
 		    "with this id.");
 		return;
 	}

@@ -81,12 +81,15 @@ static void
 fail_io(struct upload *u, const char *what)
 {
 	if (errno == ENOSPC || errno == EDQUOT)
-		fail(u, 507, "INSUFFICIENT_STORAGE", NULL, "The server is out "
+		fail(u, 507, "INSUFFICIENT_STORAGE", NULL,
+		    "The server is out "
 		    "of disk space; try again later.");
 	else {
 		log_warn("upload: %s", what);
-		fail(u, 500, "INTERNAL_ERROR", NULL, "The upload could not "
-		    "be stored (%s); try again.", strerror(errno));
+		fail(u, 500, "INTERNAL_ERROR", NULL,
+		    "The upload could not "
+		    "be stored (%s); try again.",
+		    strerror(errno));
 	}
 }
 
@@ -101,8 +104,8 @@ sniff(const unsigned char *h, size_t n, const char **ctype)
 		*ctype = "image/png";
 		return "png";
 	}
-	if (n >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP",
-	    4) == 0) {
+	if (n >= 12 && memcmp(h, "RIFF", 4) == 0 &&
+	    memcmp(h + 8, "WEBP", 4) == 0) {
 		*ctype = "image/webp";
 		return "webp";
 	}
@@ -132,9 +135,11 @@ on_begin(void *ctx, const char *name, const char *filename)
 	u->headlen = 0;
 	if (filename != NULL) {
 		if (!is_file_field(name)) {
-			fail(u, 400, "INVALID_FIELD", json_pack("{s:s}",
-			    "field", name), "The form field \"%.64s\" cannot "
-			    "hold a file; send images in \"files\".", name);
+			fail(u, 400, "INVALID_FIELD",
+			    json_pack("{s:s}", "field", name),
+			    "The form field \"%.64s\" cannot "
+			    "hold a file; send images in \"files\".",
+			    name);
 			return -1;
 		}
 		/* A form with no file chosen sends one empty, unnamed part. */
@@ -143,8 +148,9 @@ on_begin(void *ctx, const char *name, const char *filename)
 			return 0;
 		}
 		if (u->nfiles >= cgi.cfg.max_files) {
-			fail(u, 400, "TOO_MANY_FILES", json_pack("{s:i}",
-			    "max_files", cgi.cfg.max_files), "At most %d "
+			fail(u, 400, "TOO_MANY_FILES",
+			    json_pack("{s:i}", "max_files", cgi.cfg.max_files),
+			    "At most %d "
 			    "files can be uploaded at once.",
 			    cgi.cfg.max_files);
 			return -1;
@@ -165,17 +171,20 @@ on_begin(void *ctx, const char *name, const char *filename)
 		return 0;
 	}
 	if (u->nfields >= MAX_FIELDS) {
-		fail(u, 400, "TOO_MANY_FIELDS", NULL, "The form has more than "
-		    "%d fields.", MAX_FIELDS);
+		fail(u, 400, "TOO_MANY_FIELDS", NULL,
+		    "The form has more than "
+		    "%d fields.",
+		    MAX_FIELDS);
 		return -1;
 	}
 	if (strlen(name) >= sizeof(u->fields[0].name)) {
-		fail(u, 400, "INVALID_PARAMETER", json_pack("{s:s}", "field",
-		    name), "The form field \"%.64s...\" is unknown.", name);
+		fail(u, 400, "INVALID_PARAMETER",
+		    json_pack("{s:s}", "field", name),
+		    "The form field \"%.64s...\" is unknown.", name);
 		return -1;
 	}
-	snprintf(u->fields[u->nfields].name, sizeof(u->fields[0].name), "%s",
-	    name);
+	snprintf(
+	    u->fields[u->nfields].name, sizeof(u->fields[0].name), "%s", name);
 	u->fields[u->nfields].len = 0;
 	u->kind = K_FIELD;
 	return 0;
@@ -190,9 +199,9 @@ on_data(void *ctx, const char *buf, size_t len)
 		struct field *f = &u->fields[u->nfields];
 
 		if (f->len + len >= sizeof(f->value)) {
-			fail(u, 400, "INVALID_PARAMETER", json_pack("{s:s}",
-			    "field", f->name), "The value of %s is too long.",
-			    f->name);
+			fail(u, 400, "INVALID_PARAMETER",
+			    json_pack("{s:s}", "field", f->name),
+			    "The value of %s is too long.", f->name);
 			return -1;
 		}
 		memcpy(f->value + f->len, buf, len);
@@ -202,7 +211,8 @@ on_data(void *ctx, const char *buf, size_t len)
 	if (u->kind == K_NONE) {
 		/* An unnamed file part that has bytes after all. */
 		if (len > 0) {
-			fail(u, 400, "INVALID_FILE", NULL, "A file was sent "
+			fail(u, 400, "INVALID_FILE", NULL,
+			    "A file was sent "
 			    "without a file name.");
 			return -1;
 		}
@@ -212,16 +222,17 @@ on_data(void *ctx, const char *buf, size_t len)
 		return 0;
 	u->size += (long long)len;
 	if (u->size > cgi.cfg.max_file_bytes) {
-		fail(u, 413, "FILE_TOO_LARGE", json_pack("{s:s, s:I}",
-		    "filename", u->filename, "limit_bytes",
-		    (json_int_t)cgi.cfg.max_file_bytes), "%.200s is larger "
-		    "than the limit of %.1f MB per file.", u->filename,
-		    mib(cgi.cfg.max_file_bytes));
+		fail(u, 413, "FILE_TOO_LARGE",
+		    json_pack("{s:s, s:I}", "filename", u->filename,
+		        "limit_bytes", (json_int_t)cgi.cfg.max_file_bytes),
+		    "%.200s is larger "
+		    "than the limit of %.1f MB per file.",
+		    u->filename, mib(cgi.cfg.max_file_bytes));
 		return -1;
 	}
 	if (u->headlen < SNIFF_LEN) {
-		size_t n = SNIFF_LEN - u->headlen < len ? SNIFF_LEN -
-		    u->headlen : len;
+		size_t n =
+		    SNIFF_LEN - u->headlen < len ? SNIFF_LEN - u->headlen : len;
 
 		memcpy(u->head + u->headlen, buf, n);
 		u->headlen += n;
@@ -247,17 +258,21 @@ on_end(void *ctx)
 		return 0;
 	u->kind = K_NONE;
 	if (u->size == 0) {
-		fail(u, 400, "EMPTY_FILE", json_pack("{s:s}", "filename",
-		    u->filename), "%.200s is empty; choose a photo with "
-		    "content.", u->filename);
+		fail(u, 400, "EMPTY_FILE",
+		    json_pack("{s:s}", "filename", u->filename),
+		    "%.200s is empty; choose a photo with "
+		    "content.",
+		    u->filename);
 		return -1;
 	}
 	ext = sniff(u->head, u->headlen, &ctype);
 	if (ext == NULL) {
-		fail(u, 415, "UNSUPPORTED_FILE_TYPE", json_pack("{s:s, s:[sss]}",
-		    "filename", u->filename, "supported", "image/jpeg",
-		    "image/png", "image/webp"), "%.200s is not a JPEG, PNG or "
-		    "WebP image.", u->filename);
+		fail(u, 415, "UNSUPPORTED_FILE_TYPE",
+		    json_pack("{s:s, s:[sss]}", "filename", u->filename,
+		        "supported", "image/jpeg", "image/png", "image/webp"),
+		    "%.200s is not a JPEG, PNG or "
+		    "WebP image.",
+		    u->filename);
 		return -1;
 	}
 	if (spool_part_finish(&u->s, &u->part, u->filename, ext, ctype) == -1) {
@@ -284,9 +299,11 @@ read_fields(struct upload *u, const struct model_info **mp, json_t *params,
 			model = u->fields[i].value;
 	m = models_find(model);
 	if (m == NULL || !models_usable(m, &cgi.cfg)) {
-		fail(u, 400, "INVALID_MODEL", json_pack("{s:s, s:s}", "field",
-		    "model", "model", model), "The model \"%.64s\" is not "
-		    "available here; see /api/v1/models/available.", model);
+		fail(u, 400, "INVALID_MODEL",
+		    json_pack("{s:s, s:s}", "field", "model", "model", model),
+		    "The model \"%.64s\" is not "
+		    "available here; see /api/v1/models/available.",
+		    model);
 		return -1;
 	}
 	*mp = m;
@@ -306,17 +323,19 @@ read_fields(struct upload *u, const struct model_info **mp, json_t *params,
 			errno = 0;
 			fl = strtoll(v, &end, 10);
 			if (errno != 0 || *end != '\0' || fl <= 0) {
-				fail(u, 400, "INVALID_PARAMETER", json_pack(
-				    "{s:s}", "field", "face_limit"), "face_limit "
+				fail(u, 400, "INVALID_PARAMETER",
+				    json_pack("{s:s}", "field", "face_limit"),
+				    "face_limit "
 				    "must be a whole number above 0, not "
-				    "\"%.32s\".", v);
+				    "\"%.32s\".",
+				    v);
 				return -1;
 			}
 			if (models_param(m, "face_limit") != NULL &&
-			    models_param_parse(m, n, v, &val, err,
-			    sizeof(err)) == -1) {
-				fail(u, 400, "INVALID_PARAMETER", json_pack(
-				    "{s:s}", "field", n), "%s", err);
+			    models_param_parse(
+			        m, n, v, &val, err, sizeof(err)) == -1) {
+				fail(u, 400, "INVALID_PARAMETER",
+				    json_pack("{s:s}", "field", n), "%s", err);
 				return -1;
 			}
 			if (models_param(m, "face_limit") != NULL)
@@ -325,8 +344,9 @@ read_fields(struct upload *u, const struct model_info **mp, json_t *params,
 			continue;
 		}
 		if (models_param_parse(m, n, v, &val, err, sizeof(err)) == -1) {
-			fail(u, 400, "INVALID_PARAMETER", json_pack("{s:s, s:s}",
-			    "field", n, "model", m->id), "%s", err);
+			fail(u, 400, "INVALID_PARAMETER",
+			    json_pack("{s:s, s:s}", "field", n, "model", m->id),
+			    "%s", err);
 			return -1;
 		}
 		json_object_set_new(params, n, val);
@@ -346,32 +366,38 @@ answer(struct upload *u, const struct model_info *m, long long face_limit)
 		cgi_begin(r, 303, "text/plain; charset=utf-8");
 		cgi_header(r, "Location: /processing?taskId=%s", u->s.id);
 		cgi_end_headers(r);
-		FCGX_FPrintF(r->fr->out, "See /processing?taskId=%s\n",
-		    u->s.id);
+		FCGX_FPrintF(
+		    r->fr->out, "See /processing?taskId=%s\n", u->s.id);
 		return;
 	}
 	/* u->s.files was consumed by commit: rebuild from batch.json. */
 	e = spool_batch_get(&cgi.sp, u->s.id);
 	for (i = 0; e != NULL && files != NULL &&
-	    i < json_array_size(json_object_get(e, "files")); i++) {
+	     i < json_array_size(json_object_get(e, "files"));
+	     i++) {
 		json_t *f = json_array_get(json_object_get(e, "files"), i);
 
-		json_array_append_new(files, json_pack("{s:O, s:O, s:O, s:O, "
-		    "s:s, s:n}", "file_id", json_object_get(f, "file_id"),
-		    "filename", json_object_get(f, "filename"), "file_size",
-		    json_object_get(f, "file_size"), "content_type",
-		    json_object_get(f, "content_type"), "status", "queued",
-		    "task_id"));
+		json_array_append_new(files,
+		    json_pack("{s:O, s:O, s:O, s:O, "
+		              "s:s, s:n}",
+		        "file_id", json_object_get(f, "file_id"), "filename",
+		        json_object_get(f, "filename"), "file_size",
+		        json_object_get(f, "file_size"), "content_type",
+		        json_object_get(f, "content_type"), "status", "queued",
+		        "task_id"));
 	}
 	json_decref(e);
-	snprintf(msg, sizeof(msg), "%d file%s queued for processing",
-	    u->nfiles, u->nfiles == 1 ? "" : "s");
-	cgi_json(r, 200, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:s, "
-	    "s:s}", "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
-	    "uploaded_files", files != NULL ? files : json_array(),
-	    "face_limit", face_limit > 0 ? json_integer(face_limit) :
-	    json_null(), "model", m->id, "total_files", u->nfiles,
-	    "status", "queued", "message", msg));
+	snprintf(msg, sizeof(msg), "%d file%s queued for processing", u->nfiles,
+	    u->nfiles == 1 ? "" : "s");
+	cgi_json(r, 200,
+	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:s, "
+	              "s:s}",
+	        "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
+	        "uploaded_files", files != NULL ? files : json_array(),
+	        "face_limit",
+	        face_limit > 0 ? json_integer(face_limit) : json_null(),
+	        "model", m->id, "total_files", u->nfiles, "status", "queued",
+	        "message", msg));
 }
 
 static void
@@ -383,11 +409,12 @@ upload(struct req *r)
 	long long clen, limit, face_limit = -1;
 	json_t *params = NULL;
 	enum mp_result mr;
-	static const struct mp_callbacks cb = { on_begin, on_data, on_end };
+	static const struct mp_callbacks cb = {on_begin, on_data, on_end};
 
 	if (r->nseg != 3 || strcmp(r->seg[0], "api") != 0 ||
 	    strcmp(r->seg[1], "v1") != 0 || strcmp(r->seg[2], "upload") != 0) {
-		cgi_error(r, 404, "NOT_FOUND", NULL, "There is nothing at this "
+		cgi_error(r, 404, "NOT_FOUND", NULL,
+		    "There is nothing at this "
 		    "address.");
 		return;
 	}
@@ -397,24 +424,29 @@ upload(struct req *r)
 	}
 	if (!cgi_authorized(r)) {
 		cgi_drain(r);
-		cgi_error(r, 401, "UNAUTHORIZED", NULL, "Send a valid API key "
+		cgi_error(r, 401, "UNAUTHORIZED", NULL,
+		    "Send a valid API key "
 		    "as \"Authorization: Bearer <key>\".");
 		return;
 	}
 	clen = cgi_param_ll(r, "CONTENT_LENGTH", 0);
-	limit = (long long)cgi.cfg.max_files * (cgi.cfg.max_file_bytes +
-	    65536) + 1024 * 1024;
+	limit =
+	    (long long)cgi.cfg.max_files * (cgi.cfg.max_file_bytes + 65536) +
+	    1024 * 1024;
 	if (clen > limit) {
 		cgi_drain(r);
-		cgi_error(r, 413, "REQUEST_TOO_LARGE", json_pack("{s:I}",
-		    "limit_bytes", (json_int_t)limit), "The upload is %.1f MB; "
-		    "the limit is %.1f MB.", mib(clen), mib(limit));
+		cgi_error(r, 413, "REQUEST_TOO_LARGE",
+		    json_pack("{s:I}", "limit_bytes", (json_int_t)limit),
+		    "The upload is %.1f MB; "
+		    "the limit is %.1f MB.",
+		    mib(clen), mib(limit));
 		return;
 	}
 	if (mp_boundary(cgi_param(r, "CONTENT_TYPE"), boundary,
-	    sizeof(boundary)) == -1) {
+	        sizeof(boundary)) == -1) {
 		cgi_drain(r);
-		cgi_error(r, 400, "INVALID_CONTENT_TYPE", NULL, "Send the "
+		cgi_error(r, 400, "INVALID_CONTENT_TYPE", NULL,
+		    "Send the "
 		    "images as multipart/form-data in the field \"files\".");
 		return;
 	}
@@ -432,19 +464,22 @@ upload(struct req *r)
 	u->part.in = -1;
 	mr = mp_parse(r->fr->in, boundary, &cb, u);
 	if (mr == MP_MALFORMED)
-		fail(u, 400, "MALFORMED_FORM", NULL, "The form data is "
+		fail(u, 400, "MALFORMED_FORM", NULL,
+		    "The form data is "
 		    "incomplete or malformed; send it again.");
 	else if (mr == MP_IO)
-		fail(u, 400, "INCOMPLETE_UPLOAD", NULL, "The upload was cut "
+		fail(u, 400, "INCOMPLETE_UPLOAD", NULL,
+		    "The upload was cut "
 		    "off; send it again.");
 	if (u->status == 0 && u->nfiles == 0)
-		fail(u, 400, "NO_FILES", NULL, "No image was uploaded; add at "
+		fail(u, 400, "NO_FILES", NULL,
+		    "No image was uploaded; add at "
 		    "least one JPEG, PNG or WebP file in the field \"files\".");
 	if (u->status == 0)
 		read_fields(u, &m, params, &face_limit);
-	if (u->status == 0 && spool_submit_commit(&u->s, m->id, params,
-	    face_limit) == -1) {
-		u->begun = 0;	/* commit aborted it already */
+	if (u->status == 0 &&
+	    spool_submit_commit(&u->s, m->id, params, face_limit) == -1) {
+		u->begun = 0; /* commit aborted it already */
 		fail_io(u, "submit_commit");
 	}
 	if (u->status != 0) {
