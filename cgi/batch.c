@@ -37,6 +37,50 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cache_slot cache[CACHE_SLOTS];
 static unsigned long long cache_clock;
 
+/* Recent state/seq readings, so many streams on one batch share a read. */
+#define SEQ_SLOTS 16
+#define SEQ_FRESH_MS 20
+
+struct seq_slot {
+	char id[SPOOL_ID_LEN + 1];
+	long long seq, at;
+};
+
+static pthread_mutex_t seq_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct seq_slot seqs[SEQ_SLOTS];
+static unsigned seq_next;
+
+long long
+batch_seq(const char *id)
+{
+	long long now = spool_now_ms(), v;
+	int i;
+
+	pthread_mutex_lock(&seq_lock);
+	for (i = 0; i < SEQ_SLOTS; i++) {
+		if (strcmp(seqs[i].id, id) == 0 &&
+		    now - seqs[i].at < SEQ_FRESH_MS) {
+			v = seqs[i].seq;
+			pthread_mutex_unlock(&seq_lock);
+			return v;
+		}
+	}
+	pthread_mutex_unlock(&seq_lock);
+	v = spool_seq_get(&cgi.sp, id);
+	if (v == -1)
+		return -1;
+	pthread_mutex_lock(&seq_lock);
+	for (i = 0; i < SEQ_SLOTS && strcmp(seqs[i].id, id) != 0; i++)
+		;
+	if (i == SEQ_SLOTS)
+		i = (int)(seq_next++ % SEQ_SLOTS);
+	memcpy(seqs[i].id, id, sizeof(seqs[i].id));
+	seqs[i].seq = v;
+	seqs[i].at = now;
+	pthread_mutex_unlock(&seq_lock);
+	return v;
+}
+
 json_t *
 batch_summary(const char *id)
 {

@@ -83,6 +83,11 @@ long long cgi_param_ll(struct req *r, const char *name, long long dflt);
  */
 json_t *batch_summary(const char *id);
 /*
+ * state/seq of a batch, read at most every 20 ms per process: the SSE
+ * threads of one batch poll it together.  -1 with errno (ENOENT).
+ */
+long long batch_seq(const char *id);
+/*
  * Download names of every file, in upload order: "<stem>.glb" after the
  * uploaded name, made unique within the batch ("chair.glb",
  * "chair-2.glb").  New reference: array of strings.

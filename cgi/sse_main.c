@@ -27,7 +27,7 @@
 
 #include "cgi.h"
 
-#define POLL_MS 100
+#define POLL_MS 50
 #define HEARTBEAT_MS 15000
 
 struct stream {
@@ -237,7 +237,7 @@ stream(struct req *r, const char *id)
 
 		if (client_gone(r, POLL_MS))
 			break;
-		seq = spool_seq_get(&cgi.sp, id);
+		seq = batch_seq(id);
 		if (seq == -1) {
 			task_failed(&s,
 			    "The upload's data is no longer "

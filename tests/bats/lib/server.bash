@@ -21,7 +21,8 @@
 #       Start / stop (SIGTERM, wait) only the daemon.
 #   i2m_stop
 #       Stop the daemon and lighttpd (its handlers exit with it), wait for
-#       them, check that no process of this run is left, remove $I2M_TMP.
+#       them, check that no process of this run is left and that no
+#       sanitizer (ASan/UBSan builds) reported anything, remove $I2M_TMP.
 #   i2m_as_user CMD...
 #       Run CMD as the unprivileged user the servers run as (root only;
 #       otherwise it just runs CMD).
@@ -160,6 +161,13 @@ i2m_stop() {
 	if [ -n "$left" ]; then
 		echo "processes left behind: $left" >&2
 		kill -KILL $left 2>/dev/null
+	fi
+	# A sanitizer report from a handler or the daemon fails the run.
+	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$I2M_LOG" "$I2M_DAEMON_LOG" 2>/dev/null; then
+		grep -hE -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			"$I2M_LOG" "$I2M_DAEMON_LOG" >&2
+		left="$left sanitizer"
 	fi
 	rm -rf "$I2M_TMP"
 	[ -z "$left" ]
