@@ -36,8 +36,8 @@ spool_part_open(struct spool_submit *s, struct spool_part *p)
 	p->in = openat(s->dir, "in", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->in == -1)
 		return -1;
-	p->fd = openat(p->in, p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0640);
+	p->fd = openat(
+	    p->in, p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (p->fd == -1) {
 		int saved = errno;
 
