@@ -62,7 +62,7 @@ events() {
 	id=$(i2m_upload_id "$FIX/chair.png" "$FIX/sneaker.jpg" "$FIX/chair.png")
 	s1="$BATS_TEST_TMPDIR/s1"
 	# First connection: the snapshot (all queued), then the client leaves.
-	curl -s -N --max-time 2 "$I2M_URL/api/v1/status/tasks/$id/stream" >"$s1" || true
+	curl -s -N --max-time 4 "$I2M_URL/api/v1/status/tasks/$id/stream" >"$s1" || true
 	events "$s1" >"$s1.ev"
 	[ "$(grep -c $'\tfile_update\t' "$s1.ev")" = 3 ]
 	last=$(tail -n 1 "$s1.ev" | cut -f1)
