@@ -95,29 +95,28 @@ health(struct req *r)
 	        "image2model", "version", CGI_VERSION, "timestamp", now));
 }
 
-/* Number of live daemons: fresh heartbeat and its lock held. */
+/*
+ * Number of live daemons: fresh heartbeat and its lock held.  *fal_rejected
+ * is set when a live daemon reports that FAL refused the key.
+ */
 static int
-daemons_alive(void)
+daemons_alive(int *fal_rejected)
 {
 	DIR *d;
 	struct dirent *de;
 	long long now = spool_now_ms();
-	int fd, alive = 0;
+	int alive = 0;
 
-	fd = openat(cgi.sp.root, "daemons", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
+	*fal_rejected = 0;
+	d = spool_opendir(cgi.sp.root, "daemons");
+	if (d == NULL)
 		return 0;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return 0;
-	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 		char lock[300];
 		json_t *j;
 		long long hb;
-		int lk;
+		int lk, rejected;
 
 		if (de->d_name[0] == '.' || l < 6 || l > 200 ||
 		    strcmp(de->d_name + l - 5, ".json") != 0)
@@ -126,6 +125,10 @@ daemons_alive(void)
 		if (j == NULL)
 			continue;
 		hb = json_integer_value(json_object_get(j, "heartbeat"));
+		rejected =
+		    json_string_value(json_object_get(j, "fal_auth")) != NULL &&
+		    strcmp(json_string_value(json_object_get(j, "fal_auth")),
+		        "rejected") == 0;
 		json_decref(j);
 		if (now - hb > HEARTBEAT_FRESH_MS)
 			continue;
@@ -135,8 +138,11 @@ daemons_alive(void)
 		if (lk == -1)
 			continue;
 		/* We can take it only when its daemon is gone. */
-		if (flock(lk, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK)
+		if (flock(lk, LOCK_SH | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK) {
 			alive++;
+			*fal_rejected |= rejected;
+		}
 		close(lk);
 	}
 	closedir(d);
@@ -168,18 +174,20 @@ spool_writable(void)
 static void
 readiness(struct req *r)
 {
-	int writable = spool_writable(), alive = daemons_alive();
+	int fal_rejected, alive = daemons_alive(&fal_rejected);
+	int writable = spool_writable();
 	long long free_mb = spool_free_mb(cgi.sp.root);
 	int disk_ok = free_mb >= cgi.cfg.disk_floor_mb;
 	json_t *checks, *failing;
 	char now[48];
 
 	iso_now(now, sizeof(now));
-	checks = json_pack("{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}}",
+	checks = json_pack("{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, "
+	                   "s:{s:b}}",
 	    "spool", "ok", writable, "daemon", "ok", alive > 0, "alive", alive,
 	    "disk", "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb",
-	    (json_int_t)cgi.cfg.disk_floor_mb);
-	if (writable && alive > 0 && disk_ok) {
+	    (json_int_t)cgi.cfg.disk_floor_mb, "fal", "ok", !fal_rejected);
+	if (writable && alive > 0 && disk_ok && !fal_rejected) {
 		cgi_json(r, 200,
 		    json_pack("{s:s, s:s, s:o}", "status", "ready", "timestamp",
 		        now, "checks", checks));
@@ -192,14 +200,16 @@ readiness(struct req *r)
 		json_array_append_new(failing, json_string("daemon"));
 	if (!disk_ok)
 		json_array_append_new(failing, json_string("disk"));
+	if (fal_rejected)
+		json_array_append_new(failing, json_string("fal"));
 	cgi_json(r, 503,
 	    json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, "
 	              "s:{s:o}}",
 	        "error", 1, "error_code", "NOT_READY", "message",
 	        !writable        ? "The spool is not writable."
 	            : alive == 0 ? "No processing daemon is running."
-	                         : "Disk space is below the "
-	                           "configured floor.",
+	            : !disk_ok   ? "Disk space is below the configured floor."
+	                         : "FAL rejected the API key; check FAL_KEY.",
 	        "status_code", 503, "status", "not_ready", "timestamp", now,
 	        "failing", failing, "checks", checks, "details", "failing",
 	        failing));
@@ -300,7 +310,7 @@ metrics(struct req *r)
 	struct dirent *de;
 	FCGX_Stream *o = r->fr->out;
 	DIR *d;
-	int fd, i;
+	int fd, i, rejected;
 	long long cum = 0;
 
 	memset(&mx, 0, sizeof(mx));
@@ -366,7 +376,7 @@ metrics(struct req *r)
 	    "# HELP i2m_daemons_alive Daemons with a fresh "
 	    "heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
 	    "i2m_daemons_alive %d\n",
-	    daemons_alive());
+	    daemons_alive(&rejected));
 }
 
 static void

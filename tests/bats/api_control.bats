@@ -85,3 +85,23 @@ events() {
 	code=$(req "$I2M_URL/api/v1/health/readiness")
 	[ "$code" = 200 ]
 }
+
+@test "readiness: 503 naming fal when a live daemon reports FAL rejected the key" {
+	# A stand-in daemon: fresh heartbeat saying so, and its lock held.
+	d="$SPOOL_DIR/daemons/d-fa1fa1fa1fa1"
+	printf '{"daemon":"d-fa1fa1fa1fa1","heartbeat":%s,"fal_auth":"rejected"}\n' \
+		"$(date +%s%3N)" >"$d.json"
+	: >"$d.lock"
+	chmod 644 "$d.json" "$d.lock"
+	flock "$d.lock" sleep 20 3>&- &
+	holder=$!
+	sleep 0.2
+	code=$(req "$I2M_URL/api/v1/health/readiness")
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	rm -f "$d.json" "$d.lock"
+	[ "$code" = 503 ]
+	[ "$(jq -r '.details.failing | join(",")' "$BODY")" = fal ]
+	[[ "$(jq -r .message "$BODY")" == *"FAL rejected the API key"* ]]
+	[ "$(jq -r .checks.daemon.ok "$BODY")" = true ]
+}
