@@ -37,31 +37,36 @@ local_run(struct job *job, char *err, size_t errlen)
 	if (json_is_number(v))
 		o.thickness = json_number_value(v);
 
-	if (spool_read_file(AT_FDCWD, job->input, LOCAL_INPUT_CAP, &img,
-	    &imglen) == -1) {
-		snprintf(err, errlen, "The uploaded image could not be read "
-		    "back from the spool (%s).", strerror(errno));
+	if (spool_read_file(
+	        AT_FDCWD, job->input, LOCAL_INPUT_CAP, &img, &imglen) == -1) {
+		snprintf(err, errlen,
+		    "The uploaded image could not be read "
+		    "back from the spool (%s).",
+		    strerror(errno));
 		goto out;
 	}
 	job_progress(job, FS_PROCESSING, 10, -1, "Building the 3D model");
-	if (i2g_convert(img, imglen, &o, &glb, &glblen, &info, err,
-	    errlen) == -1)
+	if (i2g_convert(img, imglen, &o, &glb, &glblen, &info, err, errlen) ==
+	    -1)
 		goto out;
 	if (job_cancel_requested(job)) {
 		rc = BACKEND_CANCELLED;
 		goto out;
 	}
 	job_progress(job, FS_PROCESSING, 90, -1, "Saving the model");
-	snprintf(job->result_model, sizeof(job->result_model), "%d.glb",
-	    job->file);
-	if (spool_write_atomic(job->outdir, job->result_model, glb,
-	    glblen) == -1) {
+	snprintf(
+	    job->result_model, sizeof(job->result_model), "%d.glb", job->file);
+	if (spool_write_atomic(job->outdir, job->result_model, glb, glblen) ==
+	    -1) {
 		if (errno == ENOSPC)
-			snprintf(err, errlen, "The server's disk is full; "
+			snprintf(err, errlen,
+			    "The server's disk is full; "
 			    "retry this file later.");
 		else
-			snprintf(err, errlen, "The model could not be saved "
-			    "(%s).", strerror(errno));
+			snprintf(err, errlen,
+			    "The model could not be saved "
+			    "(%s).",
+			    strerror(errno));
 		goto out;
 	}
 	job->result_size = (long long)glblen;
@@ -75,8 +80,8 @@ out:
 }
 
 const struct backend backend_local = {
-	.name = "local",
-	.worker_init = NULL,
-	.worker_free = NULL,
-	.run = local_run,
+    .name = "local",
+    .worker_init = NULL,
+    .worker_free = NULL,
+    .run = local_run,
 };

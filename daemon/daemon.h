@@ -32,31 +32,31 @@ struct job {
 	char id[SPOOL_ID_LEN + 1];
 	int file;
 	char marker[SPOOL_MARKER_MAX];
-	json_t *batch;		/* batch.json, new reference */
-	json_t *entry;		/* borrowed from batch: files[file] */
-	const char *model;	/* borrowed from batch */
-	json_t *params;		/* borrowed from batch: object */
-	long long face_limit;	/* -1 = none */
-	char input[PATH_MAX];	/* absolute path of the input image */
-	int outdir;		/* fd of batches/<id>/out */
-	void *worker;		/* backend's per-worker state (e.g. a CURL) */
+	json_t *batch; /* batch.json, new reference */
+	json_t *entry; /* borrowed from batch: files[file] */
+	const char *model; /* borrowed from batch */
+	json_t *params; /* borrowed from batch: object */
+	long long face_limit; /* -1 = none */
+	char input[PATH_MAX]; /* absolute path of the input image */
+	int outdir; /* fd of batches/<id>/out */
+	void *worker; /* backend's per-worker state (e.g. a CURL) */
 	/* results a backend fills in before returning BACKEND_OK */
-	char result_model[64];	/* name under out/, e.g. "0.glb" */
+	char result_model[64]; /* name under out/, e.g. "0.glb" */
 	long long result_size;
-	char result_image[64];	/* preview under out/, "" when none */
+	char result_image[64]; /* preview under out/, "" when none */
 	char result_image_type[32];
 	long long result_image_size;
 };
 
 enum backend_status {
-	BACKEND_OK,		/* result files are in out/ */
-	BACKEND_FAILED,		/* job->error holds the reason */
-	BACKEND_CANCELLED,	/* cancel was requested and honoured */
-	BACKEND_HANDBACK	/* daemon stopping: give the marker back */
+	BACKEND_OK, /* result files are in out/ */
+	BACKEND_FAILED, /* job->error holds the reason */
+	BACKEND_CANCELLED, /* cancel was requested and honoured */
+	BACKEND_HANDBACK /* daemon stopping: give the marker back */
 };
 
 struct backend {
-	const char *name;	/* "local", "fal" */
+	const char *name; /* "local", "fal" */
 	/* Per-worker state, made by the worker thread at start; may be NULL. */
 	void *(*worker_init)(const struct config *cfg);
 	void (*worker_free)(void *w);
@@ -130,7 +130,7 @@ int job_progress(struct job *job, enum file_state st, int progress,
 int job_cancel_requested(struct job *job);
 /* Provider request record: batches/<id>/remote/<file>.json. */
 int job_remote_save(struct job *job, json_t *rec);
-json_t *job_remote_load(struct job *job);	/* NULL when none */
+json_t *job_remote_load(struct job *job); /* NULL when none */
 /* Every backend; a worker keeps one state per entry (wstate[i]). */
 #define JOB_NBACKENDS 2
 extern const struct backend *const job_backends[JOB_NBACKENDS];
@@ -139,7 +139,7 @@ extern const struct backend *const job_backends[JOB_NBACKENDS];
  * the final status, then finish or hand back the marker.  wstate holds
  * the worker's per-backend states, made on first use.
  */
-void job_run(struct spool *sp, const struct config *cfg,
-    const char *owner, const char *marker, void *wstate[JOB_NBACKENDS]);
+void job_run(struct spool *sp, const struct config *cfg, const char *owner,
+    const char *marker, void *wstate[JOB_NBACKENDS]);
 
 #endif

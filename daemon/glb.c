@@ -30,10 +30,10 @@
 #include "img2glb_int.h"
 
 /* Original bytes above this are re-encoded to keep the GLB small. */
-#define PASS_MAX	(3u * 1024 * 1024)
+#define PASS_MAX (3u * 1024 * 1024)
 /* A re-encoded PNG (alpha card) is capped here: PNG photos are large. */
-#define PNG_MAX_SIDE	1024
-#define JPEG_QUALITY	90
+#define PNG_MAX_SIDE 1024
+#define JPEG_QUALITY 90
 
 /* Growable output for the stb_image_write callbacks. */
 struct wbuf {
@@ -87,7 +87,7 @@ int
 glb_texture(const struct image *im, const void *orig, size_t origlen,
     int need_alpha, int max_texture, struct texture *t)
 {
-	struct wbuf b = { NULL, 0, 0, 0 };
+	struct wbuf b = {NULL, 0, 0, 0};
 	unsigned char *small = NULL;
 	const unsigned char *px = im->rgba;
 	int lim = max_texture, lng = im->w > im->h ? im->w : im->h;
@@ -95,12 +95,13 @@ glb_texture(const struct image *im, const void *orig, size_t origlen,
 
 	memset(t, 0, sizeof(*t));
 	if (im->orient == 1 && im->w <= max_texture && im->h <= max_texture &&
-	    origlen <= PASS_MAX && (strcmp(im->fmt, "png") == 0 ||
-	    (strcmp(im->fmt, "jpg") == 0 && !need_alpha))) {
+	    origlen <= PASS_MAX &&
+	    (strcmp(im->fmt, "png") == 0 ||
+	        (strcmp(im->fmt, "jpg") == 0 && !need_alpha))) {
 		t->bytes = orig;
 		t->len = origlen;
-		t->mime = strcmp(im->fmt, "png") == 0 ? "image/png" :
-		    "image/jpeg";
+		t->mime =
+		    strcmp(im->fmt, "png") == 0 ? "image/png" : "image/jpeg";
 		t->w = im->w;
 		t->h = im->h;
 		return 0;
@@ -113,16 +114,18 @@ glb_texture(const struct image *im, const void *orig, size_t origlen,
 		nw = nw < 1 ? 1 : nw;
 		nh = nh < 1 ? 1 : nh;
 		small = malloc((size_t)nw * (size_t)nh * 4);
-		if (small == NULL || !stbir_resize_uint8_srgb(im->rgba, im->w,
-		    im->h, 0, small, nw, nh, 0, 4, 3, 0))
+		if (small == NULL ||
+		    !stbir_resize_uint8_srgb(
+		        im->rgba, im->w, im->h, 0, small, nw, nh, 0, 4, 3, 0))
 			goto fail;
 		px = small;
 	}
 	if (need_alpha)
-		ok = stbi_write_png_to_func(wbuf_put, &b, nw, nh, 4, px, nw * 4);
+		ok =
+		    stbi_write_png_to_func(wbuf_put, &b, nw, nh, 4, px, nw * 4);
 	else
-		ok = stbi_write_jpg_to_func(wbuf_put, &b, nw, nh, 4, px,
-		    JPEG_QUALITY);
+		ok = stbi_write_jpg_to_func(
+		    wbuf_put, &b, nw, nh, 4, px, JPEG_QUALITY);
 	if (!ok || b.oom || b.n == 0)
 		goto fail;
 	free(small);
@@ -202,24 +205,31 @@ glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
 	    "\"images\":[{\"bufferView\":4,\"mimeType\":\"%s\"}],"
 	    "\"buffers\":[{\"byteLength\":%zu}],"
 	    "\"bufferViews\":["
-	    "{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,\"target\":34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34963},"
+	    "{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,\"target\":"
+	    "34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":"
+	    "34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":"
+	    "34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":"
+	    "34963},"
 	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu}],"
 	    "\"accessors\":["
 	    "{\"bufferView\":0,\"componentType\":5126,\"count\":%zu,"
-	    "\"type\":\"VEC3\",\"min\":[%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g]},"
-	    "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,\"type\":\"VEC3\"},"
-	    "{\"bufferView\":2,\"componentType\":5126,\"count\":%zu,\"type\":\"VEC2\"},"
-	    "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,\"type\":\"SCALAR\"}]}",
+	    "\"type\":\"VEC3\",\"min\":[%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%."
+	    "9g]},"
+	    "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,\"type\":"
+	    "\"VEC3\"},"
+	    "{\"bufferView\":2,\"componentType\":5126,\"count\":%zu,\"type\":"
+	    "\"VEC2\"},"
+	    "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,\"type\":"
+	    "\"SCALAR\"}]}",
 	    m->double_sided ? ",\"doubleSided\":true" : "",
 	    m->alpha_mask ? ",\"alphaMode\":\"MASK\",\"alphaCutoff\":0.5" : "",
-	    t->mime, binlen,
-	    12 * nv, 12 * nv, 12 * nv, 24 * nv, 8 * nv, 32 * nv, ilen,
-	    o_img, t->len,
-	    nv, (double)lo[0], (double)lo[1], (double)lo[2], (double)hi[0],
-	    (double)hi[1], (double)hi[2], nv, nv, wide ? 5125 : 5123, nt * 3);
+	    t->mime, binlen, 12 * nv, 12 * nv, 12 * nv, 24 * nv, 8 * nv,
+	    32 * nv, ilen, o_img, t->len, nv, (double)lo[0], (double)lo[1],
+	    (double)lo[2], (double)hi[0], (double)hi[1], (double)hi[2], nv, nv,
+	    wide ? 5125 : 5123, nt * 3);
 	if (n < 0 || (size_t)n >= sizeof(json))
 		return -1;
 	jlen = (size_t)n;
@@ -230,15 +240,15 @@ glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
 	g = malloc(total);
 	if (g == NULL)
 		return -1;
-	put32(g, 0x46546C67);	/* "glTF" */
+	put32(g, 0x46546C67); /* "glTF" */
 	put32(g + 4, 2);
 	put32(g + 8, (uint32_t)total);
 	put32(g + 12, (uint32_t)jpad);
-	put32(g + 16, 0x4E4F534A);	/* "JSON" */
+	put32(g + 16, 0x4E4F534A); /* "JSON" */
 	memcpy(g + 20, json, jlen);
 	memset(g + 20 + jlen, ' ', jpad - jlen);
 	put32(g + 20 + jpad, (uint32_t)binlen);
-	put32(g + 24 + jpad, 0x004E4942);	/* "BIN\0" */
+	put32(g + 24 + jpad, 0x004E4942); /* "BIN\0" */
 	bin = g + 28 + jpad;
 	memset(bin, 0, binlen);
 	/* Host floats are written as is: little-endian hosts only, which is

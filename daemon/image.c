@@ -35,8 +35,8 @@
 const char *
 i2g_sniff(const void *buf, size_t len, const char **ctype)
 {
-	static const unsigned char png_sig[8] =
-	    { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	static const unsigned char png_sig[8] = {
+	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 	const unsigned char *p = buf;
 	const char *ext = NULL, *ct = NULL;
 
@@ -60,17 +60,17 @@ i2g_sniff(const void *buf, size_t len, const char **ctype)
 static unsigned
 rd16(const unsigned char *p, int le)
 {
-	return le ? (unsigned)p[0] | (unsigned)p[1] << 8 :
-	    (unsigned)p[0] << 8 | (unsigned)p[1];
+	return le ? (unsigned)p[0] | (unsigned)p[1] << 8
+	          : (unsigned)p[0] << 8 | (unsigned)p[1];
 }
 
 static uint32_t
 rd32(const unsigned char *p, int le)
 {
 	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 :
-	    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+	          : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	        (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 /*
@@ -107,7 +107,7 @@ exif_orientation(const unsigned char *p, size_t n)
 			break;
 		if (rd16(t + e, le) != 0x0112)
 			continue;
-		if (rd16(t + e + 2, le) != 3)	/* SHORT */
+		if (rd16(t + e + 2, le) != 3) /* SHORT */
 			return 1;
 		v = rd16(t + e + 8, le);
 		return v >= 1 && v <= 8 ? (int)v : 1;
@@ -141,7 +141,7 @@ jpeg_walk(const unsigned char *p, size_t n, int *orient)
 		if (m == 0xd9)
 			return 0;
 		if (m == 0x01 || (m >= 0xd0 && m <= 0xd7))
-			continue;	/* standalone markers */
+			continue; /* standalone markers */
 		if (m == 0x00 || i + 2 > n)
 			return -1;
 		seglen = rd16(p + i, 0);
@@ -194,8 +194,7 @@ png_walk(const unsigned char *p, size_t n)
  *   6 (y, H-1-x)   7 (W-1-y, H-1-x)   8 (W-1-y, x)
  */
 static unsigned char *
-orient_pixels(const unsigned char *src, int w, int h, int o, int *ow,
-    int *oh)
+orient_pixels(const unsigned char *src, int w, int h, int o, int *ow, int *oh)
 {
 	unsigned char *dst;
 	int dw = o >= 5 ? h : w, dh = o >= 5 ? w : h, x, y;
@@ -208,13 +207,34 @@ orient_pixels(const unsigned char *src, int w, int h, int o, int *ow,
 			int sx, sy;
 
 			switch (o) {
-			case 2: sx = w - 1 - x; sy = y; break;
-			case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-			case 4: sx = x; sy = h - 1 - y; break;
-			case 5: sx = y; sy = x; break;
-			case 6: sx = y; sy = h - 1 - x; break;
-			case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-			default: sx = w - 1 - y; sy = x; break;
+			case 2:
+				sx = w - 1 - x;
+				sy = y;
+				break;
+			case 3:
+				sx = w - 1 - x;
+				sy = h - 1 - y;
+				break;
+			case 4:
+				sx = x;
+				sy = h - 1 - y;
+				break;
+			case 5:
+				sx = y;
+				sy = x;
+				break;
+			case 6:
+				sx = y;
+				sy = h - 1 - x;
+				break;
+			case 7:
+				sx = w - 1 - y;
+				sy = h - 1 - x;
+				break;
+			default:
+				sx = w - 1 - y;
+				sy = x;
+				break;
 			}
 			memcpy(dst + ((size_t)y * (size_t)dw + (size_t)x) * 4,
 			    src + ((size_t)sy * (size_t)w + (size_t)sx) * 4, 4);
@@ -233,14 +253,17 @@ check_dims(int w, int h, char *err, size_t errlen)
 		return -1;
 	}
 	if (w > I2G_MAX_SIDE || h > I2G_MAX_SIDE) {
-		snprintf(err, errlen, "The image is %dx%d pixels; the limit is "
-		    "%d pixels per side.", w, h, I2G_MAX_SIDE);
+		snprintf(err, errlen,
+		    "The image is %dx%d pixels; the limit is "
+		    "%d pixels per side.",
+		    w, h, I2G_MAX_SIDE);
 		return -1;
 	}
 	if ((long)w * h > I2G_MAX_PIXELS) {
-		snprintf(err, errlen, "The image is %dx%d pixels (%.1f "
-		    "megapixels); the limit is %ld megapixels.", w, h,
-		    (double)w * h / 1e6, I2G_MAX_PIXELS / 1000000);
+		snprintf(err, errlen,
+		    "The image is %dx%d pixels (%.1f "
+		    "megapixels); the limit is %ld megapixels.",
+		    w, h, (double)w * h / 1e6, I2G_MAX_PIXELS / 1000000);
 		return -1;
 	}
 	return 0;
@@ -260,7 +283,8 @@ decode_webp(const unsigned char *p, size_t n, struct image *im, char *err,
 		return -1;
 	}
 	if (f.has_animation) {
-		snprintf(err, errlen, "Animated WebP images are not supported; "
+		snprintf(err, errlen,
+		    "Animated WebP images are not supported; "
 		    "upload a still image.");
 		return -1;
 	}
@@ -269,7 +293,8 @@ decode_webp(const unsigned char *p, size_t n, struct image *im, char *err,
 	sz = (size_t)f.width * (size_t)f.height * 4;
 	im->rgba = malloc(sz);
 	if (im->rgba == NULL) {
-		snprintf(err, errlen, "The server ran out of memory while "
+		snprintf(err, errlen,
+		    "The server ran out of memory while "
 		    "decoding the image; try a smaller image.");
 		return -1;
 	}
@@ -301,12 +326,13 @@ decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
 	unsigned char *r;
 
 	if (len > INT_MAX) {
-		snprintf(err, errlen, "The file is larger than 2 GB; upload a "
+		snprintf(err, errlen,
+		    "The file is larger than 2 GB; upload a "
 		    "smaller image.");
 		return -1;
 	}
-	if ((strcmp(im->fmt, "jpg") == 0 ? jpeg_walk(p, len, &orient) :
-	    png_walk(p, len)) == -1 ||
+	if ((strcmp(im->fmt, "jpg") == 0 ? jpeg_walk(p, len, &orient)
+	                                 : png_walk(p, len)) == -1 ||
 	    !stbi_info_from_memory(p, (int)len, &w, &h, &comp)) {
 		snprintf(err, errlen, "%s", MSG_CORRUPT);
 		return -1;
@@ -325,7 +351,8 @@ decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
 		return 0;
 	r = orient_pixels(im->rgba, w, h, orient, &im->w, &im->h);
 	if (r == NULL) {
-		snprintf(err, errlen, "The server ran out of memory while "
+		snprintf(err, errlen,
+		    "The server ran out of memory while "
 		    "decoding the image; try a smaller image.");
 		return -1;
 	}
@@ -337,15 +364,16 @@ decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
 }
 
 int
-image_decode(const void *buf, size_t len, struct image *im, char *err,
-    size_t errlen)
+image_decode(
+    const void *buf, size_t len, struct image *im, char *err, size_t errlen)
 {
 	size_t i, npx;
 
 	memset(im, 0, sizeof(*im));
 	im->orient = 1;
 	if (buf == NULL || len == 0) {
-		snprintf(err, errlen, "The file is empty; upload a JPEG, PNG "
+		snprintf(err, errlen,
+		    "The file is empty; upload a JPEG, PNG "
 		    "or WebP image.");
 		goto fail;
 	}
@@ -354,8 +382,9 @@ image_decode(const void *buf, size_t len, struct image *im, char *err,
 		snprintf(err, errlen, "%s", MSG_NOTIMG);
 		goto fail;
 	}
-	if ((strcmp(im->fmt, "webp") == 0 ? decode_webp(buf, len, im, err,
-	    errlen) : decode_stb(buf, len, im, err, errlen)) == -1)
+	if ((strcmp(im->fmt, "webp") == 0
+	            ? decode_webp(buf, len, im, err, errlen)
+	            : decode_stb(buf, len, im, err, errlen)) == -1)
 		goto fail;
 	/* "Has alpha" means some pixel really is not opaque, not that the
 	 * format could carry an alpha channel.  JPEG never has alpha. */

@@ -14,16 +14,17 @@
 #include "img2glb.h"
 #include "img2glb_int.h"
 
-#define DEF_RES		160
-#define DEF_THICK	0.04
-#define DEF_TEX		2048
-#define MSG_OOM "The server ran out of memory while converting the image; " \
+#define DEF_RES 160
+#define DEF_THICK 0.04
+#define DEF_TEX 2048
+#define MSG_OOM                                                     \
+	"The server ran out of memory while converting the image; " \
 	"try a smaller image."
 
 /* Check and default the options; returns 0 or -1 with err set. */
 static int
-check_opts(const struct i2g_opts *o, const char **mode, int *res,
-    double *th, int *tex, char *err, size_t errlen)
+check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
+    int *tex, char *err, size_t errlen)
 {
 	*mode = "auto";
 	*res = DEF_RES;
@@ -36,23 +37,28 @@ check_opts(const struct i2g_opts *o, const char **mode, int *res,
 		    strcmp(o->mode, "inflate") != 0 &&
 		    strcmp(o->mode, "relief") != 0 &&
 		    strcmp(o->mode, "card") != 0) {
-			snprintf(err, errlen, "The mode \"%.32s\" is unknown; "
-			    "use auto, inflate, relief or card.", o->mode);
+			snprintf(err, errlen,
+			    "The mode \"%.32s\" is unknown; "
+			    "use auto, inflate, relief or card.",
+			    o->mode);
 			return -1;
 		}
 		*mode = o->mode;
 	}
 	if (o->resolution != 0) {
 		if (o->resolution < 32 || o->resolution > 256) {
-			snprintf(err, errlen, "The resolution %d is out of "
-			    "range; use 32 to 256 grid cells.", o->resolution);
+			snprintf(err, errlen,
+			    "The resolution %d is out of "
+			    "range; use 32 to 256 grid cells.",
+			    o->resolution);
 			return -1;
 		}
 		*res = o->resolution;
 	}
 	if (o->thickness != 0) {
 		if (!(o->thickness >= 0.005 && o->thickness <= 0.5)) {
-			snprintf(err, errlen, "The thickness %g is out of "
+			snprintf(err, errlen,
+			    "The thickness %g is out of "
 			    "range; use 0.005 to 0.5 of the model's width.",
 			    o->thickness);
 			return -1;
@@ -61,7 +67,8 @@ check_opts(const struct i2g_opts *o, const char **mode, int *res,
 	}
 	if (o->max_texture != 0) {
 		if (o->max_texture < 16 || o->max_texture > 8192) {
-			snprintf(err, errlen, "The maximum texture size %d is "
+			snprintf(err, errlen,
+			    "The maximum texture size %d is "
 			    "out of range; use 16 to 8192 pixels.",
 			    o->max_texture);
 			return -1;
@@ -91,7 +98,8 @@ i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
 	if (errlen > 0)
 		err[0] = '\0';
 	if (glb == NULL || glblen == NULL) {
-		snprintf(err, errlen, "The converter was called without an "
+		snprintf(err, errlen,
+		    "The converter was called without an "
 		    "output buffer; this is a bug in the caller.");
 		return -1;
 	}

@@ -14,10 +14,12 @@
 #include <stddef.h>
 
 struct i2g_opts {
-	const char *mode;	/* "auto" (default), "inflate", "relief", "card"; NULL = auto */
-	int resolution;		/* grid cells on the long side, 32..256; 0 = 160 */
-	double thickness;	/* model thickness as fraction of width, 0.005..0.5; 0 = default (~0.04) */
-	int max_texture;	/* max texture side in px; 0 = 2048 */
+	const char *
+	    mode; /* "auto" (default), "inflate", "relief", "card"; NULL = auto */
+	int resolution; /* grid cells on the long side, 32..256; 0 = 160 */
+	double
+	    thickness; /* model thickness as fraction of width, 0.005..0.5; 0 = default (~0.04) */
+	int max_texture; /* max texture side in px; 0 = 2048 */
 };
 
 struct i2g_info {

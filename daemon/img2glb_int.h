@@ -14,42 +14,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define I2G_MAX_SIDE	8192		/* pixels per side */
-#define I2G_MAX_PIXELS	(40L * 1000 * 1000)	/* total pixels */
+#define I2G_MAX_SIDE 8192 /* pixels per side */
+#define I2G_MAX_PIXELS (40L * 1000 * 1000) /* total pixels */
 
 /* A decoded image, already turned upright by its EXIF orientation. */
 struct image {
-	unsigned char *rgba;	/* w*h*4, malloc'd */
+	unsigned char *rgba; /* w*h*4, malloc'd */
 	int w, h;
-	int has_alpha;		/* some pixel has alpha < 255 */
-	int orient;		/* EXIF orientation that was applied, 1 = none */
-	const char *fmt;	/* "jpg", "png", "webp" */
-	int stb_owned;		/* rgba came from stb_image: free with stbi_image_free */
+	int has_alpha; /* some pixel has alpha < 255 */
+	int orient; /* EXIF orientation that was applied, 1 = none */
+	const char *fmt; /* "jpg", "png", "webp" */
+	int stb_owned; /* rgba came from stb_image: free with stbi_image_free */
 };
 
 /* Triangle mesh with per-vertex position, normal and UV. */
 struct mesh {
-	float *pos, *nrm, *uv;	/* 3, 3, 2 floats per vertex */
-	uint32_t *idx;		/* 3 per triangle, CCW seen from outside */
+	float *pos, *nrm, *uv; /* 3, 3, 2 floats per vertex */
+	uint32_t *idx; /* 3 per triangle, CCW seen from outside */
 	long nv, nt;
 	long capv, capt;
-	int alpha_mask;		/* card cut out by texture alpha */
+	int alpha_mask; /* card cut out by texture alpha */
 	int double_sided;
-	char mode[16];		/* the mode actually built */
+	char mode[16]; /* the mode actually built */
 };
 
 /* A texture ready to embed: bytes plus mime type. */
 struct texture {
-	unsigned char *data;	/* malloc'd copy, or NULL when borrowed */
+	unsigned char *data; /* malloc'd copy, or NULL when borrowed */
 	const unsigned char *bytes;
 	size_t len;
-	const char *mime;	/* "image/png" or "image/jpeg" */
+	const char *mime; /* "image/png" or "image/jpeg" */
 	int w, h;
 };
 
 /* image.c */
-int image_decode(const void *buf, size_t len, struct image *im, char *err,
-    size_t errlen);
+int image_decode(
+    const void *buf, size_t len, struct image *im, char *err, size_t errlen);
 void image_free(struct image *im);
 
 /* mesh.c: mode is "auto", "inflate", "relief" or "card".  Returns 0, or

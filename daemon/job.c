@@ -21,7 +21,8 @@ atomic_int daemon_stopping;
 atomic_int daemon_fal_key_rejected;
 
 const struct backend *const job_backends[JOB_NBACKENDS] = {
-	&backend_local, &backend_fal,
+    &backend_local,
+    &backend_fal,
 };
 
 static int
@@ -50,9 +51,9 @@ job_progress(struct job *job, enum file_state st, int progress,
 	if (progress > 100)
 		progress = 100;
 	p = json_pack("{s:s, s:i, s:o, s:s}", "status", file_state_name(st),
-	    "progress", progress, "queue_position", queue_position >= 0 ?
-	    json_integer(queue_position) : json_null(), "message",
-	    message != NULL ? message : "");
+	    "progress", progress, "queue_position",
+	    queue_position >= 0 ? json_integer(queue_position) : json_null(),
+	    "message", message != NULL ? message : "");
 	if (p == NULL) {
 		errno = ENOMEM;
 		return -1;
@@ -113,8 +114,8 @@ job_load(struct job *job)
 	job->batch = spool_batch_get(job->sp, job->id);
 	if (job->batch == NULL)
 		return -1;
-	job->entry = json_array_get(json_object_get(job->batch, "files"),
-	    (size_t)job->file);
+	job->entry = json_array_get(
+	    json_object_get(job->batch, "files"), (size_t)job->file);
 	job->model = json_string_value(json_object_get(job->batch, "model"));
 	job->params = json_object_get(job->batch, "params");
 	input = json_string_value(json_object_get(job->entry, "input"));
@@ -126,7 +127,7 @@ job_load(struct job *job)
 	fl = json_object_get(job->batch, "face_limit");
 	job->face_limit = json_is_integer(fl) ? json_integer_value(fl) : -1;
 	if (snprintf(job->input, sizeof(job->input), "%s/batches/%s/%s",
-	    job->sp->path, job->id, input) >= (int)sizeof(job->input)) {
+	        job->sp->path, job->id, input) >= (int)sizeof(job->input)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -136,8 +137,8 @@ job_load(struct job *job)
 
 /* Write the final status of a job; 0 or -1. */
 static int
-job_finish(struct job *job, enum backend_status bs, const char *err,
-    long long started)
+job_finish(
+    struct job *job, enum backend_status bs, const char *err, long long started)
 {
 	json_t *p;
 	long long rc;
@@ -145,15 +146,18 @@ job_finish(struct job *job, enum backend_status bs, const char *err,
 	switch (bs) {
 	case BACKEND_OK:
 		p = json_pack("{s:s, s:i, s:n, s:s, s:n, s:s, s:I, s:s?, s:s?,"
-		    " s:o, s:I}", "status", "completed", "progress", 100,
-		    "queue_position", "message", "Model ready", "error",
-		    "model_file", job->result_model, "file_size",
+		              " s:o, s:I}",
+		    "status", "completed", "progress", 100, "queue_position",
+		    "message", "Model ready", "error", "model_file",
+		    job->result_model, "file_size",
 		    (json_int_t)job->result_size, "rendered_image_file",
 		    job->result_image[0] ? job->result_image : NULL,
-		    "rendered_image_type", job->result_image[0] ?
-		    job->result_image_type : NULL, "rendered_image_size",
-		    job->result_image[0] ? json_integer(job->result_image_size) :
-		    json_null(), "finished", (json_int_t)spool_now_ms());
+		    "rendered_image_type",
+		    job->result_image[0] ? job->result_image_type : NULL,
+		    "rendered_image_size",
+		    job->result_image[0] ? json_integer(job->result_image_size)
+		                         : json_null(),
+		    "finished", (json_int_t)spool_now_ms());
 		break;
 	case BACKEND_CANCELLED:
 		p = json_pack("{s:s, s:n, s:s, s:n, s:I}", "status",
@@ -175,8 +179,10 @@ job_finish(struct job *job, enum backend_status bs, const char *err,
 	json_decref(p);
 	if (rc == -1)
 		return -1;
-	log_info("%s: %s in %lld ms%s%s", job->marker, bs == BACKEND_OK ?
-	    "completed" : bs == BACKEND_CANCELLED ? "cancelled" : "failed",
+	log_info("%s: %s in %lld ms%s%s", job->marker,
+	    bs == BACKEND_OK              ? "completed"
+	        : bs == BACKEND_CANCELLED ? "cancelled"
+	                                  : "failed",
 	    spool_now_ms() - started, bs == BACKEND_FAILED ? ": " : "",
 	    bs == BACKEND_FAILED ? err : "");
 	return 0;
@@ -201,21 +207,24 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	if (spool_marker_parse(marker, job.id, &job.file) == -1 ||
 	    job_load(&job) == -1) {
 		/* Nothing to run: retention removed it, or it is corrupt. */
-		log_warn("%s: cannot load the batch; dropping the marker",
-		    marker);
+		log_warn(
+		    "%s: cannot load the batch; dropping the marker", marker);
 		if (job.batch != NULL)
-			spool_status_update(sp, job.id, job.file, patch =
-			    json_pack("{s:s, s:s}", "status", "failed", "error",
-			    "The spool data of this file is unreadable."), -1);
+			spool_status_update(sp, job.id, job.file,
+			    patch = json_pack("{s:s, s:s}", "status", "failed",
+			        "error",
+			        "The spool data of this file is unreadable."),
+			    -1);
 		goto done;
 	}
 	st = spool_status_get(sp, job.id, job.file);
-	state = st != NULL ? file_state_parse(json_string_value(
-	    json_object_get(st, "status"))) : -1;
+	state = st != NULL
+	    ? file_state_parse(json_string_value(json_object_get(st, "status")))
+	    : -1;
 	if (state >= 0 && file_state_final((enum file_state)state)) {
 		/* Finished before a crash removed the marker: never twice. */
-		log_info("%s: already %s", marker, file_state_name(
-		    (enum file_state)state));
+		log_info("%s: already %s", marker,
+		    file_state_name((enum file_state)state));
 		goto done;
 	}
 	if (job_cancel_requested(&job)) {
@@ -224,17 +233,21 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	}
 	bi = backend_index(job.model);
 	if (bi < 0) {
-		snprintf(err, sizeof(err), "The model \"%s\" is not available "
-		    "on this server.", job.model);
+		snprintf(err, sizeof(err),
+		    "The model \"%s\" is not available "
+		    "on this server.",
+		    job.model);
 		job_finish(&job, BACKEND_FAILED, err, started);
 		goto done;
 	}
 	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I}", "status",
 	    "processing", "progress", 2, "message", "Starting", "error",
-	    "attempt", (json_int_t)(json_integer_value(json_object_get(st,
-	    "attempt")) + 1), "started", (json_int_t)started);
-	if (patch == NULL || spool_status_update(sp, job.id, job.file, patch,
-	    -1) == -1) {
+	    "attempt",
+	    (json_int_t)(json_integer_value(json_object_get(st, "attempt")) +
+	        1),
+	    "started", (json_int_t)started);
+	if (patch == NULL ||
+	    spool_status_update(sp, job.id, job.file, patch, -1) == -1) {
 		log_warn("%s: status; handing back", marker);
 		spool_queue_release(sp, owner, marker);
 		goto out;
@@ -246,7 +259,8 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	job.worker = wstate[bi];
 	bs = job_backends[bi]->run(&job, err, sizeof(err));
 	if (bs == BACKEND_FAILED && err[0] == '\0')
-		snprintf(err, sizeof(err), "The model failed without a reason.");
+		snprintf(
+		    err, sizeof(err), "The model failed without a reason.");
 	if (bs == BACKEND_HANDBACK) {
 		json_decref(patch);
 		patch = json_pack("{s:s, s:s}", "message",

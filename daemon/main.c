@@ -54,7 +54,8 @@ struct daemon {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: i2m-daemon [-v]\n"
+	fprintf(stderr,
+	    "usage: i2m-daemon [-v]\n"
 	    "  Watches SPOOL_DIR and turns queued images into 3D models.\n"
 	    "  Configuration: image2model.conf or $I2M_CONFIG, and the "
 	    "environment.\n");
@@ -71,8 +72,8 @@ take_lock(struct daemon *d)
 	snprintf(d->me, sizeof(d->me), "d-%.12s", id);
 	snprintf(tmp, sizeof(tmp), "daemons/.%s.lock", d->me);
 	snprintf(name, sizeof(name), "daemons/%s.lock", d->me);
-	d->lockfd = openat(d->sp.root, tmp, O_RDWR | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0660);
+	d->lockfd = openat(
+	    d->sp.root, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (d->lockfd == -1)
 		return -1;
 	if (flock(d->lockfd, LOCK_EX | LOCK_NB) == -1 ||
@@ -95,13 +96,14 @@ heartbeat(struct daemon *d)
 	    "daemon", d->me, "pid", (int)getpid(), "started",
 	    (json_int_t)d->started, "heartbeat", (json_int_t)spool_now_ms(),
 	    "workers", d->cfg.workers, "busy", pool_busy(d->pool), "backends",
-	    "local", "fal", "fal_auth", atomic_load(&daemon_fal_key_rejected) ?
-	    "rejected" : d->cfg.fal_key[0] ? "ok" : "none", "paused",
-	    d->paused_disk ? "disk below DISK_FLOOR_MB" : NULL);
+	    "local", "fal", "fal_auth",
+	    atomic_load(&daemon_fal_key_rejected) ? "rejected"
+	        : d->cfg.fal_key[0]               ? "ok"
+	                                          : "none",
+	    "paused", d->paused_disk ? "disk below DISK_FLOOR_MB" : NULL);
 	if (j == NULL)
 		return;
-	dir = openat(d->sp.root, "daemons", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
+	dir = openat(d->sp.root, "daemons", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(name, sizeof(name), "%s.json", d->me);
 	if (dir == -1 || spool_write_json(dir, name, j) == -1)
 		log_warn("heartbeat");
@@ -121,7 +123,7 @@ dispatch(struct daemon *d)
 	if (spool_check_space(&d->sp) == -1) {
 		if (!d->paused_disk)
 			log_warnx("free disk is below DISK_FLOOR_MB=%lld; not "
-			    "taking new work until space is freed",
+			          "taking new work until space is freed",
 			    d->cfg.disk_floor_mb);
 		d->paused_disk = 1;
 		return 1;
@@ -136,7 +138,7 @@ dispatch(struct daemon *d)
 static int
 setup_fds(struct daemon *d)
 {
-	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	struct itimerspec its = {{1, 0}, {1, 0}};
 	char path[PATH_MAX + 8];
 	sigset_t set;
 
@@ -148,8 +150,9 @@ setup_fds(struct daemon *d)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (inotify_add_watch(d->ino, path, IN_MOVED_TO | IN_CREATE |
-	    IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF) == -1)
+	if (inotify_add_watch(d->ino, path,
+	        IN_MOVED_TO | IN_CREATE | IN_ONLYDIR | IN_DELETE_SELF |
+	            IN_MOVE_SELF) == -1)
 		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -170,7 +173,8 @@ setup_fds(struct daemon *d)
 static int
 drain_inotify(struct daemon *d)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	while ((n = read(d->ino, buf, sizeof(buf))) > 0) {
@@ -179,8 +183,9 @@ drain_inotify(struct daemon *d)
 		for (p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const void *)p;
 
-			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF |
-			    IN_MOVE_SELF | IN_UNMOUNT))
+			if (ev->mask &
+			    (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF |
+			        IN_UNMOUNT))
 				return -1;
 			if (ev->mask & IN_Q_OVERFLOW)
 				log_info("inotify overflow; full rescan");
@@ -213,10 +218,10 @@ run(struct daemon *d)
 		time_t now;
 		int scan = 0;
 
-		pfd[0] = (struct pollfd){ d->ino, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ d->sigfd, POLLIN, 0 };
-		pfd[2] = (struct pollfd){ d->timfd, POLLIN, 0 };
-		pfd[3] = (struct pollfd){ d->donefd, POLLIN, 0 };
+		pfd[0] = (struct pollfd){d->ino, POLLIN, 0};
+		pfd[1] = (struct pollfd){d->sigfd, POLLIN, 0};
+		pfd[2] = (struct pollfd){d->timfd, POLLIN, 0};
+		pfd[3] = (struct pollfd){d->donefd, POLLIN, 0};
 		if (poll(pfd, 4, -1) == -1) {
 			if (errno == EINTR)
 				continue;

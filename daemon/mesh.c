@@ -34,8 +34,8 @@
 
 #include "img2glb_int.h"
 
-#define KEY_DIST2	(40 * 40)	/* RGB distance² to count as background */
-#define ISO		0.5f		/* coverage level of the contour */
+#define KEY_DIST2 (40 * 40) /* RGB distance² to count as background */
+#define ISO 0.5f /* coverage level of the contour */
 
 void
 mesh_free(struct mesh *m)
@@ -123,9 +123,9 @@ tri(struct mesh *m, uint32_t a, uint32_t b, uint32_t c)
 
 /* Grid geometry shared by the modes. */
 struct grid {
-	int gw, gh;		/* cells; vertices are (gw+1) x (gh+1) */
-	double sx, sy;		/* model size in metres */
-	int w, h;		/* image size in pixels */
+	int gw, gh; /* cells; vertices are (gw+1) x (gh+1) */
+	double sx, sy; /* model size in metres */
+	int w, h; /* image size in pixels */
 };
 
 static double
@@ -255,7 +255,7 @@ key_background(const struct image *im, unsigned char *st)
 		x = (int)(k % w);
 		y = (int)(k / w);
 		if (x != 0 && y != 0 && x != w - 1 && y != h - 1) {
-			k += w - 3;	/* jump to the right border pixel */
+			k += w - 3; /* jump to the right border pixel */
 			continue;
 		}
 		if (near_bg(im->rgba + k * 4, bg)) {
@@ -345,7 +345,7 @@ make_mask(const struct image *im, unsigned char *mask)
 		for (k = 0; k < npx; k++)
 			mask[k] = im->rgba[k * 4 + 3] >= 128;
 	} else if (im->has_alpha && transp * 200 > npx) {
-		return 1;	/* (almost) fully transparent */
+		return 1; /* (almost) fully transparent */
 	} else {
 		r = key_background(im, mask);
 		if (r != 0)
@@ -361,17 +361,17 @@ make_mask(const struct image *im, unsigned char *mask)
 /* State of the marching-triangles pass. */
 struct mt {
 	const struct grid *g;
-	const float *f;		/* coverage per grid corner */
-	int32_t *cid;		/* cap vertex of a corner, -1 = none yet */
-	int32_t *eid;		/* cap vertex of an edge crossing, by key */
-	float *vx, *vy;		/* cap vertices in grid units */
-	int32_t *vcorner;	/* corner of a cap vertex, -1 = crossing */
+	const float *f; /* coverage per grid corner */
+	int32_t *cid; /* cap vertex of a corner, -1 = none yet */
+	int32_t *eid; /* cap vertex of an edge crossing, by key */
+	float *vx, *vy; /* cap vertices in grid units */
+	int32_t *vcorner; /* corner of a cap vertex, -1 = crossing */
 	long nv, capv;
-	uint32_t *tris;		/* cap triangles */
+	uint32_t *tris; /* cap triangles */
 	long nt, capt;
-	uint32_t *seg;		/* contour segments a -> b, interior left */
+	uint32_t *seg; /* contour segments a -> b, interior left */
 	long ns, caps;
-	float *dist;		/* per corner: distance to the contour */
+	float *dist; /* per corner: distance to the contour */
 };
 
 static int32_t
@@ -385,8 +385,7 @@ mt_vert(struct mt *s, double x, double y, int32_t corner)
 	if (grow((void **)&s->vy, &cap, s->nv + 1, sizeof(float)) == -1)
 		return -1;
 	cap = s->capv;
-	if (grow((void **)&s->vcorner, &cap, s->nv + 1, sizeof(int32_t)) ==
-	    -1)
+	if (grow((void **)&s->vcorner, &cap, s->nv + 1, sizeof(int32_t)) == -1)
 		return -1;
 	s->capv = cap;
 	s->vx[s->nv] = (float)x;
@@ -401,8 +400,8 @@ mt_corner(struct mt *s, long c)
 	int W = s->g->gw + 1;
 
 	if (s->cid[c] < 0)
-		s->cid[c] = mt_vert(s, (double)(c % W), (double)(c / W),
-		    (int32_t)c);
+		s->cid[c] =
+		    mt_vert(s, (double)(c % W), (double)(c / W), (int32_t)c);
 	return s->cid[c];
 }
 
@@ -551,8 +550,7 @@ mt_free(struct mt *s)
  * inside the contour (caller falls back), -1 out of memory.
  */
 static int
-build_inflate(const struct grid *g, const float *f, double th,
-    struct mesh *m)
+build_inflate(const struct grid *g, const float *f, double th, struct mesh *m)
 {
 	struct mt s;
 	long nc = (long)(g->gw + 1) * (g->gh + 1), c, k;
@@ -584,7 +582,7 @@ build_inflate(const struct grid *g, const float *f, double th,
 		for (i = 0; i < g->gw; i++) {
 			long tl = (long)j * (g->gw + 1) + i, tr = tl + 1;
 			long bl = tl + g->gw + 1, br = bl + 1;
-			long t1[3] = { tl, bl, br }, t2[3] = { tl, br, tr };
+			long t1[3] = {tl, bl, br}, t2[3] = {tl, br, tr};
 
 			if (mt_tri(&s, t1) == -1 || mt_tri(&s, t2) == -1)
 				goto out;
@@ -619,7 +617,7 @@ build_inflate(const struct grid *g, const float *f, double th,
 	/* Area-weighted face normals of the front cap, in model units. */
 	for (k = 0; k < s.nt; k++) {
 		uint32_t a = s.tris[k * 3], b = s.tris[k * 3 + 1],
-		    cc = s.tris[k * 3 + 2];
+		         cc = s.tris[k * 3 + 2];
 		double ax = gx2x(g, s.vx[a]), ay = gy2y(g, s.vy[a]);
 		double ux = gx2x(g, s.vx[b]) - ax, uy = gy2y(g, s.vy[b]) - ay;
 		double uz = z[b] - z[a];
@@ -700,7 +698,7 @@ build_inflate(const struct grid *g, const float *f, double th,
 	}
 	for (k = 0; k < s.nt; k++) {
 		uint32_t a = s.tris[k * 3], b = s.tris[k * 3 + 1],
-		    cc = s.tris[k * 3 + 2];
+		         cc = s.tris[k * 3 + 2];
 
 		tri(m, fb + a, fb + b, fb + cc);
 		tri(m, bb + a, bb + cc, bb + b);
@@ -756,8 +754,8 @@ blur(float *a, float *tmp, int W, int H)
  * side walls and a back plate over the same perimeter points.
  */
 static int
-build_relief(const struct image *im, const struct grid *g, double th,
-    struct mesh *m)
+build_relief(
+    const struct image *im, const struct grid *g, double th, struct mesh *m)
 {
 	int W = g->gw + 1, H = g->gh + 1, i, j, k, side, rc = -1;
 	long npx = (long)im->w * im->h, p, nper, nb = 0;
@@ -768,9 +766,11 @@ build_relief(const struct image *im, const struct grid *g, double th,
 	/* Perimeter sides, CCW seen from +Z: left (down), bottom (right),
 	 * right (up), top (left); with their outward normals. */
 	static const int sides[4][6] = {
-		/* i0, j0, di, dj, nx, ny */
-		{ 0, 0, 0, 1, -1, 0 }, { 0, 1, 1, 0, 0, -1 },
-		{ 1, 1, 0, -1, 1, 0 }, { 1, 0, -1, 0, 0, 1 },
+	    /* i0, j0, di, dj, nx, ny */
+	    {0, 0, 0, 1, -1, 0},
+	    {0, 1, 1, 0, 0, -1},
+	    {1, 1, 0, -1, 1, 0},
+	    {1, 0, -1, 0, 0, 1},
 	};
 
 	lum = malloc((size_t)npx);
@@ -807,17 +807,19 @@ build_relief(const struct image *im, const struct grid *g, double th,
 		for (k = 0; k < W * H; k++)
 			L[k] = 1 - L[k];
 	if (reserve(m, (long)W * H + 4 * 2 * (W > H ? W : H) + nper + 1,
-	    2L * g->gw * g->gh + 3 * nper) == -1)
+	        2L * g->gw * g->gh + 3 * nper) == -1)
 		goto out;
 	surf = (uint32_t)m->nv;
 	for (j = 0; j < H; j++) {
 		for (i = 0; i < W; i++) {
 			int il = i > 0 ? i - 1 : i, ir = i < W - 1 ? i + 1 : i;
 			int ju = j > 0 ? j - 1 : j, jd = j < H - 1 ? j + 1 : j;
-			double dzdx = depth * (L[(long)j * W + ir] -
-			    L[(long)j * W + il]) / (gx2x(g, ir) - gx2x(g, il));
-			double dzdy = depth * (L[(long)ju * W + i] -
-			    L[(long)jd * W + i]) / (gy2y(g, ju) - gy2y(g, jd));
+			double dzdx = depth *
+			    (L[(long)j * W + ir] - L[(long)j * W + il]) /
+			    (gx2x(g, ir) - gx2x(g, il));
+			double dzdy = depth *
+			    (L[(long)ju * W + i] - L[(long)jd * W + i]) /
+			    (gy2y(g, ju) - gy2y(g, jd));
 
 			vert(m, gx2x(g, i), gy2y(g, j),
 			    depth * L[(long)j * W + i], -dzdx, -dzdy, 1,
@@ -863,14 +865,15 @@ build_relief(const struct image *im, const struct grid *g, double th,
 	c = (uint32_t)m->nv;
 	vert(m, 0, 0, -base, 0, 0, -1, 0.5, 0.5);
 	for (p = 0; p < nper; p++) {
-		int ii = (int)(per[p] % (uint32_t)W), jj = (int)(per[p] / (uint32_t)W);
+		int ii = (int)(per[p] % (uint32_t)W),
+		    jj = (int)(per[p] / (uint32_t)W);
 
 		vert(m, gx2x(g, ii), gy2y(g, jj), -base, 0, 0, -1,
 		    (double)ii / g->gw, (double)jj / g->gh);
 	}
 	for (p = 0; p < nper; p++)
-		tri(m, c, c + 1 + (uint32_t)((p + 1) % nper), c + 1 +
-		    (uint32_t)p);
+		tri(m, c, c + 1 + (uint32_t)((p + 1) % nper),
+		    c + 1 + (uint32_t)p);
 	rc = 0;
 out:
 	free(lum);
@@ -930,8 +933,8 @@ centre_mesh(struct mesh *m)
 		c[a] = (lo[a] + hi[a]) / 2;
 	for (i = 0; i < m->nv; i++)
 		for (a = 0; a < 3; a++)
-			m->pos[i * 3 + a] = (float)((m->pos[i * 3 + a] - c[a]) *
-			    s);
+			m->pos[i * 3 + a] =
+			    (float)((m->pos[i * 3 + a] - c[a]) * s);
 }
 
 /*
@@ -939,8 +942,8 @@ centre_mesh(struct mesh *m)
  * silhouette (the caller falls back to relief), -1 out of memory.
  */
 static int
-try_inflate(const struct image *im, const struct grid *g, double th,
-    struct mesh *m)
+try_inflate(
+    const struct image *im, const struct grid *g, double th, struct mesh *m)
 {
 	long k, nc = (long)(g->gw + 1) * (g->gh + 1);
 	unsigned char *mask = NULL;
@@ -977,15 +980,15 @@ out:
 }
 
 int
-mesh_build(const struct image *im, const char *mode, int res,
-    double thickness, struct mesh *m)
+mesh_build(const struct image *im, const char *mode, int res, double thickness,
+    struct mesh *m)
 {
 	struct grid g;
 	int lng = im->w > im->h ? im->w : im->h, r = 1;
 
 	memset(m, 0, sizeof(*m));
 	if (res > lng)
-		res = lng;	/* no more cells than pixels */
+		res = lng; /* no more cells than pixels */
 	g.w = im->w;
 	g.h = im->h;
 	g.gw = (int)floor((double)res * im->w / lng + 0.5);

@@ -27,7 +27,7 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char (*ring)[SPOOL_MARKER_MAX];
-	int head, count;	/* queued markers */
+	int head, count; /* queued markers */
 	int running;
 	int stop;
 	pthread_t *threads;
@@ -38,7 +38,7 @@ static void *
 worker_main(void *arg)
 {
 	struct pool *p = arg;
-	void *wstate[JOB_NBACKENDS] = { NULL };
+	void *wstate[JOB_NBACKENDS] = {NULL};
 	char marker[SPOOL_MARKER_MAX];
 	uint64_t one = 1;
 	int i;
@@ -144,8 +144,8 @@ pool_push(struct pool *p, const char *marker)
 		errno = EBUSY;
 		goto out;
 	}
-	snprintf(p->ring[(p->head + p->count) % p->nworkers],
-	    SPOOL_MARKER_MAX, "%s", marker);
+	snprintf(p->ring[(p->head + p->count) % p->nworkers], SPOOL_MARKER_MAX,
+	    "%s", marker);
 	p->count++;
 	pthread_cond_signal(&p->cv);
 	rc = 0;
@@ -163,7 +163,8 @@ pool_stop(struct pool *p)
 	p->stop = 1;
 	/* Not started yet: give them back at once for another daemon. */
 	while (p->count > 0) {
-		if (spool_queue_release(p->sp, p->owner, p->ring[p->head]) == -1)
+		if (spool_queue_release(p->sp, p->owner, p->ring[p->head]) ==
+		    -1)
 			log_warn("%s: hand back", p->ring[p->head]);
 		else
 			log_info("%s: handed back", p->ring[p->head]);

@@ -21,8 +21,8 @@
 
 #include "daemon.h"
 
-#define STALE_TMP_S 3600	/* longer than any upload may take */
-#define ORPHAN_S 60		/* a queued file without a marker this long */
+#define STALE_TMP_S 3600 /* longer than any upload may take */
+#define ORPHAN_S 60 /* a queued file without a marker this long */
 
 struct entry {
 	char name[SPOOL_MARKER_MAX];
@@ -31,8 +31,8 @@ struct entry {
 
 /* Call fn(name) for each visible entry of dir (relative to root). */
 static int
-each_entry(int root, const char *dir, int (*fn)(const char *, void *),
-    void *arg)
+each_entry(
+    int root, const char *dir, int (*fn)(const char *, void *), void *arg)
 {
 	struct dirent *de;
 	DIR *d;
@@ -81,15 +81,14 @@ recover_daemon(struct recover_ctx *c, const char *d)
 	snprintf(path, sizeof(path), "daemons/%s.lock", d);
 	fd = openat(c->sp->root, path, O_RDWR | O_CLOEXEC);
 	if (fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);	/* held: alive */
+		close(fd); /* held: alive */
 		return 0;
 	}
 	/* Unlocked, or no lock file at all: its owner is gone. */
 	c->dead = d;
 	snprintf(path, sizeof(path), "q/cur/%s", d);
 	each_entry(c->sp->root, path, release_one, c);
-	if (unlinkat(c->sp->root, path, AT_REMOVEDIR) == 0 ||
-	    errno == ENOENT)
+	if (unlinkat(c->sp->root, path, AT_REMOVEDIR) == 0 || errno == ENOENT)
 		dead = 1;
 	snprintf(path, sizeof(path), "daemons/%s.json", d);
 	unlinkat(c->sp->root, path, 0);
@@ -187,8 +186,8 @@ orphan_batch(const char *id, void *arg)
 
 		if (st == NULL)
 			continue;
-		s = file_state_parse(json_string_value(json_object_get(st,
-		    "status")));
+		s = file_state_parse(
+		    json_string_value(json_object_get(st, "status")));
 		upd = json_integer_value(json_object_get(st, "updated"));
 		json_decref(st);
 		if (s != FS_QUEUED ||
@@ -198,7 +197,8 @@ orphan_batch(const char *id, void *arg)
 			continue;
 		if (spool_queue_put(c->sp, id, (int)i) == 0) {
 			log_info("%s.%zu: queued file had no marker; queued "
-			    "again", id, i);
+			         "again",
+			    id, i);
 			fixed++;
 		}
 	}
@@ -208,7 +208,7 @@ orphan_batch(const char *id, void *arg)
 int
 scan_recover(struct spool *sp, const char *me)
 {
-	struct recover_ctx c = { sp, me, NULL, time(NULL) };
+	struct recover_ctx c = {sp, me, NULL, time(NULL)};
 	int n = 0, k;
 
 	k = each_entry(sp->root, "q/cur", recover_cur, &c);
@@ -240,7 +240,7 @@ collect(const char *name, void *arg)
 		return -1;
 	snprintf(path, sizeof(path), "q/new/%.64s", name);
 	if (fstatat(c->sp->root, path, &st, 0) == -1)
-		return -1;	/* claimed meanwhile */
+		return -1; /* claimed meanwhile */
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct entry *e = realloc(c->e, cap * sizeof(*e));
@@ -279,7 +279,7 @@ entry_cmp(const void *a, const void *b)
 int
 scan_claim(struct spool *sp, const char *me, struct pool *p, int *more)
 {
-	struct claim_ctx c = { sp, NULL, 0, 0 };
+	struct claim_ctx c = {sp, NULL, 0, 0};
 	size_t i;
 	int claimed = 0;
 
@@ -303,7 +303,7 @@ scan_claim(struct spool *sp, const char *me, struct pool *p, int *more)
 		if (spool_queue_claim(sp, me, c.e[i].name) == -1) {
 			if (errno != ENOENT)
 				log_warn("%s: claim", c.e[i].name);
-			continue;	/* another daemon or a cancel won */
+			continue; /* another daemon or a cancel won */
 		}
 		if (pool_push(p, c.e[i].name) == -1) {
 			spool_queue_release(sp, me, c.e[i].name);

@@ -20,33 +20,43 @@ struct key {
 	const char *name;
 	enum ktype type;
 	size_t off;
-	size_t size;		/* K_STR: buffer size */
-	long long min, max;	/* K_INT / K_LL */
+	size_t size; /* K_STR: buffer size */
+	long long min, max; /* K_INT / K_LL */
 };
 
-#define S(n, f) { n, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 }
-#define I(n, f, lo, hi) { n, K_INT, offsetof(struct config, f), 0, lo, hi }
-#define L(n, f, lo, hi) { n, K_LL, offsetof(struct config, f), 0, lo, hi }
+#define S(n, f)                                           \
+	{                                                 \
+		n, K_STR, offsetof(struct config, f),     \
+		    sizeof(((struct config *)0)->f), 0, 0 \
+	}
+#define I(n, f, lo, hi)                                         \
+	{                                                       \
+		n, K_INT, offsetof(struct config, f), 0, lo, hi \
+	}
+#define L(n, f, lo, hi)                                        \
+	{                                                      \
+		n, K_LL, offsetof(struct config, f), 0, lo, hi \
+	}
 
 static const struct key keys[] = {
-	S("SPOOL_DIR", spool_dir),
-	I("PORT", port, 1, 65535),
-	I("WORKERS", workers, 1, 256),
-	S("FAL_KEY", fal_key),
-	S("FAL_QUEUE_URL", fal_queue_url),
-	S("FAL_REST_URL", fal_rest_url),
-	I("MAX_FILES", max_files, 1, SPOOL_MAX_FILES),
-	L("MAX_FILE_BYTES", max_file_bytes, 1, 1LL << 30),
-	I("RETENTION_HOURS", retention_hours, 0, 24 * 365),
-	L("DISK_FLOOR_MB", disk_floor_mb, 0, 1LL << 40),
-	S("DEFAULT_MODEL", default_model),
-	I("FAL_MAX_INFLIGHT", fal_max_inflight, 1, 1000),
-	I("FAL_DEADLINE_S", fal_deadline_s, 1, 7 * 24 * 3600),
-	I("FAL_POLL_MS", fal_poll_ms, 10, 60000),
-	S("CORS_ORIGINS", cors_origins),
-	S("API_KEYS", api_keys),
-	I("SSE_THREADS", sse_threads, 1, 4096),
-	S("LOG_LEVEL", log_level),
+    S("SPOOL_DIR", spool_dir),
+    I("PORT", port, 1, 65535),
+    I("WORKERS", workers, 1, 256),
+    S("FAL_KEY", fal_key),
+    S("FAL_QUEUE_URL", fal_queue_url),
+    S("FAL_REST_URL", fal_rest_url),
+    I("MAX_FILES", max_files, 1, SPOOL_MAX_FILES),
+    L("MAX_FILE_BYTES", max_file_bytes, 1, 1LL << 30),
+    I("RETENTION_HOURS", retention_hours, 0, 24 * 365),
+    L("DISK_FLOOR_MB", disk_floor_mb, 0, 1LL << 40),
+    S("DEFAULT_MODEL", default_model),
+    I("FAL_MAX_INFLIGHT", fal_max_inflight, 1, 1000),
+    I("FAL_DEADLINE_S", fal_deadline_s, 1, 7 * 24 * 3600),
+    I("FAL_POLL_MS", fal_poll_ms, 10, 60000),
+    S("CORS_ORIGINS", cors_origins),
+    S("API_KEYS", api_keys),
+    I("SSE_THREADS", sse_threads, 1, 4096),
+    S("LOG_LEVEL", log_level),
 };
 
 #undef S
@@ -62,8 +72,8 @@ config_defaults(struct config *c)
 	c->workers = 8;
 	snprintf(c->fal_queue_url, sizeof(c->fal_queue_url),
 	    "https://queue.fal.run");
-	snprintf(c->fal_rest_url, sizeof(c->fal_rest_url),
-	    "https://rest.fal.ai");
+	snprintf(
+	    c->fal_rest_url, sizeof(c->fal_rest_url), "https://rest.fal.ai");
 	c->max_files = 25;
 	c->max_file_bytes = 10LL * 1024 * 1024;
 	c->retention_hours = 72;
@@ -97,8 +107,10 @@ config_set(struct config *c, const struct key *k, const char *val,
 
 	if (k->type == K_STR) {
 		if (strlen(val) >= k->size) {
-			snprintf(err, errlen, "%s in %s is too long (at most "
-			    "%zu characters).", k->name, from, k->size - 1);
+			snprintf(err, errlen,
+			    "%s in %s is too long (at most "
+			    "%zu characters).",
+			    k->name, from, k->size - 1);
 			return -1;
 		}
 		memcpy(p, val, strlen(val) + 1);
@@ -108,9 +120,10 @@ config_set(struct config *c, const struct key *k, const char *val,
 	v = strtoll(val, &end, 10);
 	if (errno != 0 || end == val || *end != '\0' || v < k->min ||
 	    v > k->max) {
-		snprintf(err, errlen, "%s in %s must be a whole number from "
-		    "%lld to %lld, not \"%s\".", k->name, from, k->min, k->max,
-		    val);
+		snprintf(err, errlen,
+		    "%s in %s must be a whole number from "
+		    "%lld to %lld, not \"%s\".",
+		    k->name, from, k->min, k->max, val);
 		return -1;
 	}
 	if (k->type == K_INT)
@@ -134,8 +147,8 @@ trim(char *s)
 }
 
 static int
-config_file(struct config *c, const char *path, int must, char *err,
-    size_t errlen)
+config_file(
+    struct config *c, const char *path, int must, char *err, size_t errlen)
 {
 	FILE *f;
 	char line[2048], from[4200];
@@ -175,8 +188,9 @@ config_file(struct config *c, const char *path, int must, char *err,
 		}
 		k = config_key(trim(s));
 		if (k == NULL) {
-			snprintf(err, errlen, "Unknown key %s on line %d of %s.",
-			    trim(s), lineno, path);
+			snprintf(err, errlen,
+			    "Unknown key %s on line %d of %s.", trim(s), lineno,
+			    path);
 			goto out;
 		}
 		snprintf(from, sizeof(from), "%s", path);
@@ -207,8 +221,8 @@ config_load(struct config *c, char *err, size_t errlen)
 
 		if (v == NULL)
 			continue;
-		if (config_set(c, &keys[i], v, "the environment", err,
-		    errlen) == -1)
+		if (config_set(
+		        c, &keys[i], v, "the environment", err, errlen) == -1)
 			return -1;
 	}
 	if (c->spool_dir[0] == '\0') {
@@ -219,8 +233,10 @@ config_load(struct config *c, char *err, size_t errlen)
 		const struct model_info *m = models_find(c->default_model);
 
 		if (m == NULL || !models_usable(m, c)) {
-			snprintf(err, errlen, "DEFAULT_MODEL \"%s\" is not a "
-			    "model this server can run%s.", c->default_model,
+			snprintf(err, errlen,
+			    "DEFAULT_MODEL \"%s\" is not a "
+			    "model this server can run%s.",
+			    c->default_model,
 			    m != NULL ? " without FAL_KEY" : "");
 			return -1;
 		}

@@ -66,18 +66,19 @@ spool_cancel(struct spool *sp, const char *id)
 
 		if (st == NULL)
 			continue;
-		s = file_state_parse(json_string_value(json_object_get(st,
-		    "status")));
+		s = file_state_parse(
+		    json_string_value(json_object_get(st, "status")));
 		json_decref(st);
 		if (s < 0 || file_state_final((enum file_state)s))
 			continue;
 		if (spool_queue_withdraw(sp, id, i) == 0) {
 			json_t *p = json_pack("{s:s, s:s, s:n, s:n}", "status",
-			    "cancelled", "message", "Cancelled before it started",
-			    "error", "queue_position");
+			    "cancelled", "message",
+			    "Cancelled before it started", "error",
+			    "queue_position");
 
-			if (p != NULL && spool_status_update(sp, id, i, p, -1) !=
-			    -1)
+			if (p != NULL &&
+			    spool_status_update(sp, id, i, p, -1) != -1)
 				touched++;
 			json_decref(p);
 			continue;
@@ -106,8 +107,8 @@ spool_retry(struct spool *sp, const char *id)
 
 		if (st == NULL)
 			continue;
-		s = file_state_parse(json_string_value(json_object_get(st,
-		    "status")));
+		s = file_state_parse(
+		    json_string_value(json_object_get(st, "status")));
 		json_decref(st);
 		if (s != FS_FAILED && s != FS_CANCELLED)
 			continue;

@@ -150,8 +150,8 @@ fail:
 }
 
 int
-spool_read_file(int dirfd, const char *name, size_t cap, char **out,
-    size_t *outlen)
+spool_read_file(
+    int dirfd, const char *name, size_t cap, char **out, size_t *outlen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -298,8 +298,8 @@ spool_rmtree(int parent, const char *name)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -1;
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = openat(
+	    parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return errno == ENOENT ? 0 : -1;
 	d = fdopendir(fd);
@@ -308,7 +308,8 @@ spool_rmtree(int parent, const char *name)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (spool_rmtree(dirfd(d), de->d_name) == -1)
 			rc = -1;

@@ -48,7 +48,8 @@ spool_id_valid(const char *s)
 	if (s == NULL)
 		return 0;
 	for (i = 0; i < SPOOL_ID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[SPOOL_ID_LEN] == '\0';
 }

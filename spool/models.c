@@ -19,91 +19,85 @@
 #define SEED_MAX 2147483647.0
 
 static const struct model_param local_params[] = {
-	{ "mode", PT_ENUM, 0, 0, "\"auto\"", "auto|inflate|relief|card",
-	  "Shape: auto picks inflate when the subject can be cut out, "
-	  "else relief" },
-	{ "resolution", PT_INT, 32, 256, "160", NULL,
-	  "Grid cells along the long side; more is finer and larger" },
-	{ "thickness", PT_FLOAT, 0.005, 0.5, "0.04", NULL,
-	  "Thickness as a fraction of the model's width" },
+    {"mode", PT_ENUM, 0, 0, "\"auto\"", "auto|inflate|relief|card",
+        "Shape: auto picks inflate when the subject can be cut out, "
+        "else relief"},
+    {"resolution", PT_INT, 32, 256, "160", NULL,
+        "Grid cells along the long side; more is finer and larger"},
+    {"thickness", PT_FLOAT, 0.005, 0.5, "0.04", NULL,
+        "Thickness as a fraction of the model's width"},
 };
 
 static const struct model_param tripo_params[] = {
-	{ "face_limit", PT_INT, 500, 500000, NULL, NULL,
-	  "Target face count; adaptive when unset" },
-	{ "texture", PT_ENUM, 0, 0, "\"standard\"", "no|standard|HD",
-	  "Texture quality" },
-	{ "pbr", PT_BOOL, 0, 0, "false", NULL,
-	  "Physically based materials (forces a texture)" },
-	{ "seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed" },
-	{ "texture_seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Texture seed" },
-	{ "auto_size", PT_BOOL, 0, 0, "false", NULL,
-	  "Scale the model to real-world metres" },
-	{ "texture_alignment", PT_ENUM, 0, 0, "\"original_image\"",
-	  "original_image|geometry", "What the texture follows" },
-	{ "orientation", PT_ENUM, 0, 0, "\"default\"", "default|align_image",
-	  "Model orientation" },
+    {"face_limit", PT_INT, 500, 500000, NULL, NULL,
+        "Target face count; adaptive when unset"},
+    {"texture", PT_ENUM, 0, 0, "\"standard\"", "no|standard|HD",
+        "Texture quality"},
+    {"pbr", PT_BOOL, 0, 0, "false", NULL,
+        "Physically based materials (forces a texture)"},
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed"},
+    {"texture_seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Texture seed"},
+    {"auto_size", PT_BOOL, 0, 0, "false", NULL,
+        "Scale the model to real-world metres"},
+    {"texture_alignment", PT_ENUM, 0, 0, "\"original_image\"",
+        "original_image|geometry", "What the texture follows"},
+    {"orientation", PT_ENUM, 0, 0, "\"default\"", "default|align_image",
+        "Model orientation"},
 };
 
 static const struct model_param trellis_params[] = {
-	{ "seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed" },
-	{ "ss_guidance_strength", PT_FLOAT, 0, 10, "7.5", NULL,
-	  "Sparse structure guidance strength" },
-	{ "ss_sampling_steps", PT_INT, 1, 50, "12", NULL,
-	  "Sparse structure sampling steps" },
-	{ "slat_guidance_strength", PT_FLOAT, 0, 10, "3", NULL,
-	  "Structured latent guidance strength" },
-	{ "slat_sampling_steps", PT_INT, 1, 50, "12", NULL,
-	  "Structured latent sampling steps" },
-	{ "mesh_simplify", PT_FLOAT, 0.9, 0.98, "0.95", NULL,
-	  "Mesh simplification factor" },
-	{ "texture_size", PT_INT_ENUM, 0, 0, "1024", "512|1024|2048",
-	  "Texture size in pixels" },
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed"},
+    {"ss_guidance_strength", PT_FLOAT, 0, 10, "7.5", NULL,
+        "Sparse structure guidance strength"},
+    {"ss_sampling_steps", PT_INT, 1, 50, "12", NULL,
+        "Sparse structure sampling steps"},
+    {"slat_guidance_strength", PT_FLOAT, 0, 10, "3", NULL,
+        "Structured latent guidance strength"},
+    {"slat_sampling_steps", PT_INT, 1, 50, "12", NULL,
+        "Structured latent sampling steps"},
+    {"mesh_simplify", PT_FLOAT, 0.9, 0.98, "0.95", NULL,
+        "Mesh simplification factor"},
+    {"texture_size", PT_INT_ENUM, 0, 0, "1024", "512|1024|2048",
+        "Texture size in pixels"},
 };
 
 static const struct model_param hunyuan_params[] = {
-	{ "seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed" },
-	{ "num_inference_steps", PT_INT, 1, 50, "50", NULL,
-	  "Inference steps" },
-	{ "guidance_scale", PT_FLOAT, 0, 20, "7.5", NULL, "Guidance scale" },
-	{ "octree_resolution", PT_INT, 1, 1024, "256", NULL,
-	  "Octree resolution" },
-	{ "textured_mesh", PT_BOOL, 0, 0, "false", NULL,
-	  "Textured mesh (costs three times a white mesh)" },
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed"},
+    {"num_inference_steps", PT_INT, 1, 50, "50", NULL, "Inference steps"},
+    {"guidance_scale", PT_FLOAT, 0, 20, "7.5", NULL, "Guidance scale"},
+    {"octree_resolution", PT_INT, 1, 1024, "256", NULL, "Octree resolution"},
+    {"textured_mesh", PT_BOOL, 0, 0, "false", NULL,
+        "Textured mesh (costs three times a white mesh)"},
 };
 
 static const struct model_param triposr_params[] = {
-	{ "output_format", PT_ENUM, 0, 0, "\"glb\"", "glb",
-	  "Output format (GLB only here)" },
-	{ "do_remove_background", PT_BOOL, 0, 0, "true", NULL,
-	  "Remove the background first" },
-	{ "foreground_ratio", PT_FLOAT, 0.5, 1, "0.9", NULL,
-	  "Share of the image the subject fills" },
-	{ "mc_resolution", PT_INT, 32, 1024, "256", NULL,
-	  "Marching cubes resolution" },
+    {"output_format", PT_ENUM, 0, 0, "\"glb\"", "glb",
+        "Output format (GLB only here)"},
+    {"do_remove_background", PT_BOOL, 0, 0, "true", NULL,
+        "Remove the background first"},
+    {"foreground_ratio", PT_FLOAT, 0.5, 1, "0.9", NULL,
+        "Share of the image the subject fills"},
+    {"mc_resolution", PT_INT, 32, 1024, "256", NULL,
+        "Marching cubes resolution"},
 };
 
 #define NP(a) a, sizeof(a) / sizeof(a[0])
 
 static const struct model_info models[] = {
-	{ "local", "Built-in offline model",
-	  "Runs on this server without a provider: cuts the subject out and "
-	  "inflates it, or makes a relief, textured with the photo",
-	  "local", NULL, NULL, 1, NP(local_params) },
-	{ "tripo3d-v2.5", "Tripo3D v2.5",
-	  "High-quality textured meshes from one image (FAL)",
-	  "fal", "tripo3d/tripo/v2.5/image-to-3d", "image_url", 90,
-	  NP(tripo_params) },
-	{ "trellis", "TRELLIS",
-	  "Structured 3D latents, fast and detailed (FAL)",
-	  "fal", "fal-ai/trellis", "image_url", 30, NP(trellis_params) },
-	{ "hunyuan3d-v2", "Hunyuan3D v2",
-	  "Tencent's Hunyuan3D 2.0 shape and texture (FAL)",
-	  "fal", "fal-ai/hunyuan3d/v2", "input_image_url", 60,
-	  NP(hunyuan_params) },
-	{ "triposr", "TripoSR",
-	  "Very fast single-image reconstruction (FAL)",
-	  "fal", "fal-ai/triposr", "image_url", 10, NP(triposr_params) },
+    {"local", "Built-in offline model",
+        "Runs on this server without a provider: cuts the subject out and "
+        "inflates it, or makes a relief, textured with the photo",
+        "local", NULL, NULL, 1, NP(local_params)},
+    {"tripo3d-v2.5", "Tripo3D v2.5",
+        "High-quality textured meshes from one image (FAL)", "fal",
+        "tripo3d/tripo/v2.5/image-to-3d", "image_url", 90, NP(tripo_params)},
+    {"trellis", "TRELLIS", "Structured 3D latents, fast and detailed (FAL)",
+        "fal", "fal-ai/trellis", "image_url", 30, NP(trellis_params)},
+    {"hunyuan3d-v2", "Hunyuan3D v2",
+        "Tencent's Hunyuan3D 2.0 shape and texture (FAL)", "fal",
+        "fal-ai/hunyuan3d/v2", "input_image_url", 60, NP(hunyuan_params)},
+    {"triposr", "TripoSR", "Very fast single-image reconstruction (FAL)", "fal",
+        "fal-ai/triposr", "image_url", 10, NP(triposr_params)},
 };
 
 const struct model_info *
@@ -205,8 +199,8 @@ models_param_parse(const struct model_info *m, const char *name,
 
 	*out = NULL;
 	if (p == NULL) {
-		snprintf(err, errlen, "The model %s has no parameter \"%.64s\".",
-		    m->id, name);
+		snprintf(err, errlen,
+		    "The model %s has no parameter \"%.64s\".", m->id, name);
 		return -1;
 	}
 	switch (p->type) {
@@ -226,9 +220,12 @@ models_param_parse(const struct model_info *m, const char *name,
 	case PT_FLOAT:
 		errno = 0;
 		dv = strtod(text, &end);
-		if (errno != 0 || end == text || *end != '\0' || !isfinite(dv)) {
-			snprintf(err, errlen, "%s must be a number, not "
-			    "\"%.32s\".", name, text);
+		if (errno != 0 || end == text || *end != '\0' ||
+		    !isfinite(dv)) {
+			snprintf(err, errlen,
+			    "%s must be a number, not "
+			    "\"%.32s\".",
+			    name, text);
 			return -1;
 		}
 		if (dv < p->min || dv > p->max)
@@ -244,8 +241,10 @@ models_param_parse(const struct model_info *m, const char *name,
 		    strcasecmp(text, "no") == 0)
 			*out = json_false();
 		else {
-			snprintf(err, errlen, "%s must be true or false, not "
-			    "\"%.32s\".", name, text);
+			snprintf(err, errlen,
+			    "%s must be true or false, not "
+			    "\"%.32s\".",
+			    name, text);
 			return -1;
 		}
 		break;
@@ -270,13 +269,17 @@ range:
 	return -1;
 choice:
 	choices_text(p->choices, list, sizeof(list));
-	snprintf(err, errlen, "%s must be one of %s, not \"%.32s\".", name, list,
-	    text);
+	snprintf(err, errlen, "%s must be one of %s, not \"%.32s\".", name,
+	    list, text);
 	return -1;
 }
 
 static const char *const type_names[] = {
-	"integer", "number", "boolean", "string", "integer",
+    "integer",
+    "number",
+    "boolean",
+    "string",
+    "integer",
 };
 
 static json_t *
@@ -292,10 +295,12 @@ param_json(const struct model_param *p)
 	if (j == NULL)
 		return NULL;
 	if (p->type == PT_INT || p->type == PT_FLOAT) {
-		json_object_set_new(j, "minimum", p->type == PT_INT ?
-		    json_integer((json_int_t)p->min) : json_real(p->min));
-		json_object_set_new(j, "maximum", p->type == PT_INT ?
-		    json_integer((json_int_t)p->max) : json_real(p->max));
+		json_object_set_new(j, "minimum",
+		    p->type == PT_INT ? json_integer((json_int_t)p->min)
+		                      : json_real(p->min));
+		json_object_set_new(j, "maximum",
+		    p->type == PT_INT ? json_integer((json_int_t)p->max)
+		                      : json_real(p->max));
 	}
 	if (p->choices != NULL) {
 		json_t *a = json_array();
@@ -307,8 +312,10 @@ param_json(const struct model_param *p)
 			char w[64];
 
 			snprintf(w, sizeof(w), "%.*s", (int)l, s);
-			json_array_append_new(a, p->type == PT_INT_ENUM ?
-			    json_integer(strtoll(w, NULL, 10)) : json_string(w));
+			json_array_append_new(a,
+			    p->type == PT_INT_ENUM
+			        ? json_integer(strtoll(w, NULL, 10))
+			        : json_string(w));
 			s += l + (e != NULL);
 		}
 		json_object_set_new(j, "allowed_values", a);
@@ -334,11 +341,12 @@ models_available_json(const struct config *c)
 			continue;
 		}
 		for (k = 0; params != NULL && k < m->nparams; k++)
-			json_array_append_new(params, param_json(&m->params[k]));
+			json_array_append_new(
+			    params, param_json(&m->params[k]));
 		j = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?}",
 		    "id", m->id, "name", m->name, "description", m->description,
-		    "provider", m->provider, "output_formats", "glb",
-		    "default", strcmp(m->id, def) == 0, "parameters", params,
+		    "provider", m->provider, "output_formats", "glb", "default",
+		    strcmp(m->id, def) == 0, "parameters", params,
 		    "fal_model_id", m->fal_id);
 		if (j == NULL || json_array_append_new(arr, j) == -1) {
 			json_decref(arr);

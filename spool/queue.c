@@ -29,8 +29,8 @@ spool_queue_put(struct spool *sp, const char *id, int file)
 		return -1;
 	snprintf(tmp, sizeof(tmp), "q/tmp/%s", m);
 	snprintf(dst, sizeof(dst), "q/new/%s", m);
-	fd = openat(sp->root, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0660);
+	fd = openat(
+	    sp->root, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
 	if (fd == -1)
 		return -1;
 	if (fsync(fd) == -1 || close(fd) == -1) {
@@ -67,7 +67,8 @@ owner_ok(const char *owner)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!((owner[i] >= '0' && owner[i] <= '9') ||
-		    (owner[i] >= 'a' && owner[i] <= 'z') || owner[i] == '-'))
+		        (owner[i] >= 'a' && owner[i] <= 'z') ||
+		        owner[i] == '-'))
 			return 0;
 	return 1;
 }

@@ -22,7 +22,14 @@
 #include "spool.h"
 
 static const char *const spool_dirs[] = {
-	"tmp", "batches", "q", "q/tmp", "q/new", "q/cur", "daemons", "trash",
+    "tmp",
+    "batches",
+    "q",
+    "q/tmp",
+    "q/new",
+    "q/cur",
+    "daemons",
+    "trash",
 };
 
 int

@@ -23,9 +23,9 @@
 
 #include <jansson.h>
 
-#define SPOOL_ID_LEN 32		/* 128 random bits as lowercase hex */
-#define SPOOL_MARKER_MAX 48	/* "<id>.<file>" */
-#define SPOOL_MAX_FILES 100	/* hard ceiling; MAX_FILES config is below it */
+#define SPOOL_ID_LEN 32 /* 128 random bits as lowercase hex */
+#define SPOOL_MARKER_MAX 48 /* "<id>.<file>" */
+#define SPOOL_MAX_FILES 100 /* hard ceiling; MAX_FILES config is below it */
 
 /* config.c ------------------------------------------------------------- */
 
@@ -46,12 +46,12 @@ struct config {
 	int retention_hours;
 	long long disk_floor_mb;
 	char default_model[64];
-	int fal_max_inflight;	/* requests in flight at FAL, per daemon */
-	int fal_deadline_s;	/* per-file deadline at FAL */
-	int fal_poll_ms;	/* status poll interval */
-	char cors_origins[1024];	/* space-separated, empty = none */
-	char api_keys[1024];	/* space-separated bearer keys, empty = open */
-	int sse_threads;	/* FastCGI threads for streams */
+	int fal_max_inflight; /* requests in flight at FAL, per daemon */
+	int fal_deadline_s; /* per-file deadline at FAL */
+	int fal_poll_ms; /* status poll interval */
+	char cors_origins[1024]; /* space-separated, empty = none */
+	char api_keys[1024]; /* space-separated bearer keys, empty = open */
+	int sse_threads; /* FastCGI threads for streams */
 	char log_level[16];
 };
 
@@ -88,14 +88,13 @@ int spool_marker_parse(const char *name, char id[SPOOL_ID_LEN + 1], int *file);
  * writes, fsync, close, renameat, fsync(dirfd).  On any failure the temp
  * file is removed and errno tells why (ENOSPC for a full disk).
  */
-int spool_write_atomic(int dirfd, const char *name, const void *buf,
-    size_t len);
+int
+spool_write_atomic(int dirfd, const char *name, const void *buf, size_t len);
 /* Same, copying from an open fd until EOF; *copied gets the byte count. */
-int spool_copy_atomic(int dirfd, const char *name, int srcfd,
-    off_t *copied);
+int spool_copy_atomic(int dirfd, const char *name, int srcfd, off_t *copied);
 /* Read a whole small file (at most cap bytes, else EFBIG); caller frees. */
-int spool_read_file(int dirfd, const char *name, size_t cap, char **out,
-    size_t *outlen);
+int spool_read_file(
+    int dirfd, const char *name, size_t cap, char **out, size_t *outlen);
 /* Read and parse a JSON file; new reference or NULL with errno set. */
 json_t *spool_read_json(int dirfd, const char *name, size_t cap);
 /* Dump JSON compactly and write it atomically. */
@@ -118,9 +117,9 @@ extern int (*spool_io_rename)(int, const char *, int, const char *);
 /* spool.c -------------------------------------------------------------- */
 
 struct spool {
-	int root;		/* O_DIRECTORY fd of SPOOL_DIR */
-	char path[4096];	/* absolute path of SPOOL_DIR */
-	long long floor_mb;	/* refuse new work below this much free disk */
+	int root; /* O_DIRECTORY fd of SPOOL_DIR */
+	char path[4096]; /* absolute path of SPOOL_DIR */
+	long long floor_mb; /* refuse new work below this much free disk */
 };
 
 /* Open (and with create, make) the spool tree.  0 or -1 with errno. */
@@ -150,9 +149,9 @@ long long spool_now_ms(void);
 struct spool_submit {
 	struct spool *sp;
 	char id[SPOOL_ID_LEN + 1];
-	int dir;		/* fd of tmp/<id> */
+	int dir; /* fd of tmp/<id> */
 	int nfiles;
-	json_t *files;		/* array of file entries for batch.json */
+	json_t *files; /* array of file entries for batch.json */
 };
 
 int spool_submit_begin(struct spool *sp, struct spool_submit *s);
@@ -203,8 +202,8 @@ int file_state_final(enum file_state st);
  * sequence number is 1 + the highest seq of the batch, the status file is
  * written, then state/seq.  Returns the new seq, or -1 with errno.
  */
-long long spool_status_put(struct spool *sp, const char *id, int file,
-    json_t *st);
+long long
+spool_status_put(struct spool *sp, const char *id, int file, json_t *st);
 /* New reference to state/<file>.json, or NULL with errno. */
 json_t *spool_status_get(struct spool *sp, const char *id, int file);
 /*
@@ -227,14 +226,12 @@ int spool_queue_put(struct spool *sp, const char *id, int file);
  * Claim q/new/<marker> into q/cur/<owner>/<marker> by rename.  Returns 0
  * when claimed, -1 with ENOENT when someone else got it first.
  */
-int spool_queue_claim(struct spool *sp, const char *owner,
-    const char *marker);
+int spool_queue_claim(struct spool *sp, const char *owner, const char *marker);
 /* Finish a claimed marker: remove q/cur/<owner>/<marker>. */
-int spool_queue_done(struct spool *sp, const char *owner,
-    const char *marker);
+int spool_queue_done(struct spool *sp, const char *owner, const char *marker);
 /* Hand a claimed marker back: rename q/cur/<owner>/<marker> to q/new. */
-int spool_queue_release(struct spool *sp, const char *owner,
-    const char *marker);
+int
+spool_queue_release(struct spool *sp, const char *owner, const char *marker);
 /*
  * Take a marker out of q/new so no daemon can claim it (cancel).  0 when
  * it was there, -1 with ENOENT when it was not (claimed or finished).
@@ -279,20 +276,20 @@ enum param_type { PT_INT, PT_FLOAT, PT_BOOL, PT_ENUM, PT_INT_ENUM };
 struct model_param {
 	const char *name;
 	enum param_type type;
-	double min, max;	/* PT_INT / PT_FLOAT range, inclusive */
-	const char *def;	/* default as JSON text, NULL = provider's */
-	const char *choices;	/* PT_ENUM / PT_INT_ENUM: "a|b|c" */
+	double min, max; /* PT_INT / PT_FLOAT range, inclusive */
+	const char *def; /* default as JSON text, NULL = provider's */
+	const char *choices; /* PT_ENUM / PT_INT_ENUM: "a|b|c" */
 	const char *description;
 };
 
 struct model_info {
-	const char *id;		/* our id, e.g. "tripo3d-v2.5" */
+	const char *id; /* our id, e.g. "tripo3d-v2.5" */
 	const char *name;
 	const char *description;
-	const char *provider;	/* "fal" or "local" */
-	const char *fal_id;	/* FAL model id, NULL for local */
-	const char *image_field;	/* FAL input field for the image URL */
-	int typical_s;		/* typical run time, for progress estimates */
+	const char *provider; /* "fal" or "local" */
+	const char *fal_id; /* FAL model id, NULL for local */
+	const char *image_field; /* FAL input field for the image URL */
+	int typical_s; /* typical run time, for progress estimates */
 	const struct model_param *params;
 	size_t nparams;
 };
@@ -314,8 +311,8 @@ int models_usable(const struct model_info *m, const struct config *c);
 int models_param_parse(const struct model_info *m, const char *name,
     const char *text, json_t **out, char *err, size_t errlen);
 /* The parameter description, NULL when the model has no such parameter. */
-const struct model_param *models_param(const struct model_info *m,
-    const char *name);
+const struct model_param *
+models_param(const struct model_info *m, const char *name);
 /* models/available "models" array for this config; new reference. */
 json_t *models_available_json(const struct config *c);
 
@@ -329,10 +326,10 @@ json_t *models_available_json(const struct config *c);
  * the file's size.
  */
 struct spool_part {
-	int fd;			/* temp file, -1 when none */
-	int in;			/* fd of tmp/<id>/in */
-	char tmp[64];		/* its dot-name in in/ */
-	long long size;		/* bytes written so far */
+	int fd; /* temp file, -1 when none */
+	int in; /* fd of tmp/<id>/in */
+	char tmp[64]; /* its dot-name in in/ */
+	long long size; /* bytes written so far */
 };
 
 int spool_part_open(struct spool_submit *s, struct spool_part *p);

@@ -24,8 +24,14 @@
 #define STATUS_CAP (64 * 1024)
 
 static const char *const state_names[FS_NSTATES] = {
-	"queued", "uploading", "in_queue", "processing", "downloading",
-	"completed", "failed", "cancelled",
+    "queued",
+    "uploading",
+    "in_queue",
+    "processing",
+    "downloading",
+    "completed",
+    "failed",
+    "cancelled",
 };
 
 const char *
@@ -133,7 +139,7 @@ put_locked(int sdir, int file, json_t *st)
 	seq++;
 	if (json_object_set_new(st, "seq", json_integer(seq)) == -1 ||
 	    json_object_set_new(st, "updated", json_integer(spool_now_ms())) ==
-	    -1) {
+	        -1) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -170,8 +176,9 @@ status_change(struct spool *sp, const char *id, int file, json_t *st,
 		cur = spool_read_json(sdir, name, STATUS_CAP);
 		if (cur == NULL)
 			goto out;
-		if (only_if_state >= 0 && file_state_parse(json_string_value(
-		    json_object_get(cur, "status"))) != only_if_state) {
+		if (only_if_state >= 0 &&
+		    file_state_parse(json_string_value(
+		        json_object_get(cur, "status"))) != only_if_state) {
 			errno = EAGAIN;
 			goto out;
 		}
@@ -182,16 +189,15 @@ status_change(struct spool *sp, const char *id, int file, json_t *st,
 		st = cur;
 	}
 	rc = put_locked(sdir, file, st);
-out:
-	{
-		int saved = errno;
+out : {
+	int saved = errno;
 
-		json_decref(cur);
-		if (lk != -1)
-			close(lk);
-		close(sdir);
-		errno = saved;
-	}
+	json_decref(cur);
+	if (lk != -1)
+		close(lk);
+	close(sdir);
+	errno = saved;
+}
 	return rc;
 }
 
@@ -202,8 +208,8 @@ spool_status_put(struct spool *sp, const char *id, int file, json_t *st)
 }
 
 long long
-spool_status_update(struct spool *sp, const char *id, int file,
-    json_t *patch, int only_if_state)
+spool_status_update(struct spool *sp, const char *id, int file, json_t *patch,
+    int only_if_state)
 {
 	return status_change(sp, id, file, NULL, patch, only_if_state);
 }

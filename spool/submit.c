@@ -45,8 +45,11 @@ display_name(char *out, size_t outlen, const char *in)
 			base = p + 1;
 	for (p = base; *p != '\0' && o + 5 < outlen && o < 200;) {
 		unsigned char c = (unsigned char)*p;
-		int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
-		    (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		int n = c < 0x80         ? 1
+		    : (c & 0xe0) == 0xc0 ? 2
+		    : (c & 0xf0) == 0xe0 ? 3
+		    : (c & 0xf8) == 0xf0 ? 4
+		                         : 0;
 		int k;
 
 		for (k = 1; k < n; k++)
@@ -120,9 +123,9 @@ spool_submit_entry(struct spool_submit *s, const char *filename,
 	snprintf(fid, sizeof(fid), "%d", s->nfiles);
 	snprintf(input, sizeof(input), "in/%d.%s", s->nfiles, ext);
 	display_name(disp, sizeof(disp), filename != NULL ? filename : "");
-	e = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file_id", fid,
-	    "filename", disp, "input", input, "content_type", ctype,
-	    "file_size", (json_int_t)size);
+	e = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file_id", fid, "filename",
+	    disp, "input", input, "content_type", ctype, "file_size",
+	    (json_int_t)size);
 	if (e == NULL || json_array_append_new(s->files, e) == -1) {
 		errno = ENOMEM;
 		return -1;
@@ -150,8 +153,8 @@ input_dir(struct spool_submit *s, const char *ext, char *name, size_t len)
 }
 
 int
-spool_submit_add(struct spool_submit *s, const char *filename,
-    const char *ext, const char *ctype, int srcfd)
+spool_submit_add(struct spool_submit *s, const char *filename, const char *ext,
+    const char *ctype, int srcfd)
 {
 	char name[32];
 	off_t n = 0;
@@ -196,14 +199,15 @@ write_states(struct spool_submit *s, long long now)
 	st = openat(s->dir, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st == -1)
 		return -1;
-	json_array_foreach(s->files, i, e) {
+	json_array_foreach(s->files, i, e)
+	{
 		json_t *j = json_pack("{s:O, s:O, s:s, s:i, s:n, s:s, s:n, "
-		    "s:I, s:I, s:i}", "file_id", json_object_get(e, "file_id"),
-		    "filename", json_object_get(e, "filename"),
-		    "status", "queued", "progress", 0, "queue_position",
-		    "message", "Waiting for a worker", "error",
-		    "seq", (json_int_t)(i + 1), "updated", (json_int_t)now,
-		    "attempt", 0);
+		                      "s:I, s:I, s:i}",
+		    "file_id", json_object_get(e, "file_id"), "filename",
+		    json_object_get(e, "filename"), "status", "queued",
+		    "progress", 0, "queue_position", "message",
+		    "Waiting for a worker", "error", "seq", (json_int_t)(i + 1),
+		    "updated", (json_int_t)now, "attempt", 0);
 
 		if (j == NULL) {
 			errno = ENOMEM;
@@ -237,8 +241,8 @@ fsync_sub(int dir, const char *sub)
 }
 
 int
-spool_submit_commit(struct spool_submit *s, const char *model,
-    json_t *params, long long face_limit)
+spool_submit_commit(struct spool_submit *s, const char *model, json_t *params,
+    long long face_limit)
 {
 	char from[64], to[64];
 	long long now = spool_now_ms();
@@ -250,10 +254,10 @@ spool_submit_commit(struct spool_submit *s, const char *model,
 		goto fail;
 	}
 	b = json_pack("{s:s, s:I, s:s, s:o, s:o, s:i, s:O}", "batch_id", s->id,
-	    "created", (json_int_t)now, "model", model,
-	    "params", params != NULL ? json_incref(params) : json_object(),
-	    "face_limit", face_limit >= 0 ? json_integer(face_limit) :
-	    json_null(), "total_files", s->nfiles, "files", s->files);
+	    "created", (json_int_t)now, "model", model, "params",
+	    params != NULL ? json_incref(params) : json_object(), "face_limit",
+	    face_limit >= 0 ? json_integer(face_limit) : json_null(),
+	    "total_files", s->nfiles, "files", s->files);
 	if (b == NULL) {
 		errno = ENOMEM;
 		goto fail;
@@ -266,8 +270,8 @@ spool_submit_commit(struct spool_submit *s, const char *model,
 	snprintf(to, sizeof(to), "batches/%s", s->id);
 	if (renameat(s->sp->root, from, s->sp->root, to) == -1)
 		goto fail;
-	batches = openat(s->sp->root, "batches", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
+	batches =
+	    openat(s->sp->root, "batches", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (batches == -1 || spool_fsync_dir(batches) == -1)
 		goto unpublish;
 	for (i = 0; i < s->nfiles; i++, placed++)
@@ -291,16 +295,15 @@ unpublish:
 			spool_rmtree(s->sp->root, to);
 		errno = saved;
 	}
-fail:
-	{
-		int saved = errno;
+fail : {
+	int saved = errno;
 
-		if (batches != -1)
-			close(batches);
-		json_decref(b);
-		spool_submit_abort(s);
-		errno = saved;
-	}
+	if (batches != -1)
+		close(batches);
+	json_decref(b);
+	spool_submit_abort(s);
+	errno = saved;
+}
 	return -1;
 }
 

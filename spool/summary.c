@@ -36,7 +36,8 @@ spool_batch_summary(struct spool *sp, const char *id)
 	if (files == NULL)
 		goto nomem;
 	n = (int)json_array_size(json_object_get(b, "files"));
-	json_array_foreach(json_object_get(b, "files"), i, entry) {
+	json_array_foreach(json_object_get(b, "files"), i, entry)
+	{
 		json_t *st = spool_status_get(sp, id, (int)i);
 		int s;
 
@@ -44,24 +45,24 @@ spool_batch_summary(struct spool *sp, const char *id)
 			st = unreadable(entry);
 		if (st == NULL)
 			goto nomem;
-		s = file_state_parse(json_string_value(json_object_get(st,
-		    "status")));
+		s = file_state_parse(
+		    json_string_value(json_object_get(st, "status")));
 		if (json_integer_value(json_object_get(st, "seq")) > seq)
 			seq = json_integer_value(json_object_get(st, "seq"));
 		if (s >= 0 && file_state_final((enum file_state)s)) {
 			done++;
 			progress += 100;
 		} else
-			progress += json_integer_value(json_object_get(st,
-			    "progress"));
+			progress +=
+			    json_integer_value(json_object_get(st, "progress"));
 		ok += s == FS_COMPLETED;
 		failed += s == FS_FAILED || s < 0;
 		cancelled += s == FS_CANCELLED;
 		queued += s == FS_QUEUED;
-		json_object_set_new(st, "content_type", json_incref(
-		    json_object_get(entry, "content_type")));
-		json_object_set_new(st, "input_size", json_incref(
-		    json_object_get(entry, "file_size")));
+		json_object_set_new(st, "content_type",
+		    json_incref(json_object_get(entry, "content_type")));
+		json_object_set_new(st, "input_size",
+		    json_incref(json_object_get(entry, "file_size")));
 		json_array_append_new(files, st);
 	}
 	if (done < n)
@@ -81,16 +82,15 @@ spool_batch_summary(struct spool *sp, const char *id)
 	else
 		result = status;
 	out = json_pack("{s:s, s:O, s:O, s:O, s:O, s:i, s:i, s:I, s:s, s:s?, "
-	    "s:i, s:i, s:i, s:I, s:b, s:o}", "batch_id", id,
-	    "model", json_object_get(b, "model"),
-	    "created", json_object_get(b, "created"),
-	    "params", json_object_get(b, "params"),
-	    "face_limit", json_object_get(b, "face_limit"),
-	    "total", n, "current", done,
-	    "progress", (json_int_t)(n > 0 ? progress / n : 0),
-	    "status", status, "result_status", result,
-	    "successful", ok, "failed", failed, "cancelled", cancelled,
-	    "seq", (json_int_t)seq, "finished", done == n, "files", files);
+	                "s:i, s:i, s:i, s:I, s:b, s:o}",
+	    "batch_id", id, "model", json_object_get(b, "model"), "created",
+	    json_object_get(b, "created"), "params",
+	    json_object_get(b, "params"), "face_limit",
+	    json_object_get(b, "face_limit"), "total", n, "current", done,
+	    "progress", (json_int_t)(n > 0 ? progress / n : 0), "status",
+	    status, "result_status", result, "successful", ok, "failed", failed,
+	    "cancelled", cancelled, "seq", (json_int_t)seq, "finished",
+	    done == n, "files", files);
 	files = NULL;
 	if (out == NULL)
 		goto nomem;

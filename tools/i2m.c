@@ -43,7 +43,8 @@ usage(void)
 	    "  list                      batches, newest first\n"
 	    "  show ID                   one batch and its files\n"
 	    "  cancel ID                 cancel files not finished\n"
-	    "  retry ID                  queue failed and cancelled files again\n"
+	    "  retry ID                  queue failed and cancelled files "
+	    "again\n"
 	    "  wait ID [--timeout S]     until every file is finished\n"
 	    "  purge ID... | purge --older-than HOURS\n");
 }
@@ -86,14 +87,13 @@ sniff_file(const char *path, const char **ctype, long long *size)
 }
 
 static int
-cmd_submit(struct spool *sp, const struct config *cfg, int argc,
-    char **argv)
+cmd_submit(struct spool *sp, const struct config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "param", required_argument, NULL, 'p' },
-		{ "face-limit", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+	    {"model", required_argument, NULL, 'm'},
+	    {"param", required_argument, NULL, 'p'},
+	    {"face-limit", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct spool_submit s;
 	const struct model_info *m;
@@ -115,19 +115,22 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc,
 		case 'p':
 			eq = strchr(optarg, '=');
 			if (eq == NULL) {
-				fprintf(stderr, "i2m: --param wants K=V, not "
-				    "\"%s\"\n", optarg);
+				fprintf(stderr,
+				    "i2m: --param wants K=V, not "
+				    "\"%s\"\n",
+				    optarg);
 				goto out;
 			}
 			*eq = '\0';
 			m = models_find(model);
 			if (m == NULL) {
-				fprintf(stderr, "i2m: give --model before "
+				fprintf(stderr,
+				    "i2m: give --model before "
 				    "--param\n");
 				goto out;
 			}
 			if (models_param_parse(m, optarg, eq + 1, &v, err,
-			    sizeof(err)) == -1) {
+			        sizeof(err)) == -1) {
 				fprintf(stderr, "i2m: %s\n", err);
 				goto out;
 			}
@@ -136,7 +139,8 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc,
 		case 'f':
 			face_limit = strtoll(optarg, NULL, 10);
 			if (face_limit <= 0) {
-				fprintf(stderr, "i2m: --face-limit must be a "
+				fprintf(stderr,
+				    "i2m: --face-limit must be a "
 				    "whole number above 0\n");
 				goto out;
 			}
@@ -148,8 +152,9 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc,
 	}
 	m = models_find(model);
 	if (m == NULL || !models_usable(m, cfg)) {
-		fprintf(stderr, "i2m: the model \"%s\" is not available here%s\n",
-		    model, m != NULL ? " (set FAL_KEY)" : "");
+		fprintf(stderr,
+		    "i2m: the model \"%s\" is not available here%s\n", model,
+		    m != NULL ? " (set FAL_KEY)" : "");
 		goto out;
 	}
 	if (optind >= argc) {
@@ -164,7 +169,7 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc,
 	if (spool_submit_begin(sp, &s) == -1) {
 		fprintf(stderr, "i2m: cannot start a batch: %s\n",
 		    errno == ENOSPC ? "the spool's disk is below DISK_FLOOR_MB"
-		    : strerror(errno));
+		                    : strerror(errno));
 		rc = EX_TEMP;
 		goto out;
 	}
@@ -175,29 +180,32 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc,
 
 		ext = sniff_file(argv[i], &ctype, &size);
 		if (ext == NULL && errno != 0) {
-			fprintf(stderr, "i2m: %s: %s\n", argv[i],
-			    strerror(errno));
+			fprintf(
+			    stderr, "i2m: %s: %s\n", argv[i], strerror(errno));
 			goto abort;
 		}
 		if (size > cfg->max_file_bytes) {
-			fprintf(stderr, "i2m: %s is %lld bytes; the limit is "
-			    "MAX_FILE_BYTES=%lld\n", argv[i], size,
-			    cfg->max_file_bytes);
+			fprintf(stderr,
+			    "i2m: %s is %lld bytes; the limit is "
+			    "MAX_FILE_BYTES=%lld\n",
+			    argv[i], size, cfg->max_file_bytes);
 			goto abort;
 		}
 		if (ext == NULL) {
 			/* Operators may queue it anyway; the daemon fails it
 			 * with the reason, the rest of the batch goes on. */
-			fprintf(stderr, "i2m: warning: %s is not a JPEG, PNG or "
-			    "WebP image; it will fail\n", argv[i]);
+			fprintf(stderr,
+			    "i2m: warning: %s is not a JPEG, PNG or "
+			    "WebP image; it will fail\n",
+			    argv[i]);
 			ext = "bin";
 			ctype = "application/octet-stream";
 		}
 		fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-		if (fd == -1 || spool_submit_add(&s, argv[i], ext, ctype,
-		    fd) == -1) {
-			fprintf(stderr, "i2m: %s: %s\n", argv[i],
-			    strerror(errno));
+		if (fd == -1 ||
+		    spool_submit_add(&s, argv[i], ext, ctype, fd) == -1) {
+			fprintf(
+			    stderr, "i2m: %s: %s\n", argv[i], strerror(errno));
 			if (fd != -1)
 				close(fd);
 			rc = errno == ENOSPC ? EX_TEMP : EX_USAGE_;
@@ -258,22 +266,24 @@ cmd_show(struct spool *sp, const char *id)
 	fmt_time(json_integer_value(json_object_get(s, "created")), when,
 	    sizeof(when));
 	printf("batch    %s\nmodel    %s\ncreated  %s\nstatus   %s "
-	    "(%lld%%, %lld of %lld finished)\n", id,
-	    json_string_value(json_object_get(s, "model")), when,
+	       "(%lld%%, %lld of %lld finished)\n",
+	    id, json_string_value(json_object_get(s, "model")), when,
 	    json_string_value(json_object_get(s, "status")),
 	    json_integer_value(json_object_get(s, "progress")),
 	    json_integer_value(json_object_get(s, "current")),
 	    json_integer_value(json_object_get(s, "total")));
-	json_array_foreach(json_object_get(s, "files"), i, f) {
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
 		const char *e = json_string_value(json_object_get(f, "error"));
 
 		printf("  %2zu  %-11s %3lld%%  %-28s %s\n", i,
 		    json_string_value(json_object_get(f, "status")),
 		    json_integer_value(json_object_get(f, "progress")),
 		    json_string_value(json_object_get(f, "filename")),
-		    e != NULL ? e : json_string_value(json_object_get(f,
-		    "message")) ? json_string_value(json_object_get(f,
-		    "message")) : "");
+		    e != NULL ? e
+		        : json_string_value(json_object_get(f, "message"))
+		        ? json_string_value(json_object_get(f, "message"))
+		        : "");
 	}
 	json_decref(s);
 	return 0;
@@ -308,10 +318,10 @@ list_batches(struct spool *sp)
 static int
 by_created_desc(const void *a, const void *b)
 {
-	long long x = json_integer_value(json_object_get(*(json_t *const *)a,
-	    "created"));
-	long long y = json_integer_value(json_object_get(*(json_t *const *)b,
-	    "created"));
+	long long x =
+	    json_integer_value(json_object_get(*(json_t *const *)a, "created"));
+	long long y =
+	    json_integer_value(json_object_get(*(json_t *const *)b, "created"));
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -333,21 +343,20 @@ cmd_list(struct spool *sp)
 		json_decref(arr);
 		return EX_TEMP;
 	}
-	json_array_foreach(arr, i, s)
-		v[i] = s;
+	json_array_foreach(arr, i, s) v[i] = s;
 	qsort(v, n, sizeof(*v), by_created_desc);
 	for (i = 0; i < n; i++) {
 		fmt_time(json_integer_value(json_object_get(v[i], "created")),
 		    when, sizeof(when));
 		printf("%s  %s  %-12s %-10s %3lld%%  %lld/%lld done, %lld "
-		    "failed\n", json_string_value(json_object_get(v[i],
-		    "batch_id")), when, json_string_value(json_object_get(v[i],
-		    "model")), json_string_value(json_object_get(v[i],
-		    "status")), json_integer_value(json_object_get(v[i],
-		    "progress")), json_integer_value(json_object_get(v[i],
-		    "current")), json_integer_value(json_object_get(v[i],
-		    "total")), json_integer_value(json_object_get(v[i],
-		    "failed")));
+		       "failed\n",
+		    json_string_value(json_object_get(v[i], "batch_id")), when,
+		    json_string_value(json_object_get(v[i], "model")),
+		    json_string_value(json_object_get(v[i], "status")),
+		    json_integer_value(json_object_get(v[i], "progress")),
+		    json_integer_value(json_object_get(v[i], "current")),
+		    json_integer_value(json_object_get(v[i], "total")),
+		    json_integer_value(json_object_get(v[i], "failed")));
 	}
 	free(v);
 	json_decref(arr);
@@ -359,8 +368,8 @@ cmd_control(struct spool *sp, const char *what, const char *id)
 {
 	int n;
 
-	n = strcmp(what, "cancel") == 0 ? spool_cancel(sp, id) :
-	    spool_retry(sp, id);
+	n = strcmp(what, "cancel") == 0 ? spool_cancel(sp, id)
+	                                : spool_retry(sp, id);
 	if (n == -1) {
 		if (errno == ENOENT) {
 			fprintf(stderr, "i2m: no batch %s\n", id);
@@ -394,15 +403,16 @@ cmd_wait(struct spool *sp, const char *id, double timeout)
 			return EX_NOID;
 		}
 		if (json_is_true(json_object_get(s, "finished"))) {
-			int bad = json_integer_value(json_object_get(s,
-			    "successful")) != json_integer_value(
-			    json_object_get(s, "total"));
+			int bad = json_integer_value(
+			              json_object_get(s, "successful")) !=
+			    json_integer_value(json_object_get(s, "total"));
 
 			if (json_out)
 				print_json(s);
 			else
-				printf("%s: %s\n", id, json_string_value(
-				    json_object_get(s, "result_status")));
+				printf("%s: %s\n", id,
+				    json_string_value(
+				        json_object_get(s, "result_status")));
 			json_decref(s);
 			return bad ? EX_FAILED : 0;
 		}
@@ -462,11 +472,12 @@ cmd_purge(struct spool *sp, int argc, char **argv)
 		}
 		cutoff = spool_now_ms() - (long long)(h * 3600 * 1000);
 		arr = list_batches(sp);
-		json_array_foreach(arr, i, s)
-			if (json_integer_value(json_object_get(s, "created")) <
-			    cutoff && purge_one(sp, json_string_value(
-			    json_object_get(s, "batch_id"))) != 0)
-				rc = EX_TEMP;
+		json_array_foreach(arr, i,
+		    s) if (json_integer_value(json_object_get(s, "created")) <
+		        cutoff &&
+		    purge_one(sp,
+		        json_string_value(json_object_get(s, "batch_id"))) != 0)
+		    rc = EX_TEMP;
 		json_decref(arr);
 		return rc;
 	}
@@ -524,8 +535,8 @@ main(int argc, char *argv[])
 	else if ((strcmp(cmd, "cancel") == 0 || strcmp(cmd, "retry") == 0) &&
 	    argc == 3)
 		rc = cmd_control(&sp, cmd, argv[2]);
-	else if (strcmp(cmd, "wait") == 0 && (argc == 3 || (argc == 5 &&
-	    strcmp(argv[3], "--timeout") == 0)))
+	else if (strcmp(cmd, "wait") == 0 &&
+	    (argc == 3 || (argc == 5 && strcmp(argv[3], "--timeout") == 0)))
 		rc = cmd_wait(&sp, argv[2], argc == 5 ? atof(argv[4]) : 0);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = cmd_purge(&sp, argc - 2, argv + 2);
