@@ -25,8 +25,8 @@
 ssize_t (*spool_io_write)(int, const void *, size_t) = write;
 int (*spool_io_rename)(int, const char *, int, const char *) = renameat;
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+spool_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -102,7 +102,7 @@ spool_write_atomic(int dirfd, const char *name, const void *buf, size_t len)
 	fd = open_tmp(dirfd, name, tmp, sizeof(tmp));
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, buf, len) == -1)
+	if (spool_write_all(fd, buf, len) == -1)
 		goto fail;
 	return publish(dirfd, fd, tmp, name);
 fail:
@@ -134,7 +134,7 @@ spool_copy_atomic(int dirfd, const char *name, int srcfd, off_t *copied)
 		}
 		if (n == 0)
 			break;
-		if (write_all(fd, buf, (size_t)n) == -1)
+		if (spool_write_all(fd, buf, (size_t)n) == -1)
 			goto fail;
 		total += n;
 	}

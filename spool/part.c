@@ -52,24 +52,9 @@ spool_part_open(struct spool_submit *s, struct spool_part *p)
 int
 spool_part_write(struct spool_part *p, const void *buf, size_t len)
 {
-	const char *c = buf;
-
-	while (len > 0) {
-		ssize_t n = spool_io_write(p->fd, c, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		c += n;
-		len -= (size_t)n;
-		p->size += n;
-	}
+	if (spool_write_all(p->fd, buf, len) == -1)
+		return -1;
+	p->size += (long long)len;
 	return 0;
 }
 

@@ -102,6 +102,8 @@ int spool_write_json(int dirfd, const char *name, const json_t *j);
 int spool_fsync_dir(int dirfd);
 /* mkdirat that treats EEXIST on a directory as success. */
 int spool_mkdir(int dirfd, const char *name, mode_t mode);
+/* write(2) until all of buf is out (short writes, EINTR); 0 or -1. */
+int spool_write_all(int fd, const void *buf, size_t len);
 /* Open dirfd/sub for readdir (closedir closes it); NULL with errno. */
 DIR *spool_opendir(int dirfd, const char *sub);
 /* fsync the directory dirfd/sub. */

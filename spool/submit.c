@@ -227,19 +227,6 @@ out:
 	return rc;
 }
 
-static int
-fsync_sub(int dir, const char *sub)
-{
-	int fd = openat(dir, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd == -1)
-		return -1;
-	rc = spool_fsync_dir(fd);
-	close(fd);
-	return rc;
-}
-
 int
 spool_submit_commit(struct spool_submit *s, const char *model, json_t *params,
     long long face_limit)
@@ -263,7 +250,7 @@ spool_submit_commit(struct spool_submit *s, const char *model, json_t *params,
 		goto fail;
 	}
 	if (spool_write_json(s->dir, "batch.json", b) == -1 ||
-	    write_states(s, now) == -1 || fsync_sub(s->dir, "in") == -1 ||
+	    write_states(s, now) == -1 || spool_fsync_at(s->dir, "in") == -1 ||
 	    spool_fsync_dir(s->dir) == -1)
 		goto fail;
 	snprintf(from, sizeof(from), "tmp/%s", s->id);
