@@ -1,0 +1,557 @@
+/*
+ * fal_http.c: libcurl calls to FAL with one retry policy (see fal_http.h).
+ *
+ * Invariants:
+ *  - a worker's CURL handle is used by that thread only; CURLOPT_NOSIGNAL
+ *    is set on every call (threads), and curl_easy_reset() between calls
+ *    keeps the connection cache, so connections are reused;
+ *  - answers are read into a buffer capped at rq->cap (or streamed to a
+ *    file, same cap): a bigger answer fails the call instead of eating
+ *    memory;
+ *  - no call blocks past daemon_stopping for long: the transfer callback
+ *    aborts it and the retry sleep wakes every 100 ms;
+ *  - nothing here logs a header, and the key is only ever in w->auth.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fal_http.h"
+
+struct fal_worker *
+fal_worker_new(const struct config *cfg)
+{
+	struct fal_worker *w;
+	const char *t;
+	long v;
+
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return NULL;
+	w->curl = curl_easy_init();
+	if (w->curl == NULL) {
+		free(w);
+		return NULL;
+	}
+	w->cfg = cfg;
+	snprintf(w->auth, sizeof(w->auth), "Authorization: Key %s",
+	    cfg->fal_key);
+	w->seed = (unsigned int)spool_now_ms() ^ (unsigned int)(size_t)w;
+	/*
+	 * FAL_TIMEOUT_MS bounds one API call (tests make it short); it is
+	 * read here rather than in spool/config.c so the FAL backend owns
+	 * all its knobs (docs/fal.md).
+	 */
+	w->timeout_ms = 60000;
+	t = getenv("FAL_TIMEOUT_MS");
+	if (t != NULL && (v = strtol(t, NULL, 10)) >= 100 && v <= 3600000)
+		w->timeout_ms = v;
+	w->connect_ms = w->timeout_ms < 10000 ? w->timeout_ms : 10000;
+	/*
+	 * Backoff follows the poll interval: 1 s → 30 s in production (the
+	 * official clients' figures), tens of ms in tests.
+	 */
+	w->backoff_ms = cfg->fal_poll_ms < 1000 ? cfg->fal_poll_ms : 1000;
+	if (w->backoff_ms < 10)
+		w->backoff_ms = 10;
+	w->backoff_cap_ms = w->backoff_ms * 32 < 30000 ? w->backoff_ms * 32
+	                                               : 30000;
+	return w;
+}
+
+void
+fal_worker_free(struct fal_worker *w)
+{
+	if (w == NULL)
+		return;
+	curl_easy_cleanup(w->curl);
+	explicit_bzero(w->auth, sizeof(w->auth));
+	free(w);
+}
+
+void
+fal_resp_free(struct fal_resp *rs)
+{
+	free(rs->body);
+	rs->body = NULL;
+	rs->len = 0;
+}
+
+enum fal_class
+fal_classify(long code, int transport_error, int user_timeout, int idem)
+{
+	if (transport_error)
+		return FC_RETRY;
+	if (code >= 200 && code < 300)
+		return FC_OK;
+	switch (code) {
+	case 401:
+	case 403:
+		return FC_AUTH;
+	case 408:
+	case 429:
+	case 502:
+	case 503:
+		return FC_RETRY;
+	case 504:
+		/* The start timeout the caller set has passed: final. */
+		return user_timeout ? FC_FAIL : FC_RETRY;
+	case 500:
+		/* Asking again costs nothing when nothing is created. */
+		return idem ? FC_RETRY : FC_FAIL;
+	default:
+		return FC_FAIL;
+	}
+}
+
+long
+fal_backoff_ms(int attempt, long base_ms, long cap_ms, long retry_after_ms,
+    unsigned int *seed)
+{
+	long d;
+	double j;
+
+	if (retry_after_ms >= 0) {
+		/* The server said when; still never longer than 2 minutes. */
+		return retry_after_ms < 120000 ? retry_after_ms : 120000;
+	}
+	d = base_ms;
+	while (attempt-- > 0 && d < cap_ms)
+		d *= 2;
+	if (d > cap_ms)
+		d = cap_ms;
+	/* ±25 % so that many workers do not retry in step. */
+	j = 0.75 + 0.5 * ((double)rand_r(seed) / (double)RAND_MAX);
+	return (long)((double)d * j);
+}
+
+long
+fal_parse_retry_after(const char *v, long long now_ms)
+{
+	char *end;
+	long s;
+	time_t t;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v >= '0' && *v <= '9') {
+		errno = 0;
+		s = strtol(v, &end, 10);
+		if (errno != 0 || s < 0 || s > 86400)
+			return -1;
+		return s * 1000;
+	}
+	t = curl_getdate(v, NULL);
+	if (t == -1)
+		return -1;
+	if ((long long)t * 1000 <= now_ms)
+		return 0;
+	return (long)((long long)t * 1000 - now_ms);
+}
+
+void
+fal_redact(char *s, const char *key)
+{
+	size_t kl = strlen(key);
+	char *p;
+
+	if (kl == 0)
+		return;
+	while ((p = strstr(s, key)) != NULL) {
+		memcpy(p, "***", 3);
+		memmove(p + 3, p + kl, strlen(p + kl) + 1);
+	}
+}
+
+/* Copy text into out as one line: control characters become spaces. */
+static void
+one_line(char *out, size_t len, const char *text)
+{
+	size_t i;
+
+	snprintf(out, len, "%s", text);
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20)
+			out[i] = ' ';
+}
+
+void
+fal_error_text(const struct fal_resp *rs, char *out, size_t len)
+{
+	json_t *j = NULL, *d, *e;
+	const char *msg = NULL;
+
+	out[0] = '\0';
+	if (rs->body != NULL && strstr(rs->ctype, "json") != NULL)
+		j = json_loadb(rs->body, rs->len, 0, NULL);
+	d = json_object_get(j, "detail");
+	if (json_is_string(d))
+		msg = json_string_value(d);
+	else if (json_is_array(d)) {
+		/* Validation errors: [{loc, msg, type}, ...]; the first. */
+		e = json_array_get(d, 0);
+		msg = json_string_value(json_object_get(e, "msg"));
+	}
+	if (msg == NULL)
+		msg = json_string_value(json_object_get(j, "message"));
+	if (msg == NULL)
+		msg = json_string_value(json_object_get(j, "error"));
+	if (msg != NULL)
+		one_line(out, len, msg);
+	else if (rs->code > 0)
+		snprintf(out, len, "HTTP %ld", rs->code);
+	else
+		snprintf(out, len, "%s", curl_easy_strerror(rs->cerr));
+	json_decref(j);
+}
+
+int
+fal_logs_progress(json_t *logs)
+{
+	size_t i;
+
+	if (!json_is_array(logs))
+		return -1;
+	for (i = json_array_size(logs); i-- > 0;) {
+		const char *m = json_string_value(
+		    json_object_get(json_array_get(logs, i), "message"));
+		const char *p;
+		long a, b;
+		char *end;
+
+		if (m == NULL)
+			continue;
+		/* tqdm style "Sampling:  40%|####  | 5/12": the percent. */
+		for (p = strchr(m, '%'); p != NULL; p = strchr(p + 1, '%')) {
+			const char *q = p;
+
+			while (q > m && q[-1] >= '0' && q[-1] <= '9')
+				q--;
+			if (q < p) {
+				a = strtol(q, NULL, 10);
+				if (a >= 0 && a <= 100)
+					return (int)a;
+			}
+		}
+		/* "step 3/50": a fraction. */
+		for (p = strchr(m, '/'); p != NULL; p = strchr(p + 1, '/')) {
+			const char *q = p;
+
+			while (q > m && q[-1] >= '0' && q[-1] <= '9')
+				q--;
+			if (q == p || p[1] < '0' || p[1] > '9')
+				continue;
+			a = strtol(q, NULL, 10);
+			b = strtol(p + 1, &end, 10);
+			if (b > 0 && a >= 0 && a <= b)
+				return (int)(a * 100 / b);
+		}
+	}
+	return -1;
+}
+
+int
+fal_owner_alias(const char *fal_id, char *out, size_t len)
+{
+	const char *p = fal_id;
+	int parts = strncmp(fal_id, "workflows/", 10) == 0 ||
+	        strncmp(fal_id, "comfy/", 6) == 0
+	    ? 3
+	    : 2;
+	int n = 0;
+
+	/* Keep the first `parts` path segments (protocol notes §1.3). */
+	while (*p != '\0') {
+		if (*p == '/' && ++n == parts)
+			break;
+		p++;
+	}
+	if (n < parts - 1 || (size_t)(p - fal_id) >= len) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(out, fal_id, (size_t)(p - fal_id));
+	out[p - fal_id] = '\0';
+	return 0;
+}
+
+json_t *
+fal_build_input(const struct model_info *m, json_t *params,
+    long long face_limit, const char *image_url)
+{
+	json_t *in = json_object(), *v;
+	const char *k;
+
+	if (in == NULL)
+		return NULL;
+	if (json_object_set_new(in, m->image_field, json_string(image_url)))
+		goto fail;
+	json_object_foreach(params, k, v)
+	{
+		/* Validated at upload; a name the model lacks is dropped. */
+		if (models_param(m, k) == NULL)
+			continue;
+		if (json_object_set(in, k, v) == -1)
+			goto fail;
+	}
+	if (face_limit >= 0 && models_param(m, "face_limit") != NULL &&
+	    json_object_get(in, "face_limit") == NULL &&
+	    json_object_set_new(
+	        in, "face_limit", json_integer((json_int_t)face_limit)) == -1)
+		goto fail;
+	/* We store and serve GLB only. */
+	if (models_param(m, "output_format") != NULL &&
+	    json_object_set_new(in, "output_format", json_string("glb")) == -1)
+		goto fail;
+	return in;
+fail:
+	json_decref(in);
+	return NULL;
+}
+
+const char *
+fal_image_ext(const unsigned char *b, size_t n)
+{
+	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "png";
+	if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+		return "jpg";
+	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 &&
+	    memcmp(b + 8, "WEBP", 4) == 0)
+		return "webp";
+	return NULL;
+}
+
+/* curl callbacks ------------------------------------------------------ */
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct fal_resp *rs = ud;
+	size_t len = sz * n, want;
+	char *nb;
+
+	if (rs->got + (long long)len > rs->cap) {
+		rs->over = 1;
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	if (rs->fd >= 0) {
+		if (spool_write_all(rs->fd, p, len) == -1)
+			return 0;
+		rs->got += (long long)len;
+		return len;
+	}
+	want = rs->len + len + 1;
+	nb = realloc(rs->body, want);
+	if (nb == NULL)
+		return 0;
+	rs->body = nb;
+	memcpy(rs->body + rs->len, p, len);
+	rs->len += len;
+	rs->body[rs->len] = '\0';
+	rs->got += (long long)len;
+	return len;
+}
+
+/* Value of header line h when it is "name: value", else NULL. */
+static const char *
+header_value(const char *h, size_t hl, const char *name)
+{
+	size_t nl = strlen(name);
+
+	if (hl <= nl + 1 || strncasecmp(h, name, nl) != 0 || h[nl] != ':')
+		return NULL;
+	h += nl + 1;
+	while (*h == ' ' || *h == '\t')
+		h++;
+	return h;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct fal_resp *rs = ud;
+	size_t len = sz * n;
+	char line[256];
+	const char *v;
+
+	if (len >= sizeof(line))
+		return len; /* none of ours is that long */
+	memcpy(line, p, len);
+	line[len] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		/* A new answer (after a 100 Continue): forget the last. */
+		rs->retry_after_ms = -1;
+		rs->user_timeout = 0;
+		rs->ctype[0] = '\0';
+	} else if ((v = header_value(line, len, "Retry-After")) != NULL)
+		rs->retry_after_ms = fal_parse_retry_after(v, spool_now_ms());
+	else if ((v = header_value(line, len, "X-Fal-Request-Timeout-Type")) !=
+	    NULL)
+		rs->user_timeout = strcasecmp(v, "user") == 0;
+	else if ((v = header_value(line, len, "Content-Type")) != NULL)
+		snprintf(rs->ctype, sizeof(rs->ctype), "%s", v);
+	return len;
+}
+
+static int
+on_xfer(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)ud;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return atomic_load(&daemon_stopping) ? 1 : 0;
+}
+
+/* One attempt; fills *rs.  0, or -1 when no list could be made. */
+static int
+attempt(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
+{
+	struct curl_slist *h = NULL, *t;
+	char ct[128];
+	long tmo = rq->timeout_ms > 0 ? rq->timeout_ms : w->timeout_ms;
+	int rc = -1;
+
+	fal_resp_free(rs);
+	rs->code = 0;
+	rs->cerr = CURLE_OK;
+	rs->got = 0;
+	rs->over = 0;
+	rs->retry_after_ms = -1;
+	rs->user_timeout = 0;
+	rs->ctype[0] = '\0';
+	rs->fd = rq->fd;
+	rs->cap = rq->cap > 0 ? rq->cap : FAL_BODY_CAP;
+	if (rq->fd >= 0 &&
+	    (ftruncate(rq->fd, 0) == -1 || lseek(rq->fd, 0, SEEK_SET) == -1))
+		return -1;
+
+	/* Expect: off, or curl waits a second for "100 Continue". */
+	if ((t = curl_slist_append(h, "Expect:")) == NULL)
+		goto out;
+	h = t;
+	if ((t = curl_slist_append(h, "Accept: application/json")) == NULL)
+		goto out;
+	h = t;
+	if (rq->ctype != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", rq->ctype);
+		if ((t = curl_slist_append(h, ct)) == NULL)
+			goto out;
+		h = t;
+	}
+	if (rq->auth) {
+		if ((t = curl_slist_append(h, w->auth)) == NULL)
+			goto out;
+		h = t;
+	}
+
+	curl_easy_reset(w->curl);
+	curl_easy_setopt(w->curl, CURLOPT_URL, rq->url);
+	curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, w->connect_ms);
+	curl_easy_setopt(w->curl, CURLOPT_TIMEOUT_MS, tmo);
+	curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "image2model/1");
+	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, rs);
+	curl_easy_setopt(w->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(w->curl, CURLOPT_HEADERDATA, rs);
+	curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
+	/* CDN links may redirect; the key is never sent on those. */
+	curl_easy_setopt(w->curl, CURLOPT_FOLLOWLOCATION, rq->auth ? 0L : 1L);
+	curl_easy_setopt(w->curl, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(w->curl, CURLOPT_ACCEPT_ENCODING, "");
+	if (strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0) {
+		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)rq->len);
+		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS,
+		    rq->body != NULL ? rq->body : "");
+		if (strcmp(rq->method, "PUT") == 0)
+			curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, "PUT");
+	}
+	rs->cerr = curl_easy_perform(w->curl);
+	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &rs->code);
+	/* The list is freed below: leave no pointer to it in the handle. */
+	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, NULL);
+	rc = 0;
+out:
+	curl_slist_free_all(h);
+	return rc;
+}
+
+/* Sleep ms unless the daemon stops; 0, or -1 when it is stopping. */
+static int
+nap(long ms)
+{
+	struct timespec ts;
+
+	while (ms > 0) {
+		long step = ms < 100 ? ms : 100;
+
+		if (atomic_load(&daemon_stopping))
+			return -1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = step * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return atomic_load(&daemon_stopping) ? -1 : 0;
+}
+
+enum fal_result
+fal_call(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
+{
+	enum fal_class c;
+	int i, transport;
+	long d;
+
+	for (i = 0;; i++) {
+		if (atomic_load(&daemon_stopping))
+			return FR_STOP;
+		if (attempt(w, rq, rs) == -1)
+			return FR_TRANSIENT;
+		if (rs->cerr == CURLE_ABORTED_BY_CALLBACK)
+			return FR_STOP;
+		if (rs->over)
+			return FR_HTTP; /* too big: asking again won't help */
+		transport = rs->cerr != CURLE_OK;
+		c = fal_classify(rs->code, transport, rs->user_timeout,
+		    rq->idempotent);
+		if (c == FC_OK) {
+			if (rq->auth)
+				atomic_store(&daemon_fal_key_rejected, 0);
+			return FR_OK;
+		}
+		if (c == FC_AUTH) {
+			if (rq->auth)
+				atomic_store(&daemon_fal_key_rejected, 1);
+			return FR_AUTH;
+		}
+		if (c == FC_FAIL)
+			return FR_HTTP;
+		if (rq->attempts > 0 && i + 1 >= rq->attempts)
+			return FR_TRANSIENT;
+		d = fal_backoff_ms(i < 30 ? i : 30, w->backoff_ms,
+		    w->backoff_cap_ms, rs->retry_after_ms, &w->seed);
+		if (rq->deadline_ms > 0 && spool_now_ms() + d >= rq->deadline_ms)
+			return FR_DEADLINE;
+		if (transport)
+			log_debug("fal: %s %s: %s; retry in %ld ms", rq->method,
+			    rq->url, curl_easy_strerror(rs->cerr), d);
+		else
+			log_debug("fal: %s %s: HTTP %ld; retry in %ld ms",
+			    rq->method, rq->url, rs->code, d);
+		if (nap(d) == -1)
+			return FR_STOP;
+	}
+}
