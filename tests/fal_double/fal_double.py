@@ -268,6 +268,10 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return True
+        if kind == "truncated" and op == "submit":
+            # FAL accepted it; only the answer is cut (so it is recorded).
+            self._truncate = True
+            return False
         if kind == "truncated":
             body = b'{"status": "IN_QUEUE", "request_id": "abc'
             self.send_response(200)
@@ -322,6 +326,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, method):
         self._data = None
+        self._truncate = False
         self.body()
         u = urlsplit(self.path)
         parts = [p for p in u.path.split("/") if p]
@@ -466,6 +471,14 @@ class Handler(BaseHTTPRequestHandler):
             st.by_sha[sha] = st.by_sha.get(sha, 0) + 1
             st.advance(now)
             pos = st.queue_position(r)
+        if self._truncate:
+            body = ('{"status": "IN_QUEUE", "request_id": "%s' % rid).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.send(200, dict(self.urls(model, rid), status="IN_QUEUE",
                             request_id=rid, gateway_request_id=rid,
                             queue_position=pos))
