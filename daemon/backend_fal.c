@@ -60,8 +60,8 @@ struct run {
 };
 
 static void
-progress(struct run *r, enum file_state st, int prog, int qpos,
-    const char *msg, int force)
+progress(struct run *r, enum file_state st, int prog, int qpos, const char *msg,
+    int force)
 {
 	long long now = spool_now_ms();
 
@@ -142,8 +142,8 @@ slot_give(struct run *r)
  * the step for people ("upload", "request", ...).
  */
 static enum backend_status
-call_failed(struct run *r, enum fal_result fr, struct fal_resp *rs,
-    const char *what)
+call_failed(
+    struct run *r, enum fal_result fr, struct fal_resp *rs, const char *what)
 {
 	char text[256];
 
@@ -171,7 +171,8 @@ call_failed(struct run *r, enum fal_result fr, struct fal_resp *rs,
 	default:
 		if (rs->over) {
 			snprintf(r->err, r->errlen,
-			    "FAL's answer to the %s was larger than this server "
+			    "FAL's answer to the %s was larger than this "
+			    "server "
 			    "accepts.",
 			    what);
 			return BACKEND_FAILED;
@@ -208,8 +209,8 @@ cancel_at_fal(struct run *r)
 		return -1;
 	}
 	if (fr == FR_OK)
-		log_info("%s: cancelled at FAL (HTTP %ld)", r->job->marker,
-		    rs.code);
+		log_info(
+		    "%s: cancelled at FAL (HTTP %ld)", r->job->marker, rs.code);
 	else {
 		fal_error_text(&rs, text, sizeof(text));
 		fal_redact(text, r->cfg->fal_key);
@@ -246,7 +247,7 @@ upload(struct run *r, char *file_url, size_t urllen)
 	ext = fal_image_ext((unsigned char *)img, len);
 	ctype = json_string_value(json_object_get(job->entry, "content_type"));
 	if (ctype == NULL)
-		ctype = ext == NULL          ? "application/octet-stream"
+		ctype = ext == NULL           ? "application/octet-stream"
 		    : strcmp(ext, "jpg") == 0 ? "image/jpeg"
 		    : strcmp(ext, "png") == 0 ? "image/png"
 		                              : "image/webp";
@@ -363,8 +364,8 @@ submit(struct run *r, const char *file_url)
 		snprintf(r->err, r->errlen, "Out of memory.");
 		goto out;
 	}
-	snprintf(url, sizeof(url), "%s/%s", r->cfg->fal_queue_url,
-	    r->m->fal_id);
+	snprintf(
+	    url, sizeof(url), "%s/%s", r->cfg->fal_queue_url, r->m->fal_id);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
 	rq.url = url;
@@ -398,9 +399,9 @@ submit(struct run *r, const char *file_url)
 	}
 	r->rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
 	    "provider", "fal", "model", r->m->fal_id, "request_id", rid,
-	    "status_url", su, "response_url", ru, "cancel_url", cu,
-	    "submitted", (json_int_t)spool_now_ms(), "deadline",
-	    (json_int_t)r->deadline, "file_url", file_url);
+	    "status_url", su, "response_url", ru, "cancel_url", cu, "submitted",
+	    (json_int_t)spool_now_ms(), "deadline", (json_int_t)r->deadline,
+	    "file_url", file_url);
 	/* Durable before anything else; one retry for a passing hiccup. */
 	for (tries = 0; tries < 2; tries++) {
 		if (r->rec != NULL && job_remote_save(job, r->rec) == 0)
@@ -417,8 +418,8 @@ submit(struct run *r, const char *file_url)
 		cancel_at_fal(r);
 		goto out;
 	}
-	log_info("%s: submitted to FAL %s as %s", job->marker, r->m->fal_id,
-	    rid);
+	log_info(
+	    "%s: submitted to FAL %s as %s", job->marker, r->m->fal_id, rid);
 	qp = json_object_get(ans, "queue_position");
 	progress(r, FS_IN_QUEUE, 8,
 	    json_is_integer(qp) ? (int)json_integer_value(qp) : 0,
@@ -548,7 +549,8 @@ poll_status(struct run *r)
 				snprintf(r->err, r->errlen,
 				    "The model failed at FAL: %s%s%s%s", text,
 				    et != NULL ? " (" : "",
-				    et != NULL ? et : "", et != NULL ? ")" : "");
+				    et != NULL ? et : "",
+				    et != NULL ? ")" : "");
 				goto out;
 			}
 			bs = BACKEND_OK;
@@ -556,7 +558,8 @@ poll_status(struct run *r)
 		}
 		if (strcmp(st, "IN_QUEUE") == 0) {
 			qp = json_object_get(j, "queue_position");
-			snprintf(msg, sizeof(msg), "In FAL's queue (position %d)",
+			snprintf(msg, sizeof(msg),
+			    "In FAL's queue (position %d)",
 			    json_is_integer(qp) ? (int)json_integer_value(qp)
 			                        : 0);
 			progress(r, FS_IN_QUEUE, 8,
@@ -628,8 +631,8 @@ fetch_result(struct run *r, json_t **result)
 	if (fr == FR_HTTP && rs.code >= 400 && rs.code < 500) {
 		/* The model's own error comes back as the result. */
 		fal_error_text(&rs, text, sizeof(text));
-		snprintf(r->err, r->errlen, "The model failed at FAL: %s",
-		    text);
+		snprintf(
+		    r->err, r->errlen, "The model failed at FAL: %s", text);
 		goto out;
 	}
 	if (fr != FR_OK) {
@@ -637,8 +640,7 @@ fetch_result(struct run *r, json_t **result)
 		goto out;
 	}
 	if (j == NULL) {
-		snprintf(r->err, r->errlen,
-		    "FAL's result could not be read.");
+		snprintf(r->err, r->errlen, "FAL's result could not be read.");
 		goto out;
 	}
 	if (!json_is_string(
@@ -664,8 +666,8 @@ tmp_open(int dir, int file)
 	int fd;
 
 	fd = openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
-	if (fd != -1 || (errno != EOPNOTSUPP && errno != EISDIR &&
-	                    errno != EINVAL))
+	if (fd != -1 ||
+	    (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
 		return fd;
 	snprintf(name, sizeof(name), ".fal-%d-%lld.part", file, spool_now_ms());
 	fd = openat(dir, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640);
@@ -846,7 +848,6 @@ fal_run(struct job *job, char *err, size_t errlen)
 		}
 		if ((bs = (enum backend_status)slot_take(&r, 1)) != 0)
 			goto out;
-		bs = BACKEND_FAILED;
 		r.deadline = spool_now_ms() + r.cfg->fal_deadline_s * 1000LL;
 		if ((bs = upload(&r, file_url, sizeof(file_url))) != BACKEND_OK)
 			goto out;

@@ -28,7 +28,7 @@ fal_worker_new(const struct config *cfg)
 {
 	struct fal_worker *w;
 	const char *t;
-	long v;
+	long v, b;
 
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -39,8 +39,8 @@ fal_worker_new(const struct config *cfg)
 		return NULL;
 	}
 	w->cfg = cfg;
-	snprintf(w->auth, sizeof(w->auth), "Authorization: Key %s",
-	    cfg->fal_key);
+	snprintf(
+	    w->auth, sizeof(w->auth), "Authorization: Key %s", cfg->fal_key);
 	w->seed = (unsigned int)spool_now_ms() ^ (unsigned int)(size_t)w;
 	/*
 	 * FAL_TIMEOUT_MS bounds one API call (tests make it short); it is
@@ -56,11 +56,13 @@ fal_worker_new(const struct config *cfg)
 	 * Backoff follows the poll interval: 1 s → 30 s in production (the
 	 * official clients' figures), tens of ms in tests.
 	 */
-	w->backoff_ms = cfg->fal_poll_ms < 1000 ? cfg->fal_poll_ms : 1000;
-	if (w->backoff_ms < 10)
-		w->backoff_ms = 10;
-	w->backoff_cap_ms = w->backoff_ms * 32 < 30000 ? w->backoff_ms * 32
-	                                               : 30000;
+	b = cfg->fal_poll_ms;
+	if (b > 1000)
+		b = 1000;
+	if (b < 10)
+		b = 10;
+	w->backoff_ms = b;
+	w->backoff_cap_ms = b * 32 < 30000 ? b * 32 : 30000;
 	return w;
 }
 
@@ -472,8 +474,8 @@ attempt(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 	curl_easy_setopt(w->curl, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(w->curl, CURLOPT_ACCEPT_ENCODING, "");
 	if (strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0) {
-		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)rq->len);
+		curl_easy_setopt(
+		    w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->len);
 		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS,
 		    rq->body != NULL ? rq->body : "");
 		if (strcmp(rq->method, "PUT") == 0)
@@ -525,8 +527,8 @@ fal_call(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 		if (rs->over)
 			return FR_HTTP; /* too big: asking again won't help */
 		transport = rs->cerr != CURLE_OK;
-		c = fal_classify(rs->code, transport, rs->user_timeout,
-		    rq->idempotent);
+		c = fal_classify(
+		    rs->code, transport, rs->user_timeout, rq->idempotent);
 		if (c == FC_OK) {
 			if (rq->auth)
 				atomic_store(&daemon_fal_key_rejected, 0);
@@ -543,7 +545,8 @@ fal_call(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 			return FR_TRANSIENT;
 		d = fal_backoff_ms(i < 30 ? i : 30, w->backoff_ms,
 		    w->backoff_cap_ms, rs->retry_after_ms, &w->seed);
-		if (rq->deadline_ms > 0 && spool_now_ms() + d >= rq->deadline_ms)
+		if (rq->deadline_ms > 0 &&
+		    spool_now_ms() + d >= rq->deadline_ms)
 			return FR_DEADLINE;
 		if (transport)
 			log_debug("fal: %s %s: %s; retry in %ld ms", rq->method,

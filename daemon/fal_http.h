@@ -98,8 +98,8 @@ void fal_resp_free(struct fal_resp *rs);
 enum fal_class
 fal_classify(long code, int transport_error, int user_timeout, int idem);
 /* Delay before retry number attempt (0-based); retry_after_ms < 0 = none. */
-long fal_backoff_ms(int attempt, long base_ms, long cap_ms,
-    long retry_after_ms, unsigned int *seed);
+long fal_backoff_ms(int attempt, long base_ms, long cap_ms, long retry_after_ms,
+    unsigned int *seed);
 /* Retry-After value in ms (delta seconds or an HTTP date); -1 if bad. */
 long fal_parse_retry_after(const char *v, long long now_ms);
 /* Replace every occurrence of key in s by "***". */
