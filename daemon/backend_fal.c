@@ -506,10 +506,8 @@ poll_status(struct run *r)
 			                            : BACKEND_CANCELLED;
 			goto out;
 		}
-		if (spool_now_ms() >= r->deadline) {
-			fr = FR_DEADLINE;
+		if (spool_now_ms() >= r->deadline)
 			goto deadline;
-		}
 		fr = fal_call(r->w, &rq, &rs);
 		if (fr == FR_DEADLINE)
 			goto deadline;
@@ -581,7 +579,6 @@ deadline:
 	bs = call_failed(r, FR_DEADLINE, &rs, "status");
 	snprintf(r->err + strlen(r->err), r->errlen - strlen(r->err),
 	    " The request was cancelled at FAL.");
-	(void)fr;
 out:
 	json_decref(j);
 	fal_resp_free(&rs);

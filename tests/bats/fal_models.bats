@@ -95,3 +95,15 @@ input() { fal_state | jq -c '.requests[0].input | del(.image_url, .input_image_u
 	[ "$seen" = QP ]
 	[ "$(fal_file_json "$id" 0 | jq -r .status)" = completed ]
 }
+
+@test "fal: one worker reuses its connection for every call" {
+	fal_ctl config '{"run_ms":600}'
+	id=$("$I2M" submit --model trellis "$FIX/chair.png")
+	run "$I2M" wait "$id" --timeout 30
+	[ "$status" -eq 0 ]
+	s=$(fal_state)
+	echo "$s" | jq -c '{connections, http_requests}'
+	# initiate, PUT, submit, ~10 polls, result, download: one connection
+	# (the control calls of this test open their own, one each).
+	[ "$(echo "$s" | jq '.http_requests - .connections')" -ge 10 ]
+}

@@ -150,6 +150,8 @@ class State:
         self.calls = {}       # op -> count
         self.cancels = 0
         self.rejected_auth = 0
+        self.connections = 0  # TCP connections accepted (reuse check)
+        self.requests_seen = 0
 
     def advance(self, now):
         """Move queued requests into running and running ones to done."""
@@ -206,6 +208,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         if os.environ.get("FAL_DOUBLE_VERBOSE"):
             sys.stderr.write("fal_double: " + (fmt % args) + "\n")
+
+    def setup(self):
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections += 1
 
     @property
     def st(self):
@@ -327,6 +334,8 @@ class Handler(BaseHTTPRequestHandler):
     def route(self, method):
         self._data = None
         self._truncate = False
+        with self.st.lock:
+            self.st.requests_seen += 1
         self.body()
         u = urlsplit(self.path)
         parts = [p for p in u.path.split("/") if p]
@@ -364,6 +373,8 @@ class Handler(BaseHTTPRequestHandler):
                     "by_name": st.by_name, "by_sha": st.by_sha,
                     "submits": len(st.order), "cancels": st.cancels,
                     "rejected_auth": st.rejected_auth, "calls": st.calls,
+                    "connections": st.connections,
+                    "http_requests": st.requests_seen,
                     "rules": st.rules, "requests": [
                         {k: st.requests[r][k] for k in
                          ("id", "model", "input", "state", "image_name",

@@ -62,6 +62,8 @@ fal_teardown() {
 		fal_stop "${f##*/pid.}"
 	done
 	! cat "$LOGS"/*.status 2>/dev/null | grep -q exit
+	# ASan/UBSan builds: a report anywhere fails the test.
+	! cat "$LOGS"/*.log 2>/dev/null | grep -E -q 'Sanitizer|runtime error|== ?ERROR'
 }
 
 fal_daemon() {
