@@ -15,9 +15,10 @@ let finished = false;
 let es = null;
 let pollTimer = null;
 let created = null;
-const thumbs = (() => {
-  try { return JSON.parse(sessionStorage.getItem(`thumbs:${id}`)) || []; } catch (e) { return []; }
-})();
+// Thumbnails the upload page of this browser stored, keyed by batch id + file index.
+function thumbOf(fileId) {
+  try { return sessionStorage.getItem(`i2m:thumb:${id}:${fileId}`); } catch (e) { return null; }
+}
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -39,8 +40,8 @@ function tile(f) {
   if (!t) {
     const li = el('li');
     const img = el('img', { alt: '' });
-    const th = thumbs[Number(f.file_id)];
-    if (th) img.src = th;
+    const th = thumbOf(f.file_id);
+    if (th) img.src = th; else img.classList.add('placeholder');
     const name = el('div', { class: 'name' }, f.filename);
     const status = el('div', { class: 'status' });
     const bar = el('progress', { max: '100', value: '0' });
@@ -119,6 +120,7 @@ function finish() {
   clearTimeout(pollTimer);
   renderBatch({ progress: 100 });
   showResults();
+  tickElapsed();
 }
 
 function applyStatus(s) {
@@ -181,6 +183,7 @@ async function post(what) {
   if (!r.ok) { $('problem').textContent = j.message || `${what} failed (HTTP ${r.status}).`; return; }
   $('problem').textContent = '';
   finished = false;
+  frozen = false;
   $('results').hidden = true;
   applyStatus(j);
   connect();
@@ -191,12 +194,14 @@ $('cancel').addEventListener('click', () => {
 });
 $('retry').addEventListener('click', () => post('retry'));
 // Elapsed time runs while files are being worked on and stops with them.
-setInterval(() => {
-  if (created && !finished) {
-    const s = Math.max(0, Math.round((Date.now() - created) / 1000));
-    $('b-elapsed').textContent = `${Math.floor(s / 60)} min ${s % 60} s`;
-  }
-}, 1000);
+let frozen = false;
+function tickElapsed() {
+  if (!created || frozen) return;
+  const s = Math.max(0, Math.round((Date.now() - created) / 1000));
+  $('b-elapsed').textContent = `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (finished) frozen = true;
+}
+setInterval(tickElapsed, 1000);
 
 if (!/^[0-9a-f]{32}$/.test(id)) {
   $('problem').textContent = 'This link has no valid batch id. Upload photos on the start page.';

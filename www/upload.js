@@ -92,7 +92,10 @@ function paramControl(p) {
     if (p.default !== null && p.default !== undefined) input.value = p.default;
     else input.placeholder = 'automatic';
   }
-  wrap.append(input, el('p', { class: 'hint' }, p.description || ''));
+  const def = p.name === 'face_limit' ? 'Auto' : (p.default === null || p.default === undefined ? 'automatic' : String(p.default));
+  const hint = el('p', { class: 'hint', id: `${id}-hint` }, `${p.description || ''} (default: ${def})`);
+  input.setAttribute('aria-describedby', hint.id);
+  wrap.append(input, hint);
   return wrap;
 }
 
@@ -121,9 +124,10 @@ async function loadModels() {
   }
 }
 
-function send(ev) {
+async function send(ev) {
   ev.preventDefault();
   if (chosen.length === 0) { $('refused').textContent = 'Choose at least one photo.'; return; }
+  await Promise.all(chosen.filter((c) => c.thumb === undefined).map(makeThumb));
   const fd = new FormData();
   for (const c of chosen) fd.append('files', c.file, c.file.name);
   for (const e of form.querySelectorAll('#model, #params select, #params input')) {
@@ -144,7 +148,10 @@ function send(ev) {
     if (xhr.status === 200 && j.batch_id) {
       try {
         // Small thumbnails for the processing page of this browser.
-        sessionStorage.setItem(`thumbs:${j.batch_id}`, JSON.stringify(chosen.map((c) => c.thumb || null)));
+        // Keyed by batch id + file index (the file id is the upload position).
+        chosen.forEach((c, i) => {
+          if (c.thumb) sessionStorage.setItem(`i2m:thumb:${j.batch_id}:${i}`, c.thumb);
+        });
       } catch (e) { /* storage full: the page shows placeholders */ }
       location.href = `/processing?taskId=${encodeURIComponent(j.batch_id)}`;
       return;
