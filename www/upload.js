@@ -65,7 +65,8 @@ function render() {
 function paramControl(p) {
   const id = `p-${p.name}`;
   const wrap = el('div');
-  wrap.append(el('label', { for: id }, p.name.replace(/_/g, ' ')));
+  const words = p.name.replace(/_/g, ' ');
+  wrap.append(el('label', { for: id }, words.charAt(0).toUpperCase() + words.slice(1)));
   let input;
   if (p.name === 'face_limit') {
     input = el('select', { id, name: p.name });

@@ -84,3 +84,49 @@ async function waitTiles(page, status, n, timeout = 60000) {
 }
 
 module.exports = { run, launch, uploadPage, choose, submit, waitTiles, tileClasses, FIX };
+
+// The 3D preview of the first <model-viewer>: wait for its 'load' event
+// (or fail on 'error'), then count the pixels of its canvas that are not
+// background.  Returns {lit, total, colours} over the central region.
+async function previewPixels(page, timeout = 60000) {
+  await page.waitForSelector('model-viewer');
+  await page.evaluate((ms) => new Promise((resolve, reject) => {
+    const mv = document.querySelector('model-viewer');
+    const t = setTimeout(() => reject(new Error(`no 'load' event from model-viewer within ${ms} ms`)), ms);
+    if (mv.loaded) { clearTimeout(t); resolve(); return; }
+    mv.addEventListener('load', () => { clearTimeout(t); resolve(); }, { once: true });
+    mv.addEventListener('error', (e) => { clearTimeout(t); reject(new Error(`model-viewer error: ${e.detail && e.detail.type}`)); }, { once: true });
+  }), timeout);
+  await page.waitForTimeout(500);   // a frame or two after load
+  return page.evaluate(async () => {
+    const mv = document.querySelector('model-viewer');
+    const img = new Image();
+    img.src = mv.toDataURL('image/png');
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    // Central half of the canvas; the background is transparent or the
+    // colour of the top-left corner.
+    const all = g.getImageData(0, 0, c.width, c.height).data;
+    const bg = [all[0], all[1], all[2], all[3]];
+    const x0 = Math.floor(c.width / 4); const y0 = Math.floor(c.height / 4);
+    const d = g.getImageData(x0, y0, Math.floor(c.width / 2), Math.floor(c.height / 2)).data;
+    const colours = new Set();
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const diff = Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) + Math.abs(d[i + 3] - bg[3]);
+      if (d[i + 3] > 0 && diff > 24) { lit++; colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]); }
+    }
+    return { lit, total: d.length / 4, colours: colours.size, width: c.width, height: c.height };
+  });
+}
+
+// Tell the bats test (START_DAEMON names a file it waits for) to start the daemon.
+function startDaemon() {
+  if (!process.env.START_DAEMON) throw new Error('START_DAEMON is not set: run this scenario from browser.bats');
+  fs.writeFileSync(process.env.START_DAEMON, 'go');
+}
+
+Object.assign(module.exports, { previewPixels, startDaemon });
