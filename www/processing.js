@@ -15,6 +15,7 @@ let finished = false;
 let es = null;
 let pollTimer = null;
 let created = null;
+let frozen = false;       // elapsed time stops when the batch is finished
 // Thumbnails the upload page of this browser stored, keyed by batch id + file index.
 function thumbOf(fileId) {
   try { return sessionStorage.getItem(`i2m:thumb:${id}:${fileId}`); } catch (e) { return null; }
@@ -107,11 +108,15 @@ function showResults() {
   $('results').hidden = ok.length === 0;
   $('zip').hidden = ok.length === 0;
   $('zip').href = `/api/v1/download/${encodeURIComponent(id)}/all.zip`;
+  const why = bad.map((f) => `${f.filename}: ${(f.error || WORDS[f.status] || f.status).replace(/\.$/, '')}.`);
   let msg;
   if (bad.length === 0) msg = `All ${ok.length} models are ready.`;
-  else if (ok.length === 0) msg = `No model could be made. ${bad.map((f) => `${f.filename}: ${f.error || WORDS[f.status]}`).join(' ')}`;
-  else msg = `${ok.length} of ${all.length} models are ready. ${bad.map((f) => `${f.filename}: ${f.error || WORDS[f.status]}`).join(' ')}`;
+  else if (ok.length === 0) msg = `No model could be made (${bad.length} ${bad.length === 1 ? 'file' : 'files'}):`;
+  else msg = `${ok.length} of ${all.length} models are ready; ${bad.length} could not be made:`;
   $('summary').textContent = msg;
+  const reasons = $('reasons');
+  reasons.replaceChildren(...bad.map((f, i) => el('li', {}, why[i])));
+  reasons.hidden = bad.length === 0;
 }
 
 function finish() {
@@ -129,6 +134,7 @@ function applyStatus(s) {
   $('b-model').textContent = s.model;
   created = s.created;
   $('b-started').textContent = new Date(s.created).toLocaleString();
+  tickElapsed();
   for (const f of s.files) renderFile(f);
   renderBatch(s);
   if (s.finished) finish();
@@ -194,7 +200,6 @@ $('cancel').addEventListener('click', () => {
 });
 $('retry').addEventListener('click', () => post('retry'));
 // Elapsed time runs while files are being worked on and stops with them.
-let frozen = false;
 function tickElapsed() {
   if (!created || frozen) return;
   const s = Math.max(0, Math.round((Date.now() - created) / 1000));

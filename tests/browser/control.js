@@ -65,7 +65,10 @@ async function main() {
     const err = await page.textContent('#tiles li.failed .detail');
     if (!/truncated/i.test(err)) throw new Error(`failed tile gives no reason: "${err}"`);
     const sum = await page.textContent('#summary');
-    if (!sum.includes('1 of 2 models are ready') || !sum.includes('cut.jpg')) throw new Error(`summary: "${sum}"`);
+    const why = await page.textContent('#reasons');
+    if (!sum.includes('1 of 2 models are ready') || !/cut\.jpg: .*truncated/i.test(why)) {
+      throw new Error(`summary: "${sum}", reasons: "${why}"`);
+    }
     await page.screenshot({ path: path.join(shots, '6-phone-partial.png'), fullPage: true });
     console.log('ok');
   } finally {

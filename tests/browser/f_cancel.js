@@ -22,6 +22,8 @@ L.run('f_cancel', async ({ browser, base, shot, fix }) => {
   await page.click('#cancel');
   await L.waitTiles(page, 'cancelled', 2, 15000);
   await page.waitForFunction(() => document.querySelector('#summary').textContent.includes('No model could be made'));
+  const why = await page.textContent('#reasons');
+  if (!why.includes('chair.png: Cancelled.') || !why.includes('sneaker.jpg: Cancelled.')) throw new Error(`reasons: "${why}"`);
   if (!(await page.isVisible('#retry'))) throw new Error('no "Retry failed" button after cancel');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   if (width > 360) throw new Error(`page is ${width}px wide at a 360px viewport`);
