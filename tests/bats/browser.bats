@@ -82,3 +82,7 @@ gated() {
 @test "browser (h): an unknown or malformed batch id gets a clear message" {
 	scenario h_unknown
 }
+
+@test "browser (i): drop zone, remove one, clear all, parameter defaults, server error message, Abort" {
+	scenario i_form
+}

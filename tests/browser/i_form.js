@@ -1,0 +1,59 @@
+// i_form.js BASE_URL: the upload page with JavaScript: files dropped on
+// the drop zone are listed with thumbnails, one can be removed, "Clear
+// all" empties the list, face_limit-free models show their parameters
+// with defaults, and a server error's `message` is shown (the upload
+// answer is replaced by a 507 here) with the progress UI gone.
+'use strict';
+const fs = require('fs');
+const L = require('./lib');
+
+L.run('i_form', async ({ browser, base, shot, fix }) => {
+  const page = await L.uploadPage(browser, base);
+  // Parameters of the chosen model as labelled controls with defaults.
+  const res = await page.inputValue('#p-resolution');
+  const lab = await page.textContent('label[for=p-resolution]');
+  if (res !== '160' || lab !== 'Resolution') throw new Error(`resolution control: "${lab}" = "${res}"`);
+  // Drop two photos on the drop zone.
+  const files = ['chair.png', 'sneaker.jpg'].map((n) => ({ n, b: fs.readFileSync(fix(n)).toString('base64') }));
+  const dt = await page.evaluateHandle((fs2) => {
+    const d = new DataTransfer();
+    for (const { n, b } of fs2) {
+      const bytes = Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+      d.items.add(new File([bytes], n, { type: n.endsWith('.png') ? 'image/png' : 'image/jpeg' }));
+    }
+    return d;
+  }, files);
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
+  await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 2);
+  await shot(page, '1-dropped');
+  await page.click('button[aria-label="Remove chair.png"]');
+  await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 1);
+  const left = await page.textContent('#picked');
+  if (!left.includes('sneaker.jpg') || left.includes('chair.png')) throw new Error(`after remove: "${left}"`);
+  await page.click('#clear');
+  await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 0);
+  if (await page.isVisible('#clear')) throw new Error('"Clear all" still shown with nothing chosen');
+  // Add again, and let the server refuse: its message is shown.
+  await L.choose(page, [fix('chair.png')], 1);
+  await page.route('**/api/v1/upload/', (r) => r.fulfill({ status: 507, contentType: 'application/json',
+    body: JSON.stringify({ error: true, error_code: 'INSUFFICIENT_STORAGE', status_code: 507,
+      message: 'The server is out of disk space; try again later.' }) }));
+  await page.click('#go');
+  await page.waitForFunction(() => document.querySelector('#server-error').textContent !== '');
+  const err = await page.textContent('#server-error');
+  if (err !== 'The server is out of disk space; try again later.') throw new Error(`server error shown as "${err}"`);
+  if (await page.isVisible('#sending')) throw new Error('upload progress still shown after the error');
+  if (await page.isDisabled('#go')) throw new Error('submit button stays disabled after the error');
+  await shot(page, '2-server-error');
+  // An upload that hangs: the progress bar shows, Abort stops it.
+  await page.unroute('**/api/v1/upload/');
+  await page.route('**/api/v1/upload/', () => { /* never answered */ });
+  await page.click('#go');
+  await page.waitForSelector('#sending:not([hidden]) #sendbar');
+  await shot(page, '3-sending');
+  await page.click('#abort');
+  await page.waitForFunction(() => document.querySelector('#server-error').textContent === 'Upload aborted.');
+  if (await page.isVisible('#sending')) throw new Error('upload progress still shown after Abort');
+  if (new URL(page.url()).pathname !== '/') throw new Error(`left the page after Abort: ${page.url()}`);
+  return `dropped 2, removed 1, cleared, server message "${err}", abort works`;
+});
