@@ -93,7 +93,9 @@ function paramControl(p) {
     if (p.default !== null && p.default !== undefined) input.value = p.default;
     else input.placeholder = 'automatic';
   }
-  const def = p.name === 'face_limit' ? 'Auto' : (p.default === null || p.default === undefined ? 'automatic' : String(p.default));
+  let def = p.default === null || p.default === undefined ? 'automatic' : String(p.default);
+  if (p.name === 'face_limit') def = 'Auto';
+  else if (p.type === 'boolean') def = p.default ? 'Yes' : 'No';
   const hint = el('p', { class: 'hint', id: `${id}-hint` }, `${p.description || ''} (default: ${def})`);
   input.setAttribute('aria-describedby', hint.id);
   wrap.append(input, hint);

@@ -55,5 +55,29 @@ L.run('i_form', async ({ browser, base, shot, fix }) => {
   await page.waitForFunction(() => document.querySelector('#server-error').textContent === 'Upload aborted.');
   if (await page.isVisible('#sending')) throw new Error('upload progress still shown after Abort');
   if (new URL(page.url()).pathname !== '/') throw new Error(`left the page after Abort: ${page.url()}`);
-  return `dropped 2, removed 1, cleared, server message "${err}", abort works`;
+  // A model with face_limit (as FAL's are): presets Low/Medium/High/Auto,
+  // and the chosen one is sent.
+  const p2 = await browser.newPage();
+  await p2.route('**/api/v1/models/available', (r) => r.fulfill({ contentType: 'application/json',
+    body: JSON.stringify({ default: 'tripo3d-v2.5', models: [{ id: 'tripo3d-v2.5', name: 'Tripo3D v2.5',
+      description: 'FAL', provider: 'fal', output_formats: ['glb'], default: true,
+      parameters: [{ name: 'face_limit', type: 'integer', default: null, description: 'Target faces', minimum: 1 },
+        { name: 'texture', type: 'boolean', default: true, description: 'Texture' }] }] }) }));
+  let body = null;
+  await p2.route('**/api/v1/upload/', (r) => { body = r.request().postDataBuffer().toString('latin1'); r.abort(); });
+  await p2.goto(base + '/');
+  await p2.waitForSelector('#p-face_limit');
+  const presets = await p2.$$eval('#p-face_limit option', (os) => os.map((o) => `${o.textContent}=${o.value}`));
+  for (const want of ['Low (5,000)=5000', 'Medium (10,000)=10000', 'High (20,000)=20000', 'Auto=']) {
+    if (!presets.includes(want)) throw new Error(`face_limit presets: ${presets}`);
+  }
+  await p2.selectOption('#p-face_limit', '10000');
+  await L.choose(p2, [fix('chair.png')], 1);
+  await shot(p2, '4-face-limit');
+  await p2.click('#go');
+  await p2.waitForFunction(() => document.querySelector('#server-error').textContent !== '');
+  if (!body || !/name="face_limit"\r\n\r\n10000\r\n/.test(body) || !/name="model"\r\n\r\ntripo3d-v2.5\r\n/.test(body)) {
+    throw new Error('face_limit=10000 and model were not sent');
+  }
+  return `dropped 2, removed 1, cleared, server message "${err}", abort works, face_limit presets ${presets.length}`;
 });
