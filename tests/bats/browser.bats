@@ -86,3 +86,7 @@ gated() {
 @test "browser (i): drop zone, remove one, clear all, parameter defaults, server error message, Abort" {
 	scenario i_form
 }
+
+@test "browser (j): without the event stream the processing page polls and still finishes" {
+	gated j_polling
+}

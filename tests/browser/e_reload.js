@@ -7,6 +7,7 @@ const L = require('./lib');
 L.run('e_reload', async ({ browser, base, shot, fix }) => {
   const page = await L.uploadPage(browser, base);
   await L.choose(page, [fix('chair.png'), fix('sneaker.jpg')], 2);
+  await L.coarse(page);
   const id = await L.submit(page);
   await L.waitTiles(page, 'queued', 2, 15000);
   await page.reload();

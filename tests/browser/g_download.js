@@ -10,6 +10,7 @@ L.run('g_download', async ({ browser, base, shot, fix }) => {
   if (!out) throw new Error('usage: g_download.js BASE_URL OUT_DIR');
   const page = await L.uploadPage(browser, base);
   await L.choose(page, [fix('chair.png'), fix('sneaker.jpg')], 2);
+  await L.coarse(page);
   await L.submit(page);
   await L.waitTiles(page, 'completed', 2);
   await page.waitForSelector('#results:not([hidden])');

@@ -62,6 +62,11 @@ async function choose(page, files, kept) {
   await page.waitForFunction((n) => document.querySelectorAll('#picked li').length === n, kept);
 }
 
+// A coarse grid for the offline model: faster, the tests' models stay valid.
+async function coarse(page) {
+  await page.fill('#p-resolution', '48');
+}
+
 // Submit and land on the processing page; returns the batch id.
 async function submit(page) {
   await page.click('#go');
@@ -83,7 +88,7 @@ async function waitTiles(page, status, n, timeout = 60000) {
   }
 }
 
-module.exports = { run, launch, uploadPage, choose, submit, waitTiles, tileClasses, FIX };
+module.exports = { run, launch, uploadPage, choose, coarse, submit, waitTiles, tileClasses, FIX };
 
 // The 3D preview of the first <model-viewer>: wait for its 'load' event
 // (or fail on 'error'), then count the pixels of its canvas that are not

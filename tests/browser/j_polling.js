@@ -1,0 +1,27 @@
+// j_polling.js BASE_URL: when the event stream cannot be had (every
+// /stream request is refused here), the processing page falls back to
+// polling the status endpoint, keeps retrying the stream, and still
+// follows the batch to the end (daemon stopped by browser.bats until
+// startDaemon()).
+'use strict';
+const L = require('./lib');
+
+L.run('j_polling', async ({ browser, base, shot, fix }) => {
+  const page = await L.uploadPage(browser, base);
+  let streams = 0; let polls = 0;
+  await page.route('**/api/v1/status/tasks/*/stream', (r) => { streams++; r.abort(); });
+  page.on('request', (r) => { if (/\/status$/.test(new URL(r.url()).pathname)) polls++; });
+  await L.choose(page, [fix('sneaker.jpg')], 1);
+  await L.coarse(page);
+  await L.submit(page);
+  await L.waitTiles(page, 'queued', 1, 15000);
+  // Let it fail over to polling at least once before work starts.
+  for (let i = 0; i < 100 && (streams < 2 || polls < 2); i++) await page.waitForTimeout(100);
+  L.startDaemon();
+  await L.waitTiles(page, 'completed', 1);
+  await page.waitForSelector('#results:not([hidden])');
+  await shot(page, '1-completed-by-polling');
+  if (streams < 1) throw new Error(`the page never tried the event stream (${polls} polls, ${await page.textContent('#b-elapsed')})`);
+  if (polls < 2) throw new Error(`only ${polls} status polls`);
+  return `${streams} stream attempts refused, ${polls} status polls, batch completed`;
+});
