@@ -284,6 +284,20 @@ struct model_param {
 	const char *description;
 };
 
+/*
+ * How one parameter value changes a model's price: when params[param]
+ * equals value (JSON text, e.g. "true" or "\"HD\""), add_usd is added to
+ * the price and, when factor is not 0, the price is multiplied by it.
+ */
+struct model_price_rule {
+	const char *param;
+	const char *value;
+	double add_usd;
+	double factor;
+};
+
+#define MODEL_MAX_OUTPUTS 4
+
 struct model_info {
 	const char *id; /* our id, e.g. "tripo3d-v2.5" */
 	const char *name;
@@ -291,7 +305,13 @@ struct model_info {
 	const char *provider; /* "fal" or "local" */
 	const char *fal_id; /* FAL model id, NULL for local */
 	const char *image_field; /* FAL input field for the image URL */
+	int image_array; /* image_field takes an array of URLs (Rodin) */
+	/* FAL output fields holding the mesh, best first; NULL-terminated */
+	const char *outputs[MODEL_MAX_OUTPUTS + 1];
 	int typical_s; /* typical run time, for progress estimates */
+	double price_usd; /* per file at default parameters; < 0 = unknown */
+	const struct model_price_rule *price_rules;
+	size_t nprice_rules;
 	const struct model_param *params;
 	size_t nparams;
 };
