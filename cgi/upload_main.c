@@ -460,7 +460,7 @@ upload(struct req *r)
 		return;
 	}
 	u->r = r;
-	u->part.fd = -1;
+	u->part.t.fd = -1;
 	u->part.in = -1;
 	mr = mp_parse(r->fr->in, boundary, &cb, u);
 	if (mr == MP_MALFORMED)

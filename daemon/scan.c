@@ -31,8 +31,8 @@ struct entry {
 
 /* Call fn(name) for each visible entry of dir (relative to root). */
 static int
-each_entry(
-    int root, const char *dir, int (*fn)(const char *, void *), void *arg)
+each_entry_dots(int root, const char *dir, int dots,
+    int (*fn)(const char *, void *), void *arg)
 {
 	struct dirent *de;
 	DIR *d;
@@ -42,13 +42,22 @@ each_entry(
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' &&
+		    (!dots || strcmp(de->d_name, ".") == 0 ||
+		        strcmp(de->d_name, "..") == 0))
 			continue;
 		if (fn(de->d_name, arg) == 0)
 			n++;
 	}
 	closedir(d);
 	return n;
+}
+
+static int
+each_entry(
+    int root, const char *dir, int (*fn)(const char *, void *), void *arg)
+{
+	return each_entry_dots(root, dir, 0, fn, arg);
 }
 
 struct recover_ctx {
@@ -215,7 +224,8 @@ scan_recover(struct spool *sp, const char *me)
 	n += k > 0 ? k : 0;
 	k = each_entry(sp->root, "daemons", recover_lock, &c);
 	n += k > 0 ? k : 0;
-	each_entry(sp->root, "q/tmp", stale_qtmp, &c);
+	/* Markers being published are dot-names (spool_tmp_open). */
+	each_entry_dots(sp->root, "q/tmp", 1, stale_qtmp, &c);
 	each_entry(sp->root, "tmp", stale_tmp, &c);
 	each_entry(sp->root, "trash", stale_trash, &c);
 	each_entry(sp->root, "batches", orphan_batch, &c);

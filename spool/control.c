@@ -37,17 +37,14 @@ static int
 cancel_flag(struct spool *sp, const char *id, int file)
 {
 	char name[16];
-	int dir, fd, rc = -1;
+	int dir, rc;
 
 	dir = spool_batch_dir(sp, id, "cancel");
 	if (dir == -1)
 		return -1;
 	snprintf(name, sizeof(name), "%d", file);
-	fd = openat(dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0660);
-	if (fd != -1) {
-		close(fd);
-		rc = spool_fsync_dir(dir);
-	}
+	/* An empty file, published like every other (a second one replaces). */
+	rc = spool_write_atomic(dir, name, "", 0);
 	close(dir);
 	return rc;
 }

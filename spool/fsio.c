@@ -7,6 +7,13 @@
  * file or the new one, never a part.  Any failure removes the temp file, so
  * a full disk leaves nothing half-written behind.
  *
+ * struct spool_tmpfile is that protocol as an API for every writer: open
+ * (the dot-name), write (all of it, or an error), publish (fsync, close,
+ * rename, fsync the directory) or abort (remove the dot-name).  A temp
+ * file may be published into another directory of the same file system
+ * (a queue marker goes q/tmp -> q/new) or under a name chosen late (an
+ * upload's extension is known only after its bytes).
+ *
  * spool_io_write and spool_io_rename are the system calls used; unit tests
  * point them at fault injectors (short writes, ENOSPC, a lost rename race).
  */
@@ -48,81 +55,122 @@ spool_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Open a fresh dot-name next to name; fills tmp. */
-static int
-open_tmp(int dirfd, const char *name, char *tmp, size_t tmplen)
+int
+spool_tmp_open(struct spool_tmpfile *t, int dirfd, const char *name)
 {
 	char id[SPOOL_ID_LEN + 1];
-	int fd, n;
+	int n;
 
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->dir = dirfd;
+	t->todir = dirfd;
+	t->sync_dir = 1;
 	if (spool_id_new(id) == -1)
 		return -1;
-	n = snprintf(tmp, tmplen, ".%s.%.8s.tmp", name, id);
-	if (n < 0 || (size_t)n >= tmplen) {
+	n = snprintf(t->name, sizeof(t->name), "%s", name);
+	if (n < 0 || (size_t)n >= sizeof(t->name) || strchr(name, '/')) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	return fd;
+	snprintf(t->tmp, sizeof(t->tmp), ".%s.%.8s.tmp", name, id);
+	/* O_RDWR: a caller may read back what it wrote (a magic check). */
+	t->fd = openat(
+	    dirfd, t->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (t->fd == -1) {
+		t->tmp[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
-/* fsync, close, rename, fsync dir; removes tmp on failure. */
-static int
-publish(int dirfd, int fd, const char *tmp, const char *name)
+int
+spool_tmp_write(struct spool_tmpfile *t, const void *buf, size_t len)
 {
-	int saved;
+	if (spool_write_all(t->fd, buf, len) == -1)
+		return -1;
+	t->size += (off_t)len;
+	return 0;
+}
 
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
+int
+spool_tmp_rename(struct spool_tmpfile *t, const char *name)
+{
+	int n;
+
+	n = snprintf(t->name, sizeof(t->name), "%s", name);
+	if (n < 0 || (size_t)n >= sizeof(t->name) || strchr(name, '/')) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_tmp_publish(struct spool_tmpfile *t)
+{
+	int fd = t->fd;
+
+	t->fd = -1;
+	if (fd == -1) {
+		errno = EBADF;
 		goto fail;
 	}
-	fd = -1;
-	if (spool_io_rename(dirfd, tmp, dirfd, name) == -1)
+	if (fsync(fd) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
 		goto fail;
-	if (spool_fsync_dir(dirfd) == -1)
+	}
+	if (close(fd) == -1)
+		goto fail;
+	if (spool_io_rename(t->dir, t->tmp, t->todir, t->name) == -1)
+		goto fail;
+	t->tmp[0] = '\0';
+	if (t->sync_dir && spool_fsync_dir(t->todir) == -1)
 		return -1;
 	return 0;
 fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
-	errno = saved;
+	spool_tmp_abort(t);
 	return -1;
+}
+
+void
+spool_tmp_abort(struct spool_tmpfile *t)
+{
+	int saved = errno;
+
+	if (t->fd != -1)
+		close(t->fd);
+	t->fd = -1;
+	if (t->tmp[0] != '\0')
+		unlinkat(t->dir, t->tmp, 0);
+	t->tmp[0] = '\0';
+	errno = saved;
 }
 
 int
 spool_write_atomic(int dirfd, const char *name, const void *buf, size_t len)
 {
-	char tmp[512];
-	int fd, saved;
+	struct spool_tmpfile t;
 
-	fd = open_tmp(dirfd, name, tmp, sizeof(tmp));
-	if (fd == -1)
+	if (spool_tmp_open(&t, dirfd, name) == -1)
 		return -1;
-	if (spool_write_all(fd, buf, len) == -1)
-		goto fail;
-	return publish(dirfd, fd, tmp, name);
-fail:
-	saved = errno;
-	close(fd);
-	unlinkat(dirfd, tmp, 0);
-	errno = saved;
-	return -1;
+	if (spool_tmp_write(&t, buf, len) == -1) {
+		spool_tmp_abort(&t);
+		return -1;
+	}
+	return spool_tmp_publish(&t);
 }
 
 int
 spool_copy_atomic(int dirfd, const char *name, int srcfd, off_t *copied)
 {
-	char tmp[512];
+	struct spool_tmpfile t;
 	char buf[65536];
-	off_t total = 0;
-	int fd, saved;
 
-	fd = open_tmp(dirfd, name, tmp, sizeof(tmp));
-	if (fd == -1)
+	if (spool_tmp_open(&t, dirfd, name) == -1)
 		return -1;
 	for (;;) {
 		ssize_t n = read(srcfd, buf, sizeof(buf));
@@ -134,18 +182,14 @@ spool_copy_atomic(int dirfd, const char *name, int srcfd, off_t *copied)
 		}
 		if (n == 0)
 			break;
-		if (spool_write_all(fd, buf, (size_t)n) == -1)
+		if (spool_tmp_write(&t, buf, (size_t)n) == -1)
 			goto fail;
-		total += n;
 	}
 	if (copied != NULL)
-		*copied = total;
-	return publish(dirfd, fd, tmp, name);
+		*copied = t.size;
+	return spool_tmp_publish(&t);
 fail:
-	saved = errno;
-	close(fd);
-	unlinkat(dirfd, tmp, 0);
-	errno = saved;
+	spool_tmp_abort(&t);
 	return -1;
 }
 

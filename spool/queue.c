@@ -1,7 +1,8 @@
 /*
  * queue.c: queue markers, one empty file "<id>.<n>" per file to process.
  *
- *   q/tmp/<m>          being published (created, fsynced)
+ *   q/tmp/.<m>.<r>.tmp being published (spool_tmp_open: O_EXCL, fsynced,
+ *                      then renamed straight into q/new)
  *   q/new/<m>          waiting; the instant it appears the file is queued
  *   q/cur/<owner>/<m>  claimed by daemon <owner> (rename; the loser of a
  *                      race gets ENOENT and moves on)
@@ -19,34 +20,40 @@
 
 #include "spool.h"
 
+/* fd of q/<sub>, or -1. */
+static int
+qdir(struct spool *sp, const char *sub)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "q/%s", sub);
+	return openat(sp->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int
 spool_queue_put(struct spool *sp, const char *id, int file)
 {
-	char m[SPOOL_MARKER_MAX], tmp[96], dst[96];
-	int fd, saved;
+	struct spool_tmpfile t;
+	char m[SPOOL_MARKER_MAX];
+	int tmp = -1, dst = -1, rc = -1;
 
 	if (spool_marker_name(m, sizeof(m), id, file) == -1)
 		return -1;
-	snprintf(tmp, sizeof(tmp), "q/tmp/%s", m);
-	snprintf(dst, sizeof(dst), "q/new/%s", m);
-	fd = openat(
-	    sp->root, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	if (fd == -1)
-		return -1;
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		saved = errno;
-		close(fd);
-		unlinkat(sp->root, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	if (spool_io_rename(sp->root, tmp, sp->root, dst) == -1) {
-		saved = errno;
-		unlinkat(sp->root, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	return spool_fsync_at(sp->root, "q/new");
+	tmp = qdir(sp, "tmp");
+	dst = qdir(sp, "new");
+	if (tmp == -1 || dst == -1)
+		goto out;
+	/* Published from q/tmp straight into q/new: never seen half-made. */
+	if (spool_tmp_open(&t, tmp, m) == -1)
+		goto out;
+	t.todir = dst;
+	rc = spool_tmp_publish(&t);
+out:
+	if (tmp != -1)
+		close(tmp);
+	if (dst != -1)
+		close(dst);
+	return rc;
 }
 
 static int
@@ -144,6 +151,26 @@ dir_has(struct spool *sp, const char *dir, const char *name)
 	return faccessat(sp->root, path, F_OK, 0) == 0;
 }
 
+/* 1 when a marker m is being published: q/tmp/.<m>.<rand>.tmp exists. */
+static int
+publishing(struct spool *sp, const char *m)
+{
+	struct dirent *de;
+	size_t l = strlen(m);
+	DIR *d;
+	int found = 0;
+
+	d = spool_opendir(sp->root, "q/tmp");
+	if (d == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = de->d_name[0] == '.' &&
+		    strncmp(de->d_name + 1, m, l) == 0 &&
+		    de->d_name[l + 1] == '.';
+	closedir(d);
+	return found;
+}
+
 int
 spool_queue_has(struct spool *sp, const char *id, int file)
 {
@@ -154,7 +181,7 @@ spool_queue_has(struct spool *sp, const char *id, int file)
 
 	if (spool_marker_name(m, sizeof(m), id, file) == -1)
 		return 0;
-	if (dir_has(sp, "q/new", m) || dir_has(sp, "q/tmp", m))
+	if (dir_has(sp, "q/new", m) || publishing(sp, m))
 		return 1;
 	d = spool_opendir(sp->root, "q/cur");
 	if (d == NULL)

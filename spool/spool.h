@@ -84,6 +84,35 @@ int spool_marker_parse(const char *name, char id[SPOOL_ID_LEN + 1], int *file);
 /* fsio.c --------------------------------------------------------------- */
 
 /*
+ * The publish rule as an API (every writer of the spool uses it):
+ *   spool_tmp_open()    creates ".<name>.<rand>.tmp" in dirfd, O_EXCL
+ *   spool_tmp_write()   appends all of buf (or fails); t->fd may also be
+ *                       written directly (then t->size is not counted)
+ *   spool_tmp_publish() fsync, close, rename to todir/name, fsync todir
+ *   spool_tmp_abort()   closes and removes the temp file (safe twice)
+ * Between open and publish a caller may set todir (default dirfd: the
+ * rename target directory, same file system), sync_dir = 0 (the directory
+ * is fsynced later, once, by the caller) or the final name
+ * (spool_tmp_rename).  Publish removes the temp file on failure.  dirfd
+ * and todir are borrowed.
+ */
+struct spool_tmpfile {
+	int fd; /* the temp file (O_RDWR), -1 once published or aborted */
+	int dir; /* directory holding the temp file */
+	int todir; /* directory of the final name */
+	int sync_dir; /* fsync todir after the rename (default 1) */
+	off_t size; /* bytes written through spool_tmp_write */
+	char tmp[320]; /* the dot-name, "" when none */
+	char name[256]; /* the final name */
+};
+
+int spool_tmp_open(struct spool_tmpfile *t, int dirfd, const char *name);
+int spool_tmp_write(struct spool_tmpfile *t, const void *buf, size_t len);
+/* Change the final name (no '/'); 0 or -1 with ENAMETOOLONG. */
+int spool_tmp_rename(struct spool_tmpfile *t, const char *name);
+int spool_tmp_publish(struct spool_tmpfile *t);
+void spool_tmp_abort(struct spool_tmpfile *t);
+/*
  * Write buf to dirfd/name atomically: ".<name>.<rand>" O_EXCL, full
  * writes, fsync, close, renameat, fsync(dirfd).  On any failure the temp
  * file is removed and errno tells why (ENOSPC for a full disk).
@@ -348,9 +377,8 @@ json_t *models_available_json(const struct config *c);
  * the file's size.
  */
 struct spool_part {
-	int fd; /* temp file, -1 when none */
+	struct spool_tmpfile t; /* the temp file in in/ */
 	int in; /* fd of tmp/<id>/in */
-	char tmp[64]; /* its dot-name in in/ */
 	long long size; /* bytes written so far */
 };
 

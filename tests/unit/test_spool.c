@@ -150,6 +150,51 @@ test_fsio(void)
 	close(dir);
 }
 
+static void
+test_tmpfile(void)
+{
+	struct spool_tmpfile t;
+	char *buf;
+	size_t len;
+	int dir, sub;
+
+	dir = open(root, O_RDONLY | O_DIRECTORY);
+	mkdirat(dir, "pub", 0700);
+	sub = openat(dir, "pub", O_RDONLY | O_DIRECTORY);
+	TAP_OK(spool_tmp_open(&t, dir, "t.txt") == 0 && t.tmp[0] == '.',
+	    "temp file has a dot-name");
+	TAP_OK(spool_tmp_write(&t, "abc", 3) == 0 && t.size == 3,
+	    "temp write counts bytes");
+	TAP_OK(faccessat(dir, "t.txt", F_OK, 0) == -1,
+	    "nothing under the final name before publish");
+	spool_tmp_abort(&t);
+	spool_tmp_abort(&t);
+	TAP_OK(count_entries(".") == 1, "abort (twice) removes the temp file");
+
+	TAP_OK(spool_tmp_open(&t, dir, "late") == 0 &&
+	    spool_tmp_write(&t, "xyz", 3) == 0 &&
+	    spool_tmp_rename(&t, "final.bin") == 0 &&
+	    (t.todir = sub, spool_tmp_publish(&t)) == 0,
+	    "publish under a late name into another directory");
+	TAP_OK(spool_read_file(sub, "final.bin", 10, &buf, &len) == 0 &&
+	    len == 3 && memcmp(buf, "xyz", 3) == 0 && t.fd == -1,
+	    "published file is whole");
+	free(buf);
+	TAP_OK(count_entries(".") == 1, "no temp left after publish");
+	TAP_OK(spool_tmp_open(&t, dir, "a/b") == -1, "a name with / refused");
+
+	spool_io_rename = lost_race_rename;
+	TAP_OK(spool_tmp_open(&t, dir, "r") == 0 &&
+	    spool_tmp_publish(&t) == -1 && errno == ENOENT,
+	    "failed publish is reported");
+	spool_io_rename = renameat;
+	TAP_OK(count_entries(".") == 1, "failed publish removes its temp");
+	unlinkat(sub, "final.bin", 0);
+	close(sub);
+	unlinkat(dir, "pub", AT_REMOVEDIR);
+	close(dir);
+}
+
 static const unsigned char png_head[] = { 0x89, 'P', 'N', 'G', 13, 10, 26,
 	10, 0, 0 };
 
@@ -344,6 +389,7 @@ main(void)
 		return 1;
 	test_ids();
 	test_fsio();
+	test_tmpfile();
 	snprintf(path, sizeof(path), "%s/spool", root);
 	TAP_OK(spool_open(&sp, path, 1) == 0, "spool created");
 	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/spool");
