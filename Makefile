@@ -17,7 +17,7 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fno-strict-aliasing
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(SAN) \
-             -Ispool -Idaemon -Icgi -MMD -MP
+             -Ispool -Iimg2glb -Idaemon -Icgi -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 LIBS_BASE = -ljansson -lpthread -lm
 
@@ -27,6 +27,7 @@ UNIT_TESTS :=
 all: build-all
 
 include spool/spool.mk
+include img2glb/img2glb.mk
 include daemon/daemon.mk
 include cgi/cgi.mk
 include tools/tools.mk
@@ -69,11 +70,11 @@ lint:
 	  --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
 	  --suppress=missingIncludeSystem --suppress=unusedFunction \
 	  --suppress=variableScope \
-	  -Ispool -Idaemon -Icgi spool daemon cgi tools bench tests/unit
-	clang-format --dry-run --Werror spool/*.[ch] daemon/*.[ch] cgi/*.[ch] tools/*.c
+	  -Ispool -Iimg2glb -Idaemon -Icgi spool img2glb daemon cgi tools bench tests/unit
+	clang-format --dry-run --Werror spool/*.[ch] img2glb/*.[ch] daemon/*.[ch] cgi/*.[ch] tools/*.c
 
 format:
-	clang-format -i spool/*.[ch] daemon/*.[ch] cgi/*.[ch] tools/*.c
+	clang-format -i spool/*.[ch] img2glb/*.[ch] daemon/*.[ch] cgi/*.[ch] tools/*.c
 
 run: all
 	tools/run

@@ -1,12 +1,17 @@
-# bench/: benchmarks that print figures (not run by make test).
+# bench/: benchmarks that print figures (not run by make test; built with
+# every build so they keep compiling).  `make bench` runs the offline
+# model's figures (BENCHMARKS.md "Offline model"); the HTTP API's are
+# `bench/api.sh BUILD` (minutes of load, so never run implicitly).
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(O)/bench/%)
 
-$(O)/bench/%: $(O)/bench/%.o $(LIBDAEMON) $(LIBSPOOL)
+$(O)/bench/%: $(O)/bench/%.o $(LIBIMG2GLB) $(LIBSNIFF)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(IMG2GLB_LIBS) $(LIBS_BASE)
 
-bench: $(BENCH_BINS) $(BINS)
-	bench/run $(O)
+BINS += $(BENCH_BINS)
+
+bench: $(O)/bench/bench_local
+	$(O)/bench/bench_local
 
 .PHONY: bench

@@ -11,7 +11,7 @@ $(LIBCGI): $(CGI_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(O)/bin/i2m-%.fcgi: $(O)/cgi/%_main.o $(LIBCGI) $(LIBSPOOL)
+$(O)/bin/i2m-%.fcgi: $(O)/cgi/%_main.o $(LIBCGI) $(LIBSNIFF) $(LIBSPOOL)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CGI_LIBS) $(LIBS_BASE)
 

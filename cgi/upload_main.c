@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cgi.h"
+#include "sniff.h"
 
 #define UPLOAD_THREADS 4
 #define MAX_FIELDS 32
@@ -91,25 +92,6 @@ fail_io(struct upload *u, const char *what)
 		    "be stored (%s); try again.",
 		    strerror(errno));
 	}
-}
-
-static const char *
-sniff(const unsigned char *h, size_t n, const char **ctype)
-{
-	if (n >= 3 && h[0] == 0xff && h[1] == 0xd8 && h[2] == 0xff) {
-		*ctype = "image/jpeg";
-		return "jpg";
-	}
-	if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) {
-		*ctype = "image/png";
-		return "png";
-	}
-	if (n >= 12 && memcmp(h, "RIFF", 4) == 0 &&
-	    memcmp(h + 8, "WEBP", 4) == 0) {
-		*ctype = "image/webp";
-		return "webp";
-	}
-	return NULL;
 }
 
 static double
@@ -265,7 +247,7 @@ on_end(void *ctx)
 		    u->filename);
 		return -1;
 	}
-	ext = sniff(u->head, u->headlen, &ctype);
+	ext = i2g_sniff(u->head, u->headlen, &ctype);
 	if (ext == NULL) {
 		fail(u, 415, "UNSUPPORTED_FILE_TYPE",
 		    json_pack("{s:s, s:[sss]}", "filename", u->filename,

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "fal_http.h"
+#include "sniff.h"
 
 #define IMAGE_CAP (1LL << 30) /* MAX_FILE_BYTES can be at most 1 GiB */
 #define CALL_TRIES 8 /* upload, submit, result, download */
@@ -231,7 +232,7 @@ upload(struct run *r, char *file_url, size_t urllen)
 	enum fal_result fr;
 	enum backend_status bs = BACKEND_FAILED;
 	char url[1024], name[96], *img = NULL, *body = NULL;
-	const char *ctype, *ext, *up, *fu;
+	const char *ctype, *sniffed_ct, *ext, *up, *fu;
 	json_t *j = NULL;
 	size_t len;
 
@@ -244,13 +245,10 @@ upload(struct run *r, char *file_url, size_t urllen)
 		    strerror(errno));
 		goto out;
 	}
-	ext = fal_image_ext((unsigned char *)img, len);
+	ext = i2g_sniff(img, len, &sniffed_ct);
 	ctype = json_string_value(json_object_get(job->entry, "content_type"));
 	if (ctype == NULL)
-		ctype = ext == NULL           ? "application/octet-stream"
-		    : strcmp(ext, "jpg") == 0 ? "image/jpeg"
-		    : strcmp(ext, "png") == 0 ? "image/png"
-		                              : "image/webp";
+		ctype = ext != NULL ? sniffed_ct : "application/octet-stream";
 	/* The name lets FAL's logs (and the test double) tell files apart. */
 	snprintf(name, sizeof(name), "%s_%d.%s", job->id, job->file,
 	    ext != NULL ? ext : "bin");
@@ -721,7 +719,7 @@ download(struct run *r, const char *url, long long cap, const char *magic,
 		goto out;
 	}
 	if (sniffed != NULL) {
-		*sniffed = fal_image_ext(head, (size_t)n);
+		*sniffed = i2g_sniff(head, (size_t)n, NULL);
 		if (*sniffed == NULL) {
 			snprintf(r->err, r->errlen,
 			    "The preview is not a PNG, JPEG or WebP image.");

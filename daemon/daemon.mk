@@ -1,15 +1,16 @@
 # daemon/: i2m-daemon, plus libdaemon.a (everything but main.c) for tests.
+# The offline model it runs is img2glb/ (libimg2glb.a).
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 LIBDAEMON := $(O)/libdaemon.a
-DAEMON_LIBS := -lcurl -lwebp -lstb -lm
+DAEMON_LIBS := -lcurl
 
 $(LIBDAEMON): $(DAEMON_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(O)/bin/i2m-daemon: $(O)/daemon/main.o $(LIBDAEMON) $(LIBSPOOL)
+$(O)/bin/i2m-daemon: $(O)/daemon/main.o $(LIBDAEMON) $(LIBIMG2GLB) $(LIBSNIFF) $(LIBSPOOL)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(IMG2GLB_LIBS) $(LIBS_BASE)
 
 BINS += $(O)/bin/i2m-daemon

@@ -316,19 +316,6 @@ fail:
 	return NULL;
 }
 
-const char *
-fal_image_ext(const unsigned char *b, size_t n)
-{
-	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "png";
-	if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
-		return "jpg";
-	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 &&
-	    memcmp(b + 8, "WEBP", 4) == 0)
-		return "webp";
-	return NULL;
-}
-
 /* curl callbacks ------------------------------------------------------ */
 
 static size_t

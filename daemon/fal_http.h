@@ -118,7 +118,5 @@ int fal_owner_alias(const char *fal_id, char *out, size_t len);
  */
 json_t *fal_build_input(const struct model_info *m, json_t *params,
     long long face_limit, const char *image_url);
-/* "png", "jpg", "webp" or NULL from the first bytes. */
-const char *fal_image_ext(const unsigned char *b, size_t n);
 
 #endif

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "img2glb.h"
+#include "sniff.h"
 #include "spool.h"
 
 #define EX_USAGE_ 1

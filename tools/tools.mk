@@ -1,6 +1,7 @@
-# tools/: i2m, the operators' command-line tool.
-$(O)/bin/i2m: $(O)/tools/i2m.o $(LIBDAEMON) $(LIBSPOOL)
+# tools/: i2m, the operators' command-line tool (spool + the sniffer only:
+# no curl, no image decoder).
+$(O)/bin/i2m: $(O)/tools/i2m.o $(LIBSNIFF) $(LIBSPOOL)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_BASE)
 
 BINS += $(O)/bin/i2m

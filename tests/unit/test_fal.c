@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fal_http.h"
+#include "sniff.h"
 #include "tap.h"
 
 static void
@@ -227,10 +228,10 @@ test_image_ext(void)
 	static const unsigned char jpg[] = "\xff\xd8\xff\xe0";
 	static const unsigned char webp[] = "RIFF....WEBPVP8 ";
 
-	TAP_OK(strcmp(fal_image_ext(png, 12), "png") == 0, "png");
-	TAP_OK(strcmp(fal_image_ext(jpg, 4), "jpg") == 0, "jpg");
-	TAP_OK(strcmp(fal_image_ext(webp, 16), "webp") == 0, "webp");
-	TAP_OK(fal_image_ext((const unsigned char *)"glTF", 4) == NULL,
+	TAP_OK(strcmp(i2g_sniff(png, 12, NULL), "png") == 0, "png");
+	TAP_OK(strcmp(i2g_sniff(jpg, 4, NULL), "jpg") == 0, "jpg");
+	TAP_OK(strcmp(i2g_sniff(webp, 16, NULL), "webp") == 0, "webp");
+	TAP_OK(i2g_sniff("glTF", 4, NULL) == NULL,
 	    "not an image");
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_img2glb.c: unit tests of the offline model (daemon/img2glb.h).
+ * test_img2glb.c: unit tests of the offline model (img2glb/img2glb.h).
  *
  * Every input is either a sample photo ($I2M_SAMPLES, else
  * tests/fixtures, else /work/shared/samples; skipped when absent) or

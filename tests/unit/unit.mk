@@ -2,6 +2,6 @@
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(O)/utest/%)
 
-$(O)/utest/%: $(O)/tests/unit/%.o $(O)/tests/unit/tap.o $(LIBDAEMON) $(LIBSPOOL)
+$(O)/utest/%: $(O)/tests/unit/%.o $(O)/tests/unit/tap.o $(LIBDAEMON) $(LIBIMG2GLB) $(LIBSNIFF) $(LIBSPOOL)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(IMG2GLB_LIBS) $(LIBS_BASE)

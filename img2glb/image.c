@@ -1,5 +1,6 @@
 /*
- * image.c: sniff and decode untrusted image bytes into upright RGBA8.
+ * image.c: decode untrusted image bytes (sniffed by sniff.c) into upright
+ * RGBA8.
  *
  * Invariants:
  *  - the container is walked before any pixel decode, so a truncated
@@ -26,36 +27,11 @@
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
-#include "img2glb.h"
 #include "img2glb_int.h"
+#include "sniff.h"
 
 #define MSG_CORRUPT "The image is truncated or corrupt and cannot be decoded."
 #define MSG_NOTIMG "The file is not a JPEG, PNG or WebP image."
-
-const char *
-i2g_sniff(const void *buf, size_t len, const char **ctype)
-{
-	static const unsigned char png_sig[8] = {
-	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-	const unsigned char *p = buf;
-	const char *ext = NULL, *ct = NULL;
-
-	if (p != NULL && len >= 3 && p[0] == 0xff && p[1] == 0xd8 &&
-	    p[2] == 0xff) {
-		ext = "jpg";
-		ct = "image/jpeg";
-	} else if (p != NULL && len >= 8 && memcmp(p, png_sig, 8) == 0) {
-		ext = "png";
-		ct = "image/png";
-	} else if (p != NULL && len >= 12 && memcmp(p, "RIFF", 4) == 0 &&
-	    memcmp(p + 8, "WEBP", 4) == 0) {
-		ext = "webp";
-		ct = "image/webp";
-	}
-	if (ctype != NULL)
-		*ctype = ct;
-	return ext;
-}
 
 static unsigned
 rd16(const unsigned char *p, int le)

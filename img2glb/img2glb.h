@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "sniff.h" /* i2g_sniff: which image a buffer holds */
+
 struct i2g_opts {
 	const char *
 	    mode; /* "auto" (default), "inflate", "relief", "card"; NULL = auto */
@@ -37,9 +39,5 @@ struct i2g_info {
 int i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
     unsigned char **glb, size_t *glblen, struct i2g_info *info, char *err,
     size_t errlen);
-
-/* Sniff magic bytes: returns "jpg", "png", "webp" or NULL; *ctype gets
- * "image/jpeg" etc. (ctype may be NULL). */
-const char *i2g_sniff(const void *buf, size_t len, const char **ctype);
 
 #endif
