@@ -157,43 +157,40 @@ pad4(size_t n)
 	return (n + 3) & ~(size_t)3;
 }
 
-/*
- * Serialise mesh + texture into one malloc'd GLB (*out, caller frees).
- * Returns 0, or -1 out of memory or a model too large for GLB's 32-bit
- * lengths.
- */
-int
-glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
-    size_t *outlen)
+/* Where everything goes in the BIN chunk. */
+struct layout {
+	size_t nv, nt;
+	int wide; /* uint32 indices */
+	size_t isz, ilen; /* bytes per index, bytes of indices */
+	size_t o_img, binlen; /* offset of the image, BIN chunk length */
+};
+
+static void
+plan(const struct mesh *m, const struct texture *t, struct layout *l)
 {
-	char json[4096];
+	l->nv = (size_t)m->nv;
+	l->nt = (size_t)m->nt;
+	l->wide = l->nv > 65535;
+	l->isz = l->wide ? 4 : 2;
+	l->ilen = l->nt * 3 * l->isz;
+	l->o_img = 32 * l->nv + pad4(l->ilen);
+	l->binlen = l->o_img + pad4(t->len);
+}
+
+/* The JSON chunk (unpadded) into json; its length, or -1 if too long. */
+static int
+glb_json(const struct mesh *m, const struct texture *t,
+    const struct layout *l, char *json, size_t len)
+{
 	float lo[3], hi[3];
-	size_t nv = (size_t)m->nv, nt = (size_t)m->nt, isz, ilen, o_img;
-	size_t binlen, jlen, jpad, total, i;
-	int wide = nv > 65535, n, a;
-	unsigned char *g = NULL, *bin;
+	size_t nv = l->nv;
+	int n;
 
-	*out = NULL;
-	*outlen = 0;
-	if (nv == 0 || nt == 0)
-		return -1;
-	isz = wide ? 4 : 2;
-	ilen = nt * 3 * isz;
-	o_img = 32 * nv + pad4(ilen);
-	binlen = o_img + pad4(t->len);
-	for (a = 0; a < 3; a++)
-		lo[a] = hi[a] = m->pos[a];
-	for (i = 1; i < nv; i++) {
-		for (a = 0; a < 3; a++) {
-			float v = m->pos[i * 3 + a];
-
-			lo[a] = v < lo[a] ? v : lo[a];
-			hi[a] = v > hi[a] ? v : hi[a];
-		}
-	}
-	n = snprintf(json, sizeof(json),
-	    "{\"asset\":{\"version\":\"2.0\",\"generator\":\"image2model "
-	    "img2glb (offline)\"},\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
+	mesh_bounds(m, lo, hi);
+	n = snprintf(json, len,
+	    "{\"asset\":{\"version\":\"2.0\","
+	    "\"generator\":\"image2model img2glb (offline)\"},"
+	    "\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
 	    "\"nodes\":[{\"mesh\":0}],\"meshes\":[{\"primitives\":[{"
 	    "\"attributes\":{\"POSITION\":0,\"NORMAL\":1,\"TEXCOORD_0\":2},"
 	    "\"indices\":3,\"material\":0,\"mode\":4}]}],"
@@ -205,36 +202,86 @@ glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
 	    "\"images\":[{\"bufferView\":4,\"mimeType\":\"%s\"}],"
 	    "\"buffers\":[{\"byteLength\":%zu}],"
 	    "\"bufferViews\":["
-	    "{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,\"target\":"
-	    "34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":"
-	    "34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":"
-	    "34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":"
-	    "34963},"
+	    "{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,"
+	    "\"target\":34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
+	    "\"target\":34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
+	    "\"target\":34962},"
+	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
+	    "\"target\":34963},"
 	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu}],"
 	    "\"accessors\":["
 	    "{\"bufferView\":0,\"componentType\":5126,\"count\":%zu,"
-	    "\"type\":\"VEC3\",\"min\":[%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%."
-	    "9g]},"
-	    "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,\"type\":"
-	    "\"VEC3\"},"
-	    "{\"bufferView\":2,\"componentType\":5126,\"count\":%zu,\"type\":"
-	    "\"VEC2\"},"
-	    "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,\"type\":"
-	    "\"SCALAR\"}]}",
+	    "\"type\":\"VEC3\","
+	    "\"min\":[%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g]},"
+	    "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,"
+	    "\"type\":\"VEC3\"},"
+	    "{\"bufferView\":2,\"componentType\":5126,\"count\":%zu,"
+	    "\"type\":\"VEC2\"},"
+	    "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,"
+	    "\"type\":\"SCALAR\"}]}",
 	    m->double_sided ? ",\"doubleSided\":true" : "",
 	    m->alpha_mask ? ",\"alphaMode\":\"MASK\",\"alphaCutoff\":0.5" : "",
-	    t->mime, binlen, 12 * nv, 12 * nv, 12 * nv, 24 * nv, 8 * nv,
-	    32 * nv, ilen, o_img, t->len, nv, (double)lo[0], (double)lo[1],
-	    (double)lo[2], (double)hi[0], (double)hi[1], (double)hi[2], nv, nv,
-	    wide ? 5125 : 5123, nt * 3);
-	if (n < 0 || (size_t)n >= sizeof(json))
+	    t->mime, l->binlen, 12 * nv, 12 * nv, 12 * nv, 24 * nv, 8 * nv,
+	    32 * nv, l->ilen, l->o_img, t->len, nv, (double)lo[0],
+	    (double)lo[1], (double)lo[2], (double)hi[0], (double)hi[1],
+	    (double)hi[2], nv, nv, l->wide ? 5125 : 5123, l->nt * 3);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+/* The BIN chunk's payload (bin is zeroed, l->binlen bytes). */
+static void
+glb_bin(const struct mesh *m, const struct texture *t,
+    const struct layout *l, unsigned char *bin)
+{
+	size_t nv = l->nv, i;
+
+	/* Host floats are written as is: little-endian hosts only, which is
+	 * every machine this runs on (x86-64, arm64). */
+	memcpy(bin, m->pos, 12 * nv);
+	memcpy(bin + 12 * nv, m->nrm, 12 * nv);
+	memcpy(bin + 24 * nv, m->uv, 8 * nv);
+	for (i = 0; i < l->nt * 3; i++) {
+		uint32_t v = m->idx[i];
+		unsigned char *p = bin + 32 * nv + i * l->isz;
+
+		if (l->wide) {
+			put32(p, v);
+		} else {
+			p[0] = (unsigned char)v;
+			p[1] = (unsigned char)(v >> 8);
+		}
+	}
+	memcpy(bin + l->o_img, t->bytes, t->len);
+}
+
+/*
+ * Serialise mesh + texture into one malloc'd GLB (*out, caller frees).
+ * Returns 0, or -1 out of memory or a model too large for GLB's 32-bit
+ * lengths.
+ */
+int
+glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
+    size_t *outlen)
+{
+	struct layout l;
+	char json[4096];
+	size_t jlen, jpad, total;
+	unsigned char *g;
+	int n;
+
+	*out = NULL;
+	*outlen = 0;
+	if (m->nv == 0 || m->nt == 0)
+		return -1;
+	plan(m, t, &l);
+	n = glb_json(m, t, &l, json, sizeof(json));
+	if (n < 0)
 		return -1;
 	jlen = (size_t)n;
 	jpad = pad4(jlen);
-	total = 12 + 8 + jpad + 8 + binlen;
+	total = 12 + 8 + jpad + 8 + l.binlen;
 	if (total > 0xffffffffu)
 		return -1;
 	g = malloc(total);
@@ -247,27 +294,10 @@ glb_write(const struct mesh *m, const struct texture *t, unsigned char **out,
 	put32(g + 16, 0x4E4F534A); /* "JSON" */
 	memcpy(g + 20, json, jlen);
 	memset(g + 20 + jlen, ' ', jpad - jlen);
-	put32(g + 20 + jpad, (uint32_t)binlen);
+	put32(g + 20 + jpad, (uint32_t)l.binlen);
 	put32(g + 24 + jpad, 0x004E4942); /* "BIN\0" */
-	bin = g + 28 + jpad;
-	memset(bin, 0, binlen);
-	/* Host floats are written as is: little-endian hosts only, which is
-	 * every machine this runs on (x86-64, arm64). */
-	memcpy(bin, m->pos, 12 * nv);
-	memcpy(bin + 12 * nv, m->nrm, 12 * nv);
-	memcpy(bin + 24 * nv, m->uv, 8 * nv);
-	for (i = 0; i < nt * 3; i++) {
-		uint32_t v = m->idx[i];
-		unsigned char *p = bin + 32 * nv + i * isz;
-
-		if (wide) {
-			put32(p, v);
-		} else {
-			p[0] = (unsigned char)v;
-			p[1] = (unsigned char)(v >> 8);
-		}
-	}
-	memcpy(bin + o_img, t->bytes, t->len);
+	memset(g + 28 + jpad, 0, l.binlen);
+	glb_bin(m, t, &l, g + 28 + jpad);
 	*out = g;
 	*outlen = total;
 	return 0;

@@ -1,8 +1,10 @@
 /*
  * img2glb_int.h: private interface between the parts of the offline
- * model: image.c (decode + EXIF), mesh.c (silhouette/relief/card
- * geometry), glb.c (texture choice + GLB container) and img2glb.c (the
- * public entry point).  Not for use outside those files.
+ * model: image.c (decode + EXIF), mask.c (foreground mask), mesh.c
+ * (geometry: grid, card, centring) with inflate.c and relief.c (the two
+ * solid modes), glb.c (texture choice + GLB container) and img2glb.c (the
+ * public entry point).  sniff.c is public (sniff.h).  Not for use outside
+ * img2glb/.
  *
  * Ownership: every struct here owns its malloc'd arrays; the matching
  * *_free() releases them and leaves the struct zeroed, so it may be
@@ -52,11 +54,58 @@ int image_decode(
     const void *buf, size_t len, struct image *im, char *err, size_t errlen);
 void image_free(struct image *im);
 
+/* Grid geometry shared by the modes: vertices are (gw+1) x (gh+1). */
+struct grid {
+	int gw, gh; /* cells */
+	double sx, sy; /* model size in metres */
+	int w, h; /* image size in pixels */
+};
+
+/* Model x and y of grid coordinates (inline: the builders' inner loops). */
+static inline double
+grid_x(const struct grid *g, double gx)
+{
+	return (gx / g->gw - 0.5) * g->sx;
+}
+
+static inline double
+grid_y(const struct grid *g, double gy)
+{
+	return (0.5 - gy / g->gh) * g->sy;
+}
+
 /* mesh.c: mode is "auto", "inflate", "relief" or "card".  Returns 0, or
  * -1 on out of memory (the only failure). */
 int mesh_build(const struct image *im, const char *mode, int res,
     double thickness, struct mesh *m);
 void mesh_free(struct mesh *m);
+/* Grow *p (elt-byte elements, *cap of them) to hold need; 0 or -1. */
+int mesh_grow(void **p, long *cap, long need, size_t elt);
+/* Make room for nv more vertices and nt more triangles; 0 or -1. */
+int mesh_reserve(struct mesh *m, long nv, long nt);
+/* Append a vertex (room must be reserved); the normal is normalised. */
+uint32_t mesh_vert(struct mesh *m, double x, double y, double z, double nx,
+    double ny, double nz, double u, double v);
+/* Append a triangle (room must be reserved). */
+void mesh_tri(struct mesh *m, uint32_t a, uint32_t b, uint32_t c);
+/* Bounding box of the positions (m->nv > 0). */
+void mesh_bounds(const struct mesh *m, float lo[3], float hi[3]);
+
+/* mask.c: foreground mask (1 = object, w*h bytes) from alpha or keying.
+ * Returns 0 with a usable mask, 1 when there is none (no transparency and
+ * no plain border, or a foreground under 1% or over 98%), -1 out of
+ * memory. */
+int make_mask(const struct image *im, unsigned char *mask);
+/* Average a w x h byte plane onto the (gw+1) x (gh+1) vertex grid. */
+int bin_plane(const unsigned char *a, const struct grid *g, float *out);
+
+/* inflate.c: solid from the silhouette.  0 built, 1 no usable silhouette
+ * (the caller falls back to relief), -1 out of memory. */
+int inflate_build(
+    const struct image *im, const struct grid *g, double th, struct mesh *m);
+/* relief.c: luminance slab.  0 built, -1 out of memory. */
+int relief_build(
+    const struct image *im, const struct grid *g, double th, struct mesh *m);
 
 /* glb.c */
 int glb_texture(const struct image *im, const void *orig, size_t origlen,

@@ -407,72 +407,83 @@ disk(int w, int h, int transparent)
 }
 
 static void
-test_samples(void)
+sample_chair(const struct buf *chair)
 {
-	struct buf chair = sample("chair.png"), sneak = sample("sneaker.jpg");
+	struct i2g_info in;
+	struct glb gl;
+	unsigned char *g, *g2;
+	size_t n, n2;
+	double lo[3], hi[3];
+
+	g = convert("chair", chair, NULL, &in, &gl, &n);
+	if (g == NULL)
+		return;
+	TAP_OK(strcmp(in.mode, "inflate") == 0 && in.width == 503 &&
+	    in.height == 503, "chair: keyed and inflated (%s %dx%d)",
+	    in.mode, in.width, in.height);
+	glb_bounds(&gl, lo, hi);
+	TAP_OK(fabs(hi[1] - lo[1] - 1.0) < 1e-5 &&
+	    fabs(lo[0] + hi[0]) < 1e-4 && fabs(lo[1] + hi[1]) < 1e-4 &&
+	    fabs(lo[2] + hi[2]) < 1e-4 && hi[2] - lo[2] > 0.04,
+	    "chair: ~1 m tall, centred, has depth (%.3f x %.3f x %.3f)",
+	    hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
+	TAP_OK(watertight(&gl), "chair: closed, consistently wound");
+	TAP_OK(strcmp(glb_mime(&gl), "image/png") == 0,
+	    "chair: original PNG passed through");
+	TAP_OK(n <= 5u * 1024 * 1024, "chair: GLB %zu <= 5 MB", n);
+	json_decref(gl.js);
+	g2 = convert("chair_again", chair, NULL, &in, &gl, &n2);
+	TAP_OK(g2 != NULL && n2 == n && memcmp(g, g2, n) == 0,
+	    "chair: deterministic output");
+	if (g2 != NULL)
+		json_decref(gl.js);
+	free(g2);
+	free(g);
+}
+
+static void
+sample_sneaker(const struct buf *sneak)
+{
 	struct i2g_info in;
 	struct glb gl;
 	unsigned char *g;
 	size_t n;
 	double lo[3], hi[3];
+
+	g = convert("sneaker", sneak, NULL, &in, &gl, &n);
+	if (g == NULL)
+		return;
+	glb_bounds(&gl, lo, hi);
+	TAP_OK(in.width == 1349 && in.height == 900 &&
+	    strcmp(in.mode, "inflate") == 0,
+	    "sneaker: white background keyed (%s %dx%d)", in.mode,
+	    in.width, in.height);
+	TAP_OK(fabs(hi[0] - lo[0] - 1.0) < 1e-5 && hi[1] - lo[1] < 1.0,
+	    "sneaker: long side 1 m (%.3f x %.3f)", hi[0] - lo[0],
+	    hi[1] - lo[1]);
+	TAP_OK(watertight(&gl), "sneaker: closed, consistently wound");
+	TAP_OK(strcmp(glb_mime(&gl), "image/jpeg") == 0,
+	    "sneaker: JPEG texture");
+	json_decref(gl.js);
+	free(g);
+}
+
+static void
+sample_modes(const struct buf *sneak)
+{
 	static const char *modes[] = { "relief", "card" };
+	struct i2g_info in;
+	struct glb gl;
+	unsigned char *g;
+	size_t n;
 	int k;
 
-	if (chair.p == NULL || sneak.p == NULL) {
-		TAP_OK(1, "# SKIP samples not found (set I2M_SAMPLES)");
-		free(chair.p);
-		free(sneak.p);
-		return;
-	}
-	g = convert("chair", &chair, NULL, &in, &gl, &n);
-	if (g != NULL) {
-		unsigned char *g2;
-		size_t n2;
-
-		TAP_OK(strcmp(in.mode, "inflate") == 0 && in.width == 503 &&
-		    in.height == 503, "chair: keyed and inflated (%s %dx%d)",
-		    in.mode, in.width, in.height);
-		glb_bounds(&gl, lo, hi);
-		TAP_OK(fabs(hi[1] - lo[1] - 1.0) < 1e-5 &&
-		    fabs(lo[0] + hi[0]) < 1e-4 && fabs(lo[1] + hi[1]) < 1e-4 &&
-		    fabs(lo[2] + hi[2]) < 1e-4 && hi[2] - lo[2] > 0.04,
-		    "chair: ~1 m tall, centred, has depth (%.3f x %.3f x %.3f)",
-		    hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
-		TAP_OK(watertight(&gl), "chair: closed, consistently wound");
-		TAP_OK(strcmp(glb_mime(&gl), "image/png") == 0,
-		    "chair: original PNG passed through");
-		TAP_OK(n <= 5u * 1024 * 1024, "chair: GLB %zu <= 5 MB", n);
-		json_decref(gl.js);
-		g2 = convert("chair_again", &chair, NULL, &in, &gl, &n2);
-		TAP_OK(g2 != NULL && n2 == n && memcmp(g, g2, n) == 0,
-		    "chair: deterministic output");
-		if (g2 != NULL)
-			json_decref(gl.js);
-		free(g2);
-	}
-	free(g);
-	g = convert("sneaker", &sneak, NULL, &in, &gl, &n);
-	if (g != NULL) {
-		glb_bounds(&gl, lo, hi);
-		TAP_OK(in.width == 1349 && in.height == 900 &&
-		    strcmp(in.mode, "inflate") == 0,
-		    "sneaker: white background keyed (%s %dx%d)", in.mode,
-		    in.width, in.height);
-		TAP_OK(fabs(hi[0] - lo[0] - 1.0) < 1e-5 && hi[1] - lo[1] < 1.0,
-		    "sneaker: long side 1 m (%.3f x %.3f)", hi[0] - lo[0],
-		    hi[1] - lo[1]);
-		TAP_OK(watertight(&gl), "sneaker: closed, consistently wound");
-		TAP_OK(strcmp(glb_mime(&gl), "image/jpeg") == 0,
-		    "sneaker: JPEG texture");
-		json_decref(gl.js);
-	}
-	free(g);
 	for (k = 0; k < 2; k++) {
 		struct i2g_opts o = { modes[k], 0, 0, 0 };
 		char name[64];
 
 		snprintf(name, sizeof(name), "sneaker_%s", modes[k]);
-		g = convert(name, &sneak, &o, &in, &gl, &n);
+		g = convert(name, sneak, &o, &in, &gl, &n);
 		if (g != NULL) {
 			TAP_OK(strcmp(in.mode, modes[k]) == 0, "%s: mode %s",
 			    name, in.mode);
@@ -482,26 +493,49 @@ test_samples(void)
 		}
 		free(g);
 	}
-	{
-		struct i2g_opts o = { "relief", 256, 0.01, 256 };
-		size_t il;
-		int w, h, c;
+}
 
-		g = convert("chair_opts", &chair, &o, &in, &gl, &n);
-		if (g != NULL) {
-			const unsigned char *im = glb_image(&gl, &il);
+static void
+sample_opts(const struct buf *chair)
+{
+	struct i2g_opts o = { "relief", 256, 0.01, 256 };
+	struct i2g_info in;
+	struct glb gl;
+	unsigned char *g;
+	const unsigned char *im;
+	size_t n, il;
+	int w, h, c;
 
-			TAP_OK(stbi_info_from_memory(im, (int)il, &w, &h, &c) &&
-			    w == 256 && h == 256 &&
-			    strcmp(glb_mime(&gl), "image/jpeg") == 0,
-			    "chair_opts: texture resized to 256 and re-encoded");
-			TAP_OK(in.vertices > 65535, "chair_opts: %ld vertices "
-			    "(uint32 indices)", in.vertices);
-			TAP_OK(watertight(&gl), "chair_opts: closed");
-			json_decref(gl.js);
-		}
-		free(g);
+	g = convert("chair_opts", chair, &o, &in, &gl, &n);
+	if (g == NULL)
+		return;
+	im = glb_image(&gl, &il);
+	TAP_OK(stbi_info_from_memory(im, (int)il, &w, &h, &c) &&
+	    w == 256 && h == 256 &&
+	    strcmp(glb_mime(&gl), "image/jpeg") == 0,
+	    "chair_opts: texture resized to 256 and re-encoded");
+	TAP_OK(in.vertices > 65535, "chair_opts: %ld vertices "
+	    "(uint32 indices)", in.vertices);
+	TAP_OK(watertight(&gl), "chair_opts: closed");
+	json_decref(gl.js);
+	free(g);
+}
+
+static void
+test_samples(void)
+{
+	struct buf chair = sample("chair.png"), sneak = sample("sneaker.jpg");
+
+	if (chair.p == NULL || sneak.p == NULL) {
+		TAP_OK(1, "# SKIP samples not found (set I2M_SAMPLES)");
+		free(chair.p);
+		free(sneak.p);
+		return;
 	}
+	sample_chair(&chair);
+	sample_sneaker(&sneak);
+	sample_modes(&sneak);
+	sample_opts(&chair);
 	/* Truncated and corrupt inputs. */
 	expect_fail("sneaker_truncated", sneak.p, sneak.n * 6 / 10, NULL,
 	    "truncated or corrupt");
