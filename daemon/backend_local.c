@@ -1,8 +1,10 @@
 /*
  * backend_local.c: the built-in offline model as a backend.
  *
- * Reads the input image, runs i2g_convert() (img2glb.h) with the batch's
- * parameters and publishes out/<n>.glb atomically.  It needs no network
+ * Reads the input image, runs i2g_convert() (img2glb/img2glb.h) with the
+ * batch's parameters, each missing one taken from the model's row of the
+ * model table (spool/models.c, whose "local" row is written in terms of
+ * img2glb.h's limits), and publishes out/<n>.glb atomically.  It needs no network
  * and holds nothing between jobs, so a crash simply runs it again.
  */
 #include <errno.h>
@@ -17,25 +19,48 @@
 
 #define LOCAL_INPUT_CAP (256LL * 1024 * 1024)
 
+/*
+ * The batch's value of parameter name, else the model table's default;
+ * new reference, NULL when neither.  The batch's values were checked
+ * against the same row when it was submitted, and i2g_convert checks
+ * them again.
+ */
+static json_t *
+param_value(const struct model_info *m, json_t *params, const char *name)
+{
+	const struct model_param *p = models_param(m, name);
+	json_t *v = json_object_get(params, name);
+
+	if (v != NULL)
+		return json_incref(v);
+	if (p == NULL || p->def == NULL)
+		return NULL;
+	return json_loads(p->def, JSON_DECODE_ANY, NULL);
+}
+
 static enum backend_status
 local_run(struct job *job, char *err, size_t errlen)
 {
+	const struct model_info *m = models_find(job->model);
 	struct i2g_opts o;
 	struct i2g_info info;
 	unsigned char *glb = NULL;
 	char *img = NULL;
 	size_t imglen, glblen = 0;
 	enum backend_status rc = BACKEND_FAILED;
-	json_t *v;
+	json_t *mode = NULL, *res = NULL, *th = NULL;
 
 	memset(&o, 0, sizeof(o));
-	o.mode = json_string_value(json_object_get(job->params, "mode"));
-	v = json_object_get(job->params, "resolution");
-	if (json_is_integer(v))
-		o.resolution = (int)json_integer_value(v);
-	v = json_object_get(job->params, "thickness");
-	if (json_is_number(v))
-		o.thickness = json_number_value(v);
+	if (m != NULL) {
+		mode = param_value(m, job->params, "mode");
+		res = param_value(m, job->params, "resolution");
+		th = param_value(m, job->params, "thickness");
+	}
+	o.mode = json_string_value(mode);
+	if (json_is_integer(res))
+		o.resolution = (int)json_integer_value(res);
+	if (json_is_number(th))
+		o.thickness = json_number_value(th);
 
 	if (spool_read_file(
 	        AT_FDCWD, job->input, LOCAL_INPUT_CAP, &img, &imglen) == -1) {
@@ -74,6 +99,9 @@ local_run(struct job *job, char *err, size_t errlen)
 	    job->marker, info.mode, info.vertices, info.triangles, glblen);
 	rc = BACKEND_OK;
 out:
+	json_decref(mode);
+	json_decref(res);
+	json_decref(th);
 	free(img);
 	free(glb);
 	return rc;

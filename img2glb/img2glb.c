@@ -14,29 +14,42 @@
 #include "img2glb.h"
 #include "img2glb_int.h"
 
-#define DEF_RES 160
-#define DEF_THICK 0.04
-#define DEF_TEX 2048
 #define MSG_OOM                                                     \
 	"The server ran out of memory while converting the image; " \
 	"try a smaller image."
+
+/* 1 when mode is one of I2G_MODES. */
+static int
+known_mode(const char *mode)
+{
+	size_t n = strlen(mode);
+	const char *p = I2G_MODES;
+
+	for (;;) {
+		const char *e = strchr(p, '|');
+		size_t l = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (l == n && strncmp(p, mode, n) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
 
 /* Check and default the options; returns 0 or -1 with err set. */
 static int
 check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
     int *tex, char *err, size_t errlen)
 {
-	*mode = "auto";
-	*res = DEF_RES;
-	*th = DEF_THICK;
-	*tex = DEF_TEX;
+	*mode = I2G_MODE_DEF;
+	*res = I2G_RES_DEF;
+	*th = I2G_THICK_DEF;
+	*tex = I2G_TEX_DEF;
 	if (o == NULL)
 		return 0;
 	if (o->mode != NULL && o->mode[0] != '\0') {
-		if (strcmp(o->mode, "auto") != 0 &&
-		    strcmp(o->mode, "inflate") != 0 &&
-		    strcmp(o->mode, "relief") != 0 &&
-		    strcmp(o->mode, "card") != 0) {
+		if (!known_mode(o->mode)) {
 			snprintf(err, errlen,
 			    "The mode \"%.32s\" is unknown; "
 			    "use auto, inflate, relief or card.",
@@ -46,31 +59,33 @@ check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
 		*mode = o->mode;
 	}
 	if (o->resolution != 0) {
-		if (o->resolution < 32 || o->resolution > 256) {
+		if (o->resolution < I2G_RES_MIN || o->resolution > I2G_RES_MAX) {
 			snprintf(err, errlen,
 			    "The resolution %d is out of "
-			    "range; use 32 to 256 grid cells.",
-			    o->resolution);
+			    "range; use %d to %d grid cells.",
+			    o->resolution, I2G_RES_MIN, I2G_RES_MAX);
 			return -1;
 		}
 		*res = o->resolution;
 	}
 	if (o->thickness != 0) {
-		if (!(o->thickness >= 0.005 && o->thickness <= 0.5)) {
+		if (!(o->thickness >= I2G_THICK_MIN &&
+		        o->thickness <= I2G_THICK_MAX)) {
 			snprintf(err, errlen,
 			    "The thickness %g is out of "
-			    "range; use 0.005 to 0.5 of the model's width.",
-			    o->thickness);
+			    "range; use %g to %g of the model's width.",
+			    o->thickness, I2G_THICK_MIN, I2G_THICK_MAX);
 			return -1;
 		}
 		*th = o->thickness;
 	}
 	if (o->max_texture != 0) {
-		if (o->max_texture < 16 || o->max_texture > 8192) {
+		if (o->max_texture < I2G_TEX_MIN ||
+		    o->max_texture > I2G_TEX_MAX) {
 			snprintf(err, errlen,
 			    "The maximum texture size %d is "
-			    "out of range; use 16 to 8192 pixels.",
-			    o->max_texture);
+			    "out of range; use %d to %d pixels.",
+			    o->max_texture, I2G_TEX_MIN, I2G_TEX_MAX);
 			return -1;
 		}
 		*tex = o->max_texture;

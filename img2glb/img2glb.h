@@ -13,15 +13,33 @@
 
 #include <stddef.h>
 
-#include "sniff.h" /* i2g_sniff: which image a buffer holds */
+/*
+ * The options' ranges and defaults, defined once: i2g_convert enforces
+ * them, and the model table's "local" row (spool/models.c) is written in
+ * terms of them, so the upload check, models/available and the daemon's
+ * defaults all say the same.
+ */
+#define I2G_MODES "auto|inflate|relief|card"
+#define I2G_MODE_DEF "auto"
+#define I2G_RES_MIN 32 /* grid cells on the long side */
+#define I2G_RES_MAX 256
+#define I2G_RES_DEF 160
+#define I2G_THICK_MIN 0.005 /* thickness as a fraction of the width */
+#define I2G_THICK_MAX 0.5
+#define I2G_THICK_DEF 0.04
+#define I2G_TEX_MIN 16 /* texture side in pixels */
+#define I2G_TEX_MAX 8192
+#define I2G_TEX_DEF 2048
+/* A default as text, for tables: I2G_TEXT(I2G_RES_DEF) is "160". */
+#define I2G_TEXT(x) I2G_TEXT_(x)
+#define I2G_TEXT_(x) #x
 
+/* Every field 0 (or NULL) takes its default. */
 struct i2g_opts {
-	const char *
-	    mode; /* "auto" (default), "inflate", "relief", "card"; NULL = auto */
-	int resolution; /* grid cells on the long side, 32..256; 0 = 160 */
-	double
-	    thickness; /* model thickness as fraction of width, 0.005..0.5; 0 = default (~0.04) */
-	int max_texture; /* max texture side in px; 0 = 2048 */
+	const char *mode; /* one of I2G_MODES */
+	int resolution; /* I2G_RES_MIN..I2G_RES_MAX */
+	double thickness; /* I2G_THICK_MIN..I2G_THICK_MAX */
+	int max_texture; /* I2G_TEX_MIN..I2G_TEX_MAX */
 };
 
 struct i2g_info {

@@ -14,17 +14,21 @@
 #include <string.h>
 #include <strings.h>
 
+#include "img2glb.h" /* the local model's limits (constants only) */
 #include "spool.h"
 
 #define SEED_MAX 2147483647.0
 
+/* The offline model's ranges and defaults are its own (img2glb.h, where
+ * i2g_convert enforces them); this row only names and describes them. */
 static const struct model_param local_params[] = {
-    {"mode", PT_ENUM, 0, 0, "\"auto\"", "auto|inflate|relief|card",
+    {"mode", PT_ENUM, 0, 0, "\"" I2G_MODE_DEF "\"", I2G_MODES,
         "Shape: auto picks inflate when the subject can be cut out, "
         "else relief"},
-    {"resolution", PT_INT, 32, 256, "160", NULL,
-        "Grid cells along the long side; more is finer and larger"},
-    {"thickness", PT_FLOAT, 0.005, 0.5, "0.04", NULL,
+    {"resolution", PT_INT, I2G_RES_MIN, I2G_RES_MAX, I2G_TEXT(I2G_RES_DEF),
+        NULL, "Grid cells along the long side; more is finer and larger"},
+    {"thickness", PT_FLOAT, I2G_THICK_MIN, I2G_THICK_MAX,
+        I2G_TEXT(I2G_THICK_DEF), NULL,
         "Thickness as a fraction of the model's width"},
 };
 
