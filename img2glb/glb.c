@@ -179,8 +179,8 @@ plan(const struct mesh *m, const struct texture *t, struct layout *l)
 
 /* The JSON chunk (unpadded) into json; its length, or -1 if too long. */
 static int
-glb_json(const struct mesh *m, const struct texture *t,
-    const struct layout *l, char *json, size_t len)
+glb_json(const struct mesh *m, const struct texture *t, const struct layout *l,
+    char *json, size_t len)
 {
 	float lo[3], hi[3];
 	size_t nv = l->nv;
@@ -232,8 +232,8 @@ glb_json(const struct mesh *m, const struct texture *t,
 
 /* The BIN chunk's payload (bin is zeroed, l->binlen bytes). */
 static void
-glb_bin(const struct mesh *m, const struct texture *t,
-    const struct layout *l, unsigned char *bin)
+glb_bin(const struct mesh *m, const struct texture *t, const struct layout *l,
+    unsigned char *bin)
 {
 	size_t nv = l->nv, i;
 

@@ -59,7 +59,8 @@ check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
 		*mode = o->mode;
 	}
 	if (o->resolution != 0) {
-		if (o->resolution < I2G_RES_MIN || o->resolution > I2G_RES_MAX) {
+		if (o->resolution < I2G_RES_MIN ||
+		    o->resolution > I2G_RES_MAX) {
 			snprintf(err, errlen,
 			    "The resolution %d is out of "
 			    "range; use %d to %d grid cells.",

@@ -49,7 +49,8 @@ mt_vert(struct mt *s, double x, double y, int32_t corner)
 	if (mesh_grow((void **)&s->vy, &cap, s->nv + 1, sizeof(float)) == -1)
 		return -1;
 	cap = s->capv;
-	if (mesh_grow((void **)&s->vcorner, &cap, s->nv + 1, sizeof(int32_t)) == -1)
+	if (mesh_grow((void **)&s->vcorner, &cap, s->nv + 1, sizeof(int32_t)) ==
+	    -1)
 		return -1;
 	s->capv = cap;
 	s->vx[s->nv] = (float)x;
@@ -209,7 +210,6 @@ mt_free(struct mt *s)
 	free(s->dist);
 }
 
-
 /* Per cap vertex: height, normals and rim (wall) numbering. */
 struct dome {
 	float *z; /* front height; the back is -z */
@@ -272,8 +272,7 @@ dome_alloc(struct dome *d, long nv, double th)
 	d->rn = calloc((size_t)nv * 2, sizeof(double));
 	d->nrim = 0;
 	d->half = th / 2;
-	return d->z == NULL || d->fn == NULL || d->rim == NULL ||
-	        d->rn == NULL
+	return d->z == NULL || d->fn == NULL || d->rim == NULL || d->rn == NULL
 	    ? -1
 	    : 0;
 }
@@ -328,7 +327,8 @@ cap_normals(const struct mt *s, struct dome *d)
 		uint32_t a = s->tris[k * 3], b = s->tris[k * 3 + 1],
 		         cc = s->tris[k * 3 + 2];
 		double ax = grid_x(g, s->vx[a]), ay = grid_y(g, s->vy[a]);
-		double ux = grid_x(g, s->vx[b]) - ax, uy = grid_y(g, s->vy[b]) - ay;
+		double ux = grid_x(g, s->vx[b]) - ax,
+		       uy = grid_y(g, s->vy[b]) - ay;
 		double uz = z[b] - z[a];
 		double vx = grid_x(g, s->vx[cc]) - ax;
 		double vy = grid_y(g, s->vy[cc]) - ay;
@@ -430,10 +430,10 @@ emit_walls(const struct mt *s, const struct dome *d, struct mesh *m)
 		double x = grid_x(g, s->vx[v]), y = grid_y(g, s->vy[v]), u, vv;
 
 		cap_uv(s, d, v, &u, &vv);
-		mesh_vert(m, x, y, d->half, d->rn[v * 2], d->rn[v * 2 + 1], 0, u,
-		    vv);
-		mesh_vert(m, x, y, -d->half, d->rn[v * 2], d->rn[v * 2 + 1], 0, u,
-		    vv);
+		mesh_vert(
+		    m, x, y, d->half, d->rn[v * 2], d->rn[v * 2 + 1], 0, u, vv);
+		mesh_vert(m, x, y, -d->half, d->rn[v * 2], d->rn[v * 2 + 1], 0,
+		    u, vv);
 	}
 	free(byrim);
 	return 0;
@@ -441,8 +441,7 @@ emit_walls(const struct mt *s, const struct dome *d, struct mesh *m)
 
 /* Cap triangles (the back reversed) and two per wall segment. */
 static void
-emit_tris(const struct mt *s, const struct dome *d, uint32_t fb,
-    struct mesh *m)
+emit_tris(const struct mt *s, const struct dome *d, uint32_t fb, struct mesh *m)
 {
 	uint32_t bb = fb + (uint32_t)s->nv, wb = bb + (uint32_t)s->nv;
 	long k;

@@ -115,8 +115,8 @@ border_colour(const struct image *im, unsigned char *ch, int bg[3])
 
 /* List every border pixel close to bg, marked 1; returns how many. */
 static long
-seed_border(const struct image *im, const int bg[3], unsigned char *st,
-    uint32_t *list)
+seed_border(
+    const struct image *im, const int bg[3], unsigned char *st, uint32_t *list)
 {
 	int w = im->w, h = im->h, x, y;
 	long npx = (long)w * h, k, n = 0;
