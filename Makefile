@@ -5,6 +5,7 @@
 #   make asan       build into build-asan/ with ASan+UBSan and run the tests
 #   make valgrind   run the C unit tests and the daemon tests under valgrind
 #   make lint       cppcheck + clang-format check
+#   make bench      the offline model's figures (BENCHMARKS.md)
 #   make run        install nothing, start lighttpd + daemon in the foreground
 #
 # Each part adds its programs in its own fragment (spool/spool.mk, ...), so
