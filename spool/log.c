@@ -21,6 +21,10 @@ log_init(const char *prog, int verbose)
 	log_verbose = verbose;
 }
 
+/* The attribute lets -Wformat=2 check callers' va_list use under clang. */
+static void log_emit(const char *level, const char *fmt, va_list ap,
+    int with_errno) __attribute__((format(printf, 2, 0)));
+
 static void
 log_emit(const char *level, const char *fmt, va_list ap, int with_errno)
 {
