@@ -220,9 +220,14 @@ models(struct req *r)
 {
 	json_t *arr = models_available_json(&cgi.cfg);
 
+	/* The limits too, so the upload page checks what the server checks. */
 	cgi_json(r, 200,
-	    json_pack("{s:o, s:s}", "models", arr != NULL ? arr : json_array(),
-	        "default", models_default(&cgi.cfg)));
+	    json_pack("{s:o, s:s, s:{s:i, s:I}}",
+	        "models", arr != NULL ? arr : json_array(),
+	        "default", models_default(&cgi.cfg),
+	        "limits",
+	            "max_files", cgi.cfg.max_files,
+	            "max_file_bytes", (json_int_t)cgi.cfg.max_file_bytes));
 }
 
 /* Sum of file sizes below dir/name (bounded depth). */

@@ -412,9 +412,7 @@ upload(struct req *r)
 		return;
 	}
 	clen = cgi_param_ll(r, "CONTENT_LENGTH", 0);
-	limit =
-	    (long long)cgi.cfg.max_files * (cgi.cfg.max_file_bytes + 65536) +
-	    1024 * 1024;
+	limit = config_request_bytes(&cgi.cfg);
 	if (clen > limit) {
 		cgi_drain(r);
 		cgi_error(r, 413, "REQUEST_TOO_LARGE",

@@ -27,8 +27,7 @@ struct fal_worker *
 fal_worker_new(const struct config *cfg)
 {
 	struct fal_worker *w;
-	const char *t;
-	long v, b;
+	long b;
 
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -42,15 +41,8 @@ fal_worker_new(const struct config *cfg)
 	snprintf(
 	    w->auth, sizeof(w->auth), "Authorization: Key %s", cfg->fal_key);
 	w->seed = (unsigned int)spool_now_ms() ^ (unsigned int)(size_t)w;
-	/*
-	 * FAL_TIMEOUT_MS bounds one API call (tests make it short); it is
-	 * read here rather than in spool/config.c so the FAL backend owns
-	 * all its knobs (docs/fal.md).
-	 */
-	w->timeout_ms = 60000;
-	t = getenv("FAL_TIMEOUT_MS");
-	if (t != NULL && (v = strtol(t, NULL, 10)) >= 100 && v <= 3600000)
-		w->timeout_ms = v;
+	/* FAL_TIMEOUT_MS bounds one API call (tests make it short). */
+	w->timeout_ms = cfg->fal_timeout_ms;
 	w->connect_ms = w->timeout_ms < 10000 ? w->timeout_ms : 10000;
 	/*
 	 * Backoff follows the poll interval: 1 s → 30 s in production (the

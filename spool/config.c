@@ -4,7 +4,10 @@
  * Order of precedence, lowest first: built-in defaults, the KEY=VALUE file
  * ($I2M_CONFIG, else ./image2model.conf when present), then environment
  * variables of the same names.  Unknown keys in the file are refused so a
- * typo does not silently fall back to a default.
+ * typo does not silently fall back to a default.  Every knob of every
+ * program is a key of this table; values derived from keys (the request
+ * size limit) are computed here too, so scripts ask `i2m config KEY`
+ * instead of repeating a formula.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,27 +25,24 @@ struct key {
 	size_t off;
 	size_t size; /* K_STR: buffer size */
 	long long min, max; /* K_INT / K_LL */
+	int secret; /* never printed by config_value */
 };
 
-#define S(n, f)                                           \
-	{                                                 \
-		n, K_STR, offsetof(struct config, f),     \
-		    sizeof(((struct config *)0)->f), 0, 0 \
-	}
-#define I(n, f, lo, hi)                                         \
-	{                                                       \
-		n, K_INT, offsetof(struct config, f), 0, lo, hi \
-	}
-#define L(n, f, lo, hi)                                        \
-	{                                                      \
-		n, K_LL, offsetof(struct config, f), 0, lo, hi \
-	}
+/* S a string, X a secret string, I an int, L a long long in [lo, hi]. */
+#define S(n, f) \
+	{ n, K_STR, offsetof(struct config, f), \
+	    sizeof(((struct config *)0)->f), 0, 0, 0 }
+#define X(n, f) \
+	{ n, K_STR, offsetof(struct config, f), \
+	    sizeof(((struct config *)0)->f), 0, 0, 1 }
+#define I(n, f, lo, hi) { n, K_INT, offsetof(struct config, f), 0, lo, hi, 0 }
+#define L(n, f, lo, hi) { n, K_LL, offsetof(struct config, f), 0, lo, hi, 0 }
 
 static const struct key keys[] = {
     S("SPOOL_DIR", spool_dir),
     I("PORT", port, 1, 65535),
     I("WORKERS", workers, 1, 256),
-    S("FAL_KEY", fal_key),
+    X("FAL_KEY", fal_key),
     S("FAL_QUEUE_URL", fal_queue_url),
     S("FAL_REST_URL", fal_rest_url),
     I("MAX_FILES", max_files, 1, SPOOL_MAX_FILES),
@@ -53,13 +53,15 @@ static const struct key keys[] = {
     I("FAL_MAX_INFLIGHT", fal_max_inflight, 1, 1000),
     I("FAL_DEADLINE_S", fal_deadline_s, 1, 7 * 24 * 3600),
     I("FAL_POLL_MS", fal_poll_ms, 10, 60000),
+    I("FAL_TIMEOUT_MS", fal_timeout_ms, 100, 3600000),
     S("CORS_ORIGINS", cors_origins),
-    S("API_KEYS", api_keys),
+    X("API_KEYS", api_keys),
     I("SSE_THREADS", sse_threads, 1, 4096),
     S("LOG_LEVEL", log_level),
 };
 
 #undef S
+#undef X
 #undef I
 #undef L
 
@@ -81,6 +83,7 @@ config_defaults(struct config *c)
 	c->fal_max_inflight = 8;
 	c->fal_deadline_s = 30 * 60;
 	c->fal_poll_ms = 1000;
+	c->fal_timeout_ms = 60000;
 	c->sse_threads = 64;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
@@ -229,6 +232,10 @@ config_load(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "SPOOL_DIR must not be empty.");
 		return -1;
 	}
+	if (log_set_level(c->log_level) == -1) {
+		snprintf(err, errlen, "LOG_LEVEL must be debug, info or warn, not \"%s\".", c->log_level);
+		return -1;
+	}
 	if (c->default_model[0] != '\0') {
 		const struct model_info *m = models_find(c->default_model);
 
@@ -242,4 +249,66 @@ config_load(struct config *c, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+long long
+config_request_bytes(const struct config *c)
+{
+	/* Per file: the bytes and up to 64 KiB of part headers and
+	 * boundary; per form: 1 MiB for the other fields. */
+	return (long long)c->max_files * (c->max_file_bytes + 65536) +
+	    1024 * 1024;
+}
+
+/* Derived keys: read like keys by scripts, never set. */
+static int
+config_derived(const struct config *c, const char *name, char *buf,
+    size_t len)
+{
+	long long v;
+
+	if (strcmp(name, "MAX_REQUEST_BYTES") == 0)
+		v = config_request_bytes(c);
+	else if (strcmp(name, "MAX_REQUEST_KB") == 0)
+		v = config_request_bytes(c) / 1024 + 1;	/* rounded up */
+	else {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(buf, len, "%lld", v);
+	return 0;
+}
+
+int
+config_value(const struct config *c, const char *name, char *buf, size_t len)
+{
+	const struct key *k = config_key(name);
+	const char *p;
+
+	if (k == NULL)
+		return config_derived(c, name, buf, len);
+	if (k->secret) {
+		errno = EPERM;
+		return -1;
+	}
+	p = (const char *)c + k->off;
+	if (k->type == K_STR)
+		snprintf(buf, len, "%s", p);
+	else if (k->type == K_INT)
+		snprintf(buf, len, "%d", *(const int *)(const void *)p);
+	else
+		snprintf(buf, len, "%lld", *(const long long *)(const void *)p);
+	return 0;
+}
+
+const char *
+config_key_name(size_t i)
+{
+	static const char *derived[] = { "MAX_REQUEST_BYTES", "MAX_REQUEST_KB" };
+	size_t n = sizeof(keys) / sizeof(keys[0]);
+
+	if (i < n)
+		return keys[i].name;
+	i -= n;
+	return i < sizeof(derived) / sizeof(derived[0]) ? derived[i] : NULL;
 }

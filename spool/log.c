@@ -1,7 +1,9 @@
 /*
  * log.c: one log API for every program (after OpenBSD's log.c).  Lines go
  * to stderr, one per event, "prog[pid]: level: text"; callers put the job
- * id first in the text.  errno is preserved across every call.
+ * id first in the text.  errno is preserved across every call.  The level
+ * (LOG_LEVEL, applied by config_load) drops lines below it; warnings are
+ * always written.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 
 static const char *log_prog = "image2model";
 static int log_verbose;
+static enum { LV_DEBUG, LV_INFO, LV_WARN } log_level = LV_INFO;
 
 void
 log_init(const char *prog, int verbose)
@@ -22,6 +25,22 @@ log_init(const char *prog, int verbose)
 }
 
 /* The attribute lets -Wformat=2 check callers' va_list use under clang. */
+int
+log_set_level(const char *name)
+{
+	if (strcmp(name, "debug") == 0)
+		log_level = LV_DEBUG;
+	else if (strcmp(name, "info") == 0)
+		log_level = LV_INFO;
+	else if (strcmp(name, "warn") == 0)
+		log_level = LV_WARN;
+	else {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static void log_emit(const char *level, const char *fmt, va_list ap,
     int with_errno) __attribute__((format(printf, 2, 0)));
 
@@ -46,6 +65,8 @@ log_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_level > LV_INFO)
+		return;
 	va_start(ap, fmt);
 	log_emit("info", fmt, ap, 0);
 	va_end(ap);
@@ -76,7 +97,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_verbose)
+	if (!log_verbose && log_level > LV_DEBUG)
 		return;
 	va_start(ap, fmt);
 	log_emit("debug", fmt, ap, 0);

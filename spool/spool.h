@@ -49,10 +49,11 @@ struct config {
 	int fal_max_inflight; /* requests in flight at FAL, per daemon */
 	int fal_deadline_s; /* per-file deadline at FAL */
 	int fal_poll_ms; /* status poll interval */
+	int fal_timeout_ms; /* one FAL API call's total time limit */
 	char cors_origins[1024]; /* space-separated, empty = none */
 	char api_keys[1024]; /* space-separated bearer keys, empty = open */
 	int sse_threads; /* FastCGI threads for streams */
-	char log_level[16];
+	char log_level[16]; /* debug, info or warn; set for the process */
 };
 
 /*
@@ -60,11 +61,26 @@ struct config {
  * value returns -1 and writes one sentence naming the key into err.
  */
 int config_load(struct config *c, char *err, size_t errlen);
+/* The largest request body an upload may send: MAX_FILES files of
+ * MAX_FILE_BYTES with their multipart overhead. */
+long long config_request_bytes(const struct config *c);
+/*
+ * The resolved value of KEY as text, or of a derived key (MAX_REQUEST_BYTES,
+ * MAX_REQUEST_KB for lighttpd).  -1 with ENOENT for an unknown key, EPERM
+ * for a secret (FAL_KEY, API_KEYS).
+ */
+int config_value(const struct config *c, const char *name, char *buf,
+    size_t len);
+/* The name of the i-th key (derived keys last), NULL past the last. */
+const char *config_key_name(size_t i);
 
 /* log.c ---------------------------------------------------------------- */
 
 /* Log lines go to stderr: "<prog>[pid]: <level>: <text>". */
 void log_init(const char *prog, int verbose);
+/* "debug", "info" or "warn": the least severe level written (verbose
+ * from log_init still writes debug); -1 with EINVAL for another name. */
+int log_set_level(const char *name);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

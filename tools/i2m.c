@@ -6,6 +6,7 @@
  *   i2m submit [--model M] [--param K=V]... [--face-limit N] FILE...
  *   i2m list | show ID | cancel ID | retry ID | wait ID [--timeout S]
  *   i2m purge ID... | purge --older-than HOURS
+ *   i2m config [KEY]     resolved configuration, for scripts
  *   --json anywhere: machine-readable output
  *
  * Exit codes: 0 done, 1 usage or bad input, 2 wait ended with failures,
@@ -46,7 +47,8 @@ usage(void)
 	    "  retry ID                  queue failed and cancelled files "
 	    "again\n"
 	    "  wait ID [--timeout S]     until every file is finished\n"
-	    "  purge ID... | purge --older-than HOURS\n");
+	    "  purge ID... | purge --older-than HOURS\n"
+	    "  config [KEY]              a resolved config value (all without KEY)\n");
 }
 
 static void
@@ -491,6 +493,39 @@ cmd_purge(struct spool *sp, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * config [KEY]: the value the programs would use (defaults, file and
+ * environment resolved), so scripts never re-implement the config or a
+ * formula derived from it (MAX_REQUEST_KB).  Secrets are never printed.
+ */
+static int
+cmd_config(const struct config *cfg, int argc, char *argv[])
+{
+	char v[4096];
+	const char *k;
+	size_t i;
+
+	if (argc == 1) {
+		if (config_value(cfg, argv[0], v, sizeof(v)) == 0) {
+			printf("%s\n", v);
+			return 0;
+		}
+		if (errno == EPERM)
+			fprintf(stderr, "i2m: %s is a secret; it is not printed.\n", argv[0]);
+		else
+			fprintf(stderr, "i2m: %s is not a configuration key.\n", argv[0]);
+		return EX_USAGE_;
+	}
+	if (argc != 0) {
+		usage();
+		return EX_USAGE_;
+	}
+	for (i = 0; (k = config_key_name(i)) != NULL; i++)
+		if (config_value(cfg, k, v, sizeof(v)) == 0)
+			printf("%s=%s\n", k, v);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -519,6 +554,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "i2m: %s\n", err);
 		return EX_USAGE_;
 	}
+	/* Before the spool: a script may ask before the spool exists. */
+	if (strcmp(argv[1], "config") == 0)
+		return cmd_config(&cfg, argc - 2, argv + 2);
 	if (spool_open(&sp, cfg.spool_dir, 1) == -1) {
 		fprintf(stderr, "i2m: cannot open the spool %s: %s\n",
 		    cfg.spool_dir, strerror(errno));

@@ -2,8 +2,10 @@
 // (the server answers 303 to the processing page); with it the page checks
 // files before sending (the server's limits), shows thumbnails, the chosen
 // model's parameters, and an upload progress bar with Abort.
-const MAX_FILES = 25;
-const MAX_BYTES = 10 * 1024 * 1024;
+// The server's limits, from /api/v1/models/available; until it answers
+// (or if it cannot) the server alone judges.
+let maxFiles = Infinity;
+let maxBytes = Infinity;
 const FACE_PRESETS = [['', 'Auto'], ['5000', 'Low (5,000)'], ['10000', 'Medium (10,000)'],
   ['20000', 'High (20,000)']];
 
@@ -20,6 +22,9 @@ function el(tag, attrs = {}, text) {
   return e;
 }
 
+// 10485760 -> "10", 1572864 -> "1.5".
+const mb = (b) => (b / 1048576).toFixed(1).replace(/\.0$/, '');
+
 // The type is judged by the bytes, as the server does.
 async function sniff(file) {
   const b = new Uint8Array(await file.slice(0, 12).arrayBuffer());
@@ -33,10 +38,10 @@ async function sniff(file) {
 async function add(files) {
   const refused = [];
   for (const f of files) {
-    if (chosen.length >= MAX_FILES) { refused.push(`${f.name}: only ${MAX_FILES} files per upload.`); continue; }
+    if (chosen.length >= maxFiles) { refused.push(`${f.name}: only ${maxFiles} files per upload.`); continue; }
     if (f.size === 0) { refused.push(`${f.name} is empty.`); continue; }
-    if (f.size > MAX_BYTES) {
-      refused.push(`${f.name} is ${(f.size / 1048576).toFixed(1)} MB; the limit is 10 MB.`);
+    if (f.size > maxBytes) {
+      refused.push(`${f.name} is ${(f.size / 1048576).toFixed(1)} MB; the limit is ${mb(maxBytes)} MB.`);
       continue;
     }
     if (!(await sniff(f))) { refused.push(`${f.name} is not a JPEG, PNG or WebP image.`); continue; }
@@ -114,6 +119,11 @@ async function loadModels() {
     const r = await fetch('/api/v1/models/available');
     const j = await r.json();
     models = j.models || [];
+    if (j.limits) {
+      maxFiles = j.limits.max_files;
+      maxBytes = j.limits.max_file_bytes;
+      $('limits').textContent = `Up to ${maxFiles} files, ${mb(maxBytes)} MB each. You can also drop them here.`;
+    }
     const sel = $('model');
     sel.replaceChildren();
     for (const m of models) {

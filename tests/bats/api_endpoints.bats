@@ -199,3 +199,9 @@ reqo() {
 	code=$(req "$I2M_URL/.hidden")
 	[ "$code" = 403 ] || [ "$code" = 404 ]
 }
+
+@test "models/available: the upload limits, for the pages" {
+	code=$(req "$I2M_URL/api/v1/models/available")
+	[ "$code" = 200 ]
+	[ "$(jq -c .limits "$BODY")" = '{"max_files":25,"max_file_bytes":10485760}' ]
+}

@@ -90,3 +90,7 @@ gated() {
 @test "browser (j): without the event stream the processing page polls and still finishes" {
 	gated j_polling
 }
+
+@test "browser (k): the upload page checks the limits the API gives, not its own" {
+	scenario k_limits
+}

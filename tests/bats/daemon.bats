@@ -267,3 +267,44 @@ count_state() {	# count_state STATE: files in that state over all batches
 	run flock -n "$lock" true
 	[ "$status" -ne 0 ]
 }
+
+@test "config: i2m config prints resolved values and the derived request limit, never a secret" {
+	printf 'PORT=9001\nMAX_FILES=3\n' >"$BATS_TEST_TMPDIR/c.conf"
+	export I2M_CONFIG="$BATS_TEST_TMPDIR/c.conf"
+	run "$I2M" config PORT
+	[ "$status" -eq 0 ]
+	[ "$output" = 9001 ]
+	# The environment wins over the file; the limit follows both.
+	MAX_FILE_BYTES=1000 run "$I2M" config MAX_REQUEST_KB
+	[ "$output" = $(((3 * (1000 + 65536) + 1048576) / 1024 + 1)) ]
+	MAX_FILES=2 MAX_FILE_BYTES=1000 run "$I2M" config MAX_REQUEST_BYTES
+	[ "$output" = $((2 * (1000 + 65536) + 1048576)) ]
+	FAL_KEY=fal-secret-0123 run "$I2M" config FAL_KEY
+	[ "$status" -eq 1 ]
+	[[ "$output" != *fal-secret-0123* ]]
+	FAL_KEY=fal-secret-0123 run "$I2M" config
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"MAX_FILES=3"* ]]
+	[[ "$output" != *fal-secret-0123* ]]
+	run "$I2M" config NO_SUCH_KEY
+	[ "$status" -eq 1 ]
+	[[ "$output" == *NO_SUCH_KEY* ]]
+	# It never creates the spool.
+	SPOOL_DIR="$BATS_TEST_TMPDIR/none" run "$I2M" config SPOOL_DIR
+	[ ! -e "$BATS_TEST_TMPDIR/none" ]
+}
+
+@test "config: FAL_TIMEOUT_MS and LOG_LEVEL are checked like every key; warn drops info lines" {
+	FAL_TIMEOUT_MS=5 run "$BUILD_ABS/bin/i2m-daemon"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *FAL_TIMEOUT_MS* ]]
+	LOG_LEVEL=loud run "$BUILD_ABS/bin/i2m-daemon"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *LOG_LEVEL* ]]
+	export LOG_LEVEL=warn
+	start_daemon d1
+	id=$("$I2M" submit --model local --param resolution=32 "$FIX/chair.png")
+	run "$I2M" wait "$id" --timeout 30
+	[ "$status" -eq 0 ]
+	! grep -q ': info: ' "$LOGS/d1.log"
+}

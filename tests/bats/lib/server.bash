@@ -84,7 +84,7 @@ _i2m_wait_http() {
 }
 
 i2m_start() {
-	local root=${I2M_REPO:-$PWD} files bytes
+	local root=${I2M_REPO:-$PWD}
 	BUILD_ABS=${BUILD_ABS:-$root/build}
 	I2M_TMP=$(mktemp -d /tmp/i2m-test.XXXXXX)
 	chmod 755 "$I2M_TMP"
@@ -98,9 +98,8 @@ i2m_start() {
 	export SPOOL_DIR="$I2M_TMP/spool"
 	export I2M_WWW="$I2M_TMP/www" I2M_BIN="$I2M_TMP/bin" I2M_RUN="$I2M_TMP/run"
 	export DISK_FLOOR_MB=${DISK_FLOOR_MB:-0}
-	files=${MAX_FILES:-25}
-	bytes=${MAX_FILE_BYTES:-10485760}
-	export I2M_MAX_REQUEST_KB=$(((files * (bytes + 65536) + 1048576) / 1024 + 1))
+	I2M_MAX_REQUEST_KB=$("$I2M_BIN/i2m" config MAX_REQUEST_KB) || return 1
+	export I2M_MAX_REQUEST_KB
 	export I2M_LOG="$I2M_TMP/lighttpd.log" I2M_DAEMON_LOG="$I2M_TMP/daemon.log"
 	if [ "$(id -u)" = 0 ]; then
 		chown -R "$I2M_RUN_USER:$(id -gn "$I2M_RUN_USER")" "$I2M_TMP"
