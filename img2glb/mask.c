@@ -138,18 +138,20 @@ seed_border(
 
 /*
  * Grow the region listed in list[0..n) through 4-connected unmarked
- * (st 0) pixels close to bg, marking each with mark as it is listed;
- * returns the region's size (list then holds all of it).
+ * (st 0) pixels close to bg, marking each with mark as it is listed.
+ * keep: visit in list order and return the region's size, list then
+ * holding all of it; else pop as a stack (only the frontier is held, so
+ * fewer pages of list are touched) and return 0.
  */
 static long
 grow_region(const struct image *im, const int bg[3], unsigned char *st,
-    uint32_t *list, long n, unsigned char mark)
+    uint32_t *list, long n, unsigned char mark, int keep)
 {
 	int w = im->w, h = im->h, x, y, q;
 	long head = 0;
 
-	while (head < n) {
-		long p = list[head++];
+	while (keep ? head < n : n > 0) {
+		long p = keep ? list[head++] : list[--n];
 		long nbr[4];
 
 		x = (int)(p % w);
@@ -183,7 +185,7 @@ drop_enclosed(
 			continue;
 		st[k] = 2;
 		list[0] = (uint32_t)k;
-		n = grow_region(im, bg, st, list, 1, 2);
+		n = grow_region(im, bg, st, list, 1, 2, 1);
 		for (i = 0; i < n; i++)
 			st[list[i]] = n >= thr ? 1 : 3;
 	}
@@ -220,7 +222,7 @@ key_background(const struct image *im, unsigned char *st)
 		rc = 1;
 		goto out;
 	}
-	grow_region(im, bg, st, list, close, 1);
+	grow_region(im, bg, st, list, close, 1, 0);
 	drop_enclosed(im, bg, st, list);
 	for (k = 0; k < npx; k++)
 		st[k] = st[k] == 1;
