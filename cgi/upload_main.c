@@ -336,8 +336,38 @@ read_fields(struct upload *u, const struct model_info **mp, json_t *params,
 	return 0;
 }
 
+/*
+ * The batch's price at FAL (-1 unknown, spool/price.c), held against
+ * what is left of today's FAL_BUDGET_USD_PER_DAY before anything is
+ * queued: over it is 402 with what is left.
+ */
+static double
+check_budget(struct upload *u, const struct model_info *m, json_t *params)
+{
+	double one = models_price(m, params), est, left;
+	char err[512];
+
+	est = one < 0 ? -1 : one * u->nfiles;
+	if (strcmp(m->provider, "fal") != 0 ||
+	    spool_budget_check(&cgi.sp, &cgi.cfg, est, &left, err,
+	        sizeof(err)) == 0)
+		return est;
+	if (errno != EDQUOT) {
+		log_warn("upload: %s", err);
+		fail(u, 500, "INTERNAL_ERROR", NULL, "%s", err);
+		return est;
+	}
+	fail(u, 402, "BUDGET_EXCEEDED",
+	    json_pack("{s:o, s:f, s:f}", "estimated_cost_usd",
+	        est < 0 ? json_null() : json_real(est), "budget_left_usd", left,
+	        "budget_usd_per_day", cgi.cfg.fal_budget_usd_per_day),
+	    "%s", err);
+	return est;
+}
+
 static void
-answer(struct upload *u, const struct model_info *m, long long face_limit)
+answer(struct upload *u, const struct model_info *m, long long face_limit,
+    double estimate)
 {
 	struct req *r = u->r;
 	json_t *files = json_array(), *e;
@@ -373,13 +403,14 @@ answer(struct upload *u, const struct model_info *m, long long face_limit)
 	    u->nfiles == 1 ? "" : "s");
 	cgi_json(r, 200,
 	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:s, "
-	              "s:s}",
+	              "s:s, s:o}",
 	        "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
 	        "uploaded_files", files != NULL ? files : json_array(),
 	        "face_limit",
 	        face_limit > 0 ? json_integer(face_limit) : json_null(),
 	        "model", m->id, "total_files", u->nfiles, "status", "queued",
-	        "message", msg));
+	        "message", msg, "estimated_cost_usd",
+	        estimate < 0 ? json_null() : json_real(estimate)));
 }
 
 static void
@@ -389,6 +420,7 @@ upload(struct req *r)
 	const struct model_info *m = NULL;
 	char boundary[128];
 	long long clen, limit, face_limit = -1;
+	double estimate = -1;
 	json_t *params = NULL;
 	enum mp_result mr;
 	static const struct mp_callbacks cb = {on_begin, on_data, on_end};
@@ -457,6 +489,8 @@ upload(struct req *r)
 		    "least one JPEG, PNG or WebP file in the field \"files\".");
 	if (u->status == 0)
 		read_fields(u, &m, params, &face_limit);
+	if (u->status == 0)
+		estimate = check_budget(u, m, params);
 	if (u->status == 0 &&
 	    spool_submit_commit(&u->s, m->id, params, face_limit) == -1) {
 		u->begun = 0; /* commit aborted it already */
@@ -471,7 +505,7 @@ upload(struct req *r)
 	} else {
 		log_info("%s: %d file%s queued (model %s)", u->s.id, u->nfiles,
 		    u->nfiles == 1 ? "" : "s", m->id);
-		answer(u, m, face_limit);
+		answer(u, m, face_limit, estimate);
 	}
 	json_decref(params);
 	free(u);

@@ -863,6 +863,11 @@ fal_run(struct job *job, char *err, size_t errlen)
 	if (result == NULL) {
 		if ((bs = poll_status(&r)) != BACKEND_OK)
 			goto out;
+		/* Completed = paid: counted once per request id (spend.c). */
+		if (spool_spend_add(job->sp, NULL, models_price(r.m, job->params),
+		        json_string_value(json_object_get(r.rec, "request_id")),
+		        job->marker) == -1)
+			log_warn("%s: counting the FAL spend", job->marker);
 		if ((bs = fetch_result(&r, &result)) != BACKEND_OK)
 			goto out;
 		/* Keep it: a crash while downloading resumes here. */

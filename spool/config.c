@@ -11,13 +11,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spool.h"
 
-enum ktype { K_STR, K_INT, K_LL };
+enum ktype { K_STR, K_INT, K_LL, K_DBL };
 
 struct key {
 	const char *name;
@@ -37,6 +38,7 @@ struct key {
 	    sizeof(((struct config *)0)->f), 0, 0, 1 }
 #define I(n, f, lo, hi) { n, K_INT, offsetof(struct config, f), 0, lo, hi, 0 }
 #define L(n, f, lo, hi) { n, K_LL, offsetof(struct config, f), 0, lo, hi, 0 }
+#define D(n, f, lo, hi) { n, K_DBL, offsetof(struct config, f), 0, lo, hi, 0 }
 
 static const struct key keys[] = {
     S("SPOOL_DIR", spool_dir),
@@ -58,12 +60,14 @@ static const struct key keys[] = {
     X("API_KEYS", api_keys),
     I("SSE_THREADS", sse_threads, 1, 4096),
     S("LOG_LEVEL", log_level),
+    D("FAL_BUDGET_USD_PER_DAY", fal_budget_usd_per_day, 0, 1000000),
 };
 
 #undef S
 #undef X
 #undef I
 #undef L
+#undef D
 
 static void
 config_defaults(struct config *c)
@@ -99,6 +103,28 @@ config_key(const char *name)
 	return NULL;
 }
 
+/* An amount such as 2.50 (the budget). */
+static int
+config_set_dbl(struct config *c, const struct key *k, const char *val,
+    const char *from, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(val, &end);
+	if (errno != 0 || end == val || *end != '\0' || !isfinite(v) ||
+	    v < (double)k->min || v > (double)k->max) {
+		snprintf(err, errlen,
+		    "%s in %s must be a number from %lld to %lld, not "
+		    "\"%s\".",
+		    k->name, from, k->min, k->max, val);
+		return -1;
+	}
+	*(double *)(void *)((char *)c + k->off) = v;
+	return 0;
+}
+
 /* Store one value; from names where it came from for the message. */
 static int
 config_set(struct config *c, const struct key *k, const char *val,
@@ -119,6 +145,8 @@ config_set(struct config *c, const struct key *k, const char *val,
 		memcpy(p, val, strlen(val) + 1);
 		return 0;
 	}
+	if (k->type == K_DBL)
+		return config_set_dbl(c, k, val, from, err, errlen);
 	errno = 0;
 	v = strtoll(val, &end, 10);
 	if (errno != 0 || end == val || *end != '\0' || v < k->min ||
@@ -296,6 +324,8 @@ config_value(const struct config *c, const char *name, char *buf, size_t len)
 		snprintf(buf, len, "%s", p);
 	else if (k->type == K_INT)
 		snprintf(buf, len, "%d", *(const int *)(const void *)p);
+	else if (k->type == K_DBL)
+		snprintf(buf, len, "%g", *(const double *)(const void *)p);
 	else
 		snprintf(buf, len, "%lld", *(const long long *)(const void *)p);
 	return 0;

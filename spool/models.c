@@ -3,16 +3,20 @@
  *
  * Adding a model is a row here: the upload handler validates form fields
  * against it (so a bad value never reaches a paid provider), the daemon
- * picks the backend by "provider" and maps fields by name, and
- * models/available is generated from it.  Ranges and defaults follow
- * shared/docs/fal-protocol.md §4.
+ * picks the backend by "provider", sends only the fields the row names
+ * and takes the mesh from the first of .outputs present, and
+ * models/available is generated from it.  Fields, enums and defaults
+ * follow the fal-js generated types (fal-ai/fal-js 381105e,
+ * libs/client/src/types/endpoints.ts; shared/docs/fal-models.md); ranges
+ * the types do not carry come from FAL's model pages where found, else
+ * they are kept inside every documented example.  Prices are FAL's per
+ * call at default parameters (USD; < 0 = unknown, never shown as 0); the
+ * sources are in docs/fal.md.  Only parameters a person understands are
+ * offered (quality, texture, PBR, polygon count, remesh, topology, seed),
+ * not the sampler's knobs.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "img2glb.h" /* the local model's limits (constants only) */
 #include "spool.h"
@@ -24,68 +28,219 @@
 static const struct model_param local_params[] = {
     {"mode", PT_ENUM, 0, 0, "\"" I2G_MODE_DEF "\"", I2G_MODES,
         "Shape: auto picks inflate when the subject can be cut out, "
-        "else relief"},
+        "else relief",
+        0},
     {"resolution", PT_INT, I2G_RES_MIN, I2G_RES_MAX, I2G_TEXT(I2G_RES_DEF),
-        NULL, "Grid cells along the long side; more is finer and larger"},
+        NULL, "Grid cells along the long side; more is finer and larger", 0},
     {"thickness", PT_FLOAT, I2G_THICK_MIN, I2G_THICK_MAX,
         I2G_TEXT(I2G_THICK_DEF), NULL,
-        "Thickness as a fraction of the model's width"},
+        "Thickness as a fraction of the model's width", 0},
 };
 
+/* Tripo v2.5: pbr's default is disputed (fal-models.md), so it is sent. */
 static const struct model_param tripo_params[] = {
     {"face_limit", PT_INT, 500, 500000, NULL, NULL,
-        "Target face count; adaptive when unset"},
+        "Target face count; adaptive when unset", 0},
     {"texture", PT_ENUM, 0, 0, "\"standard\"", "no|standard|HD",
-        "Texture quality"},
+        "Texture quality", 0},
     {"pbr", PT_BOOL, 0, 0, "false", NULL,
-        "Physically based materials (forces a texture)"},
-    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed"},
-    {"texture_seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Texture seed"},
+        "Physically based materials (forces a texture)", PF_SEND},
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed", 0},
+    {"texture_seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Texture seed", 0},
     {"auto_size", PT_BOOL, 0, 0, "false", NULL,
-        "Scale the model to real-world metres"},
+        "Scale the model to real-world metres", 0},
     {"texture_alignment", PT_ENUM, 0, 0, "\"original_image\"",
-        "original_image|geometry", "What the texture follows"},
+        "original_image|geometry", "What the texture follows", 0},
     {"orientation", PT_ENUM, 0, 0, "\"default\"", "default|align_image",
-        "Model orientation"},
+        "Model orientation", 0},
+};
+
+/* Tripo H3.1: "quad" is left out, it makes FBX where we keep GLB. */
+static const struct model_param tripo_h31_params[] = {
+    {"texture", PT_BOOL, 0, 0, "true", NULL, "Textured model", 0},
+    {"texture_quality", PT_ENUM, 0, 0, "\"standard\"", "standard|detailed",
+        "Texture quality", 0},
+    {"pbr", PT_BOOL, 0, 0, "true", NULL,
+        "Physically based materials (needs a texture)", PF_SEND},
+    {"geometry_quality", PT_ENUM, 0, 0, "\"standard\"", "standard|detailed",
+        "Geometry quality", 0},
+    {"face_limit", PT_INT, 500, 500000, NULL, NULL,
+        "Target face count; adaptive when unset", 0},
+    {"model_seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed", 0},
+};
+
+static const struct model_param tripo_p1_params[] = {
+    {"texture", PT_BOOL, 0, 0, "true", NULL, "Textured model", 0},
+    {"face_limit", PT_INT, 48, 20000, NULL, NULL,
+        "Target face count (low poly); adaptive when unset", 0},
+    {"model_seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed", 0},
 };
 
 static const struct model_param trellis_params[] = {
-    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed"},
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed", 0},
     {"ss_guidance_strength", PT_FLOAT, 0, 10, "7.5", NULL,
-        "Sparse structure guidance strength"},
+        "Sparse structure guidance strength", 0},
     {"ss_sampling_steps", PT_INT, 1, 50, "12", NULL,
-        "Sparse structure sampling steps"},
+        "Sparse structure sampling steps", 0},
     {"slat_guidance_strength", PT_FLOAT, 0, 10, "3", NULL,
-        "Structured latent guidance strength"},
+        "Structured latent guidance strength", 0},
     {"slat_sampling_steps", PT_INT, 1, 50, "12", NULL,
-        "Structured latent sampling steps"},
+        "Structured latent sampling steps", 0},
     {"mesh_simplify", PT_FLOAT, 0.9, 0.98, "0.95", NULL,
-        "Mesh simplification factor"},
+        "Mesh simplification factor", 0},
     {"texture_size", PT_INT_ENUM, 0, 0, "1024", "512|1024|2048",
-        "Texture size in pixels"},
+        "Texture size in pixels", 0},
+};
+
+static const struct model_param trellis2_params[] = {
+    {"resolution", PT_INT_ENUM, 0, 0, "1024", "512|1024|1536",
+        "Detail of the shape; higher is slower", 0},
+    {"texture_size", PT_INT_ENUM, 0, 0, "2048", "1024|2048|4096",
+        "Texture size in pixels", 0},
+    {"decimation_target", PT_INT, 20000, 2000000, "500000", NULL,
+        "Target vertex count; 20,000-50,000 suits the web", 0},
+    {"remesh", PT_BOOL, 0, 0, "true", NULL,
+        "Rebuild the mesh with cleaner triangles", 0},
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed", 0},
 };
 
 static const struct model_param hunyuan_params[] = {
-    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed"},
-    {"num_inference_steps", PT_INT, 1, 50, "50", NULL, "Inference steps"},
-    {"guidance_scale", PT_FLOAT, 0, 20, "7.5", NULL, "Guidance scale"},
-    {"octree_resolution", PT_INT, 1, 1024, "256", NULL, "Octree resolution"},
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed", 0},
+    {"num_inference_steps", PT_INT, 1, 50, "50", NULL, "Inference steps", 0},
+    {"guidance_scale", PT_FLOAT, 0, 20, "7.5", NULL, "Guidance scale", 0},
+    {"octree_resolution", PT_INT, 1, 1024, "256", NULL, "Octree resolution",
+        0},
     {"textured_mesh", PT_BOOL, 0, 0, "false", NULL,
-        "Textured mesh (costs three times a white mesh)"},
+        "Textured mesh (costs three times a white mesh)", 0},
+};
+
+/* Hunyuan v3 / v3.1 Pro: enable_pbr changes the price, so it is sent. */
+static const struct model_param hunyuan_v3_params[] = {
+    {"generate_type", PT_ENUM, 0, 0, "\"Normal\"", "Normal|LowPoly|Geometry",
+        "Normal: textured; LowPoly: fewer polygons; Geometry: no texture",
+        0},
+    {"face_count", PT_INT, 40000, 1500000, "500000", NULL,
+        "Target face count", 0},
+    {"enable_pbr", PT_BOOL, 0, 0, "false", NULL,
+        "Physically based materials (not with Geometry)", PF_SEND},
+    {"polygon_type", PT_ENUM, 0, 0, "\"triangle\"", "triangle|quadrilateral",
+        "Polygons of a LowPoly model", 0},
+};
+
+static const struct model_param hunyuan_v31_pro_params[] = {
+    {"generate_type", PT_ENUM, 0, 0, "\"Normal\"", "Normal|Geometry",
+        "Normal: textured; Geometry: no texture", 0},
+    {"face_count", PT_INT, 40000, 1500000, "500000", NULL,
+        "Target face count", 0},
+    {"enable_pbr", PT_BOOL, 0, 0, "false", NULL,
+        "Physically based materials (not with Geometry)", PF_SEND},
+};
+
+static const struct model_param hunyuan_v31_rapid_params[] = {
+    {"enable_geometry", PT_BOOL, 0, 0, "false", NULL,
+        "Shape only, without a texture", 0},
+    {"enable_pbr", PT_BOOL, 0, 0, "false", NULL,
+        "Physically based materials (not with shape only)", PF_SEND},
 };
 
 static const struct model_param triposr_params[] = {
     {"output_format", PT_ENUM, 0, 0, "\"glb\"", "glb",
-        "Output format (GLB only here)"},
+        "Output format (GLB only here)", 0},
     {"do_remove_background", PT_BOOL, 0, 0, "true", NULL,
-        "Remove the background first"},
+        "Remove the background first", 0},
     {"foreground_ratio", PT_FLOAT, 0.5, 1, "0.9", NULL,
-        "Share of the image the subject fills"},
+        "Share of the image the subject fills", 0},
     {"mc_resolution", PT_INT, 32, 1024, "256", NULL,
-        "Marching cubes resolution"},
+        "Marching cubes resolution", 0},
+};
+
+/* Meshy 6: rigging and animation are left out (a different product). */
+static const struct model_param meshy6_params[] = {
+    {"should_texture", PT_BOOL, 0, 0, "true", NULL, "Textured model", 0},
+    {"enable_pbr", PT_BOOL, 0, 0, "false", NULL,
+        "Physically based materials (needs a texture)", PF_SEND},
+    {"model_type", PT_ENUM, 0, 0, "\"standard\"", "standard|lowpoly",
+        "Standard detail or a low-poly model", 0},
+    {"topology", PT_ENUM, 0, 0, "\"triangle\"", "triangle|quad",
+        "Mesh topology", 0},
+    {"target_polycount", PT_INT, 100, 300000, "30000", NULL,
+        "Target polygon count", 0},
+    {"should_remesh", PT_BOOL, 0, 0, "true", NULL,
+        "Remesh to the topology and polygon count", 0},
+    {"symmetry_mode", PT_ENUM, 0, 0, "\"auto\"", "off|auto|on", "Symmetry",
+        0},
+};
+
+/*
+ * Rodin 2.5: the tier sets the price and its default differs between
+ * FAL's page (Medium) and the client types (High): always sent.  The
+ * geometry comes as GLB only here.
+ */
+static const struct model_param rodin_params[] = {
+    {"tier", PT_ENUM, 0, 0, "\"Gen-2.5-High\"",
+        "Gen-2.5-Minimum|Gen-2.5-Extreme-Low|Gen-2.5-Low|Gen-2.5-Medium|"
+        "Gen-2.5-High|Gen-2.5-Extreme-High",
+        "Quality tier; Extreme-High costs twice as much", PF_SEND},
+    {"material", PT_ENUM, 0, 0, "\"All\"", "PBR|Shaded|All|None",
+        "Materials: PBR, baked shading, both, or none", 0},
+    {"quality_mesh_option", PT_ENUM, 0, 0, "\"Auto\"",
+        "Auto|4K Quad|8K Quad|18K Quad|50K Quad|100K Quad|200K Quad|"
+        "2K Triangle|20K Triangle|50K Triangle|150K Triangle|500K Triangle|"
+        "1M Triangle|2M Triangle",
+        "Polygon count and topology", 0},
+    {"seed", PT_INT, 0, 65535, NULL, NULL, "Random seed", 0},
+    {"geometry_file_format", PT_ENUM, 0, 0, "\"glb\"", "glb",
+        "Output format (GLB only here)", PF_SEND},
+};
+
+static const struct model_param pixal3d_params[] = {
+    {"resolution", PT_INT_ENUM, 0, 0, "1024", "1024|1536",
+        "Detail of the shape; higher is slower", 0},
+    {"texture_size", PT_INT_ENUM, 0, 0, "2048", "1024|2048|4096",
+        "Texture size in pixels", 0},
+    {"decimation_target", PT_INT, 20000, 2000000, "200000", NULL,
+        "Target vertex count", 0},
+    {"remesh", PT_BOOL, 0, 0, "true", NULL,
+        "Rebuild the mesh with cleaner triangles", 0},
+    {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed", 0},
+};
+
+/* Tripo v2.5 per FAL's page: $0.20 no texture, $0.30 standard, $0.40 HD. */
+static const struct model_price_rule tripo_price[] = {
+    {"texture", "\"no\"", -0.10, 0},
+    {"texture", "\"HD\"", 0.10, 0},
+};
+static const struct model_price_rule hunyuan_price[] = {
+    {"textured_mesh", "true", 0, 3},
+};
+static const struct model_price_rule hunyuan_v3_price[] = {
+    {"enable_pbr", "true", 0.15, 0},
+};
+/* Rodin: $0.40, $0.80 at Extreme-High (FAL's page). */
+static const struct model_price_rule rodin_price[] = {
+    {"tier", "\"Gen-2.5-Extreme-High\"", 0.40, 0},
+};
+
+/* No texture means no PBR either (PBR would turn the texture back on). */
+static const struct model_force tripo_force[] = {
+    {"texture", "\"no\"", "pbr", "false"},
+};
+static const struct model_force tripo_h31_force[] = {
+    {"texture", "false", "pbr", "false"},
+};
+static const struct model_force meshy6_force[] = {
+    {"should_texture", "false", "enable_pbr", "false"},
+};
+static const struct model_force hunyuan_v3_force[] = {
+    {"generate_type", "\"Geometry\"", "enable_pbr", "false"},
+};
+static const struct model_force hunyuan_rapid_force[] = {
+    {"enable_geometry", "true", "enable_pbr", "false"},
 };
 
 #define NPARAMS(a) .params = a, .nparams = sizeof(a) / sizeof(a[0])
+#define NPRICE(a) .price_rules = a, .nprice_rules = sizeof(a) / sizeof(a[0])
+#define NFORCE(a) .forces = a, .nforces = sizeof(a) / sizeof(a[0])
 
 static const struct model_info models[] = {
     {.id = "local",
@@ -106,7 +261,31 @@ static const struct model_info models[] = {
         .outputs = {"pbr_model", "model_mesh", "base_model"},
         .typical_s = 90,
         .price_usd = 0.30,
+        NPRICE(tripo_price),
+        NFORCE(tripo_force),
         NPARAMS(tripo_params)},
+    {.id = "tripo3d-h3.1",
+        .name = "Tripo3D H3.1",
+        .description = "Tripo's 2026 model: detailed geometry and "
+                       "textures from one image (FAL)",
+        .provider = "fal",
+        .fal_id = "tripo3d/h3.1/image-to-3d",
+        .image_field = "image_url",
+        .outputs = {"model_mesh"},
+        .typical_s = 120,
+        .price_usd = -1,
+        NFORCE(tripo_h31_force),
+        NPARAMS(tripo_h31_params)},
+    {.id = "tripo3d-p1",
+        .name = "Tripo3D P1",
+        .description = "Clean low-poly models from one image (FAL)",
+        .provider = "fal",
+        .fal_id = "tripo3d/p1/image-to-3d",
+        .image_field = "image_url",
+        .outputs = {"model_mesh"},
+        .typical_s = 90,
+        .price_usd = -1,
+        NPARAMS(tripo_p1_params)},
     {.id = "trellis",
         .name = "TRELLIS",
         .description = "Structured 3D latents, fast and detailed (FAL)",
@@ -117,6 +296,17 @@ static const struct model_info models[] = {
         .typical_s = 30,
         .price_usd = 0.02,
         NPARAMS(trellis_params)},
+    {.id = "trellis-2",
+        .name = "TRELLIS.2",
+        .description = "Microsoft's second TRELLIS: sharper shapes, PBR "
+                       "textures up to 4K (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/trellis-2",
+        .image_field = "image_url",
+        .outputs = {"model_glb"},
+        .typical_s = 60,
+        .price_usd = -1,
+        NPARAMS(trellis2_params)},
     {.id = "hunyuan3d-v2",
         .name = "Hunyuan3D v2",
         .description = "Tencent's Hunyuan3D 2.0 shape and texture (FAL)",
@@ -126,7 +316,43 @@ static const struct model_info models[] = {
         .outputs = {"model_mesh"},
         .typical_s = 60,
         .price_usd = 0.16,
+        NPRICE(hunyuan_price),
         NPARAMS(hunyuan_params)},
+    {.id = "hunyuan3d-v3",
+        .name = "Hunyuan3D v3",
+        .description = "Tencent's Hunyuan3D 3.0: textured, low-poly or "
+                       "shape-only models (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/hunyuan3d-v3/image-to-3d",
+        .image_field = "input_image_url",
+        .outputs = {"model_glb"},
+        .typical_s = 120,
+        .price_usd = 0.375,
+        NPRICE(hunyuan_v3_price),
+        NFORCE(hunyuan_v3_force),
+        NPARAMS(hunyuan_v3_params)},
+    {.id = "hunyuan3d-v3.1-pro",
+        .name = "Hunyuan3D v3.1 Pro",
+        .description = "Tencent's Hunyuan3D 3.1, the detailed one (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/hunyuan-3d/v3.1/pro/image-to-3d",
+        .image_field = "input_image_url",
+        .outputs = {"model_glb"},
+        .typical_s = 150,
+        .price_usd = -1,
+        NFORCE(hunyuan_v3_force),
+        NPARAMS(hunyuan_v31_pro_params)},
+    {.id = "hunyuan3d-v3.1-rapid",
+        .name = "Hunyuan3D v3.1 Rapid",
+        .description = "Tencent's Hunyuan3D 3.1, the fast one (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/hunyuan-3d/v3.1/rapid/image-to-3d",
+        .image_field = "input_image_url",
+        .outputs = {"model_glb"},
+        .typical_s = 60,
+        .price_usd = -1,
+        NFORCE(hunyuan_rapid_force),
+        NPARAMS(hunyuan_v31_rapid_params)},
     {.id = "triposr",
         .name = "TripoSR",
         .description = "Very fast single-image reconstruction (FAL)",
@@ -137,6 +363,42 @@ static const struct model_info models[] = {
         .typical_s = 10,
         .price_usd = 0.07,
         NPARAMS(triposr_params)},
+    {.id = "meshy-6",
+        .name = "Meshy 6",
+        .description = "Meshy's sixth model: clean topology, quad or "
+                       "triangle meshes (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/meshy/v6/image-to-3d",
+        .image_field = "image_url",
+        .outputs = {"model_glb"},
+        .typical_s = 300,
+        .price_usd = -1,
+        NFORCE(meshy6_force),
+        NPARAMS(meshy6_params)},
+    {.id = "rodin-2.5",
+        .name = "Hyper3D Rodin 2.5",
+        .description = "Production-ready models with PBR materials in "
+                       "quality tiers (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/hyper3d/rodin/v2.5",
+        .image_field = "image_urls",
+        .image_array = 1,
+        .outputs = {"model_mesh"},
+        .typical_s = 120,
+        .price_usd = 0.40,
+        NPRICE(rodin_price),
+        NPARAMS(rodin_params)},
+    {.id = "pixal3d",
+        .name = "Pixal3D",
+        .description = "Tencent ARC's pixel-aligned shapes that keep the "
+                       "photo's detail (FAL)",
+        .provider = "fal",
+        .fal_id = "fal-ai/pixal3d",
+        .image_field = "image_url",
+        .outputs = {"model_glb"},
+        .typical_s = 90,
+        .price_usd = -1,
+        NPARAMS(pixal3d_params)},
 };
 
 const struct model_info *
@@ -189,208 +451,4 @@ models_param(const struct model_info *m, const char *name)
 		if (strcmp(m->params[i].name, name) == 0)
 			return &m->params[i];
 	return NULL;
-}
-
-/* 1 when word is one of the '|'-separated choices. */
-static int
-in_choices(const char *choices, const char *word)
-{
-	size_t wl = strlen(word);
-	const char *p = choices;
-
-	while (*p != '\0') {
-		const char *e = strchr(p, '|');
-		size_t l = e != NULL ? (size_t)(e - p) : strlen(p);
-
-		if (l == wl && strncmp(p, word, l) == 0)
-			return 1;
-		if (e == NULL)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
-static void
-choices_text(const char *choices, char *out, size_t len)
-{
-	size_t o = 0;
-	const char *p;
-
-	for (p = choices; *p != '\0' && o + 3 < len; p++) {
-		if (*p == '|') {
-			out[o++] = ',';
-			out[o++] = ' ';
-		} else
-			out[o++] = *p;
-	}
-	out[o] = '\0';
-}
-
-int
-models_param_parse(const struct model_info *m, const char *name,
-    const char *text, json_t **out, char *err, size_t errlen)
-{
-	const struct model_param *p = models_param(m, name);
-	char *end, list[256];
-	long long iv;
-	double dv;
-
-	*out = NULL;
-	if (p == NULL) {
-		snprintf(err, errlen,
-		    "The model %s has no parameter \"%.64s\".", m->id, name);
-		return -1;
-	}
-	switch (p->type) {
-	case PT_INT:
-	case PT_INT_ENUM:
-		errno = 0;
-		iv = strtoll(text, &end, 10);
-		if (errno != 0 || end == text || *end != '\0')
-			goto notint;
-		if (p->type == PT_INT_ENUM) {
-			if (!in_choices(p->choices, text))
-				goto choice;
-		} else if ((double)iv < p->min || (double)iv > p->max)
-			goto range;
-		*out = json_integer(iv);
-		break;
-	case PT_FLOAT:
-		errno = 0;
-		dv = strtod(text, &end);
-		if (errno != 0 || end == text || *end != '\0' ||
-		    !isfinite(dv)) {
-			snprintf(err, errlen,
-			    "%s must be a number, not "
-			    "\"%.32s\".",
-			    name, text);
-			return -1;
-		}
-		if (dv < p->min || dv > p->max)
-			goto range;
-		*out = json_real(dv);
-		break;
-	case PT_BOOL:
-		if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0 ||
-		    strcasecmp(text, "on") == 0 || strcasecmp(text, "yes") == 0)
-			*out = json_true();
-		else if (strcasecmp(text, "false") == 0 ||
-		    strcmp(text, "0") == 0 || strcasecmp(text, "off") == 0 ||
-		    strcasecmp(text, "no") == 0)
-			*out = json_false();
-		else {
-			snprintf(err, errlen,
-			    "%s must be true or false, not "
-			    "\"%.32s\".",
-			    name, text);
-			return -1;
-		}
-		break;
-	case PT_ENUM:
-		if (!in_choices(p->choices, text))
-			goto choice;
-		*out = json_string(text);
-		break;
-	}
-	if (*out == NULL) {
-		snprintf(err, errlen, "Out of memory while reading %s.", name);
-		return -1;
-	}
-	return 0;
-notint:
-	snprintf(err, errlen, "%s must be a whole number, not \"%.32s\".", name,
-	    text);
-	return -1;
-range:
-	snprintf(err, errlen, "%s must be between %g and %g, not %.32s.", name,
-	    p->min, p->max, text);
-	return -1;
-choice:
-	choices_text(p->choices, list, sizeof(list));
-	snprintf(err, errlen, "%s must be one of %s, not \"%.32s\".", name,
-	    list, text);
-	return -1;
-}
-
-static const char *const type_names[] = {
-    "integer",
-    "number",
-    "boolean",
-    "string",
-    "integer",
-};
-
-static json_t *
-param_json(const struct model_param *p)
-{
-	json_t *j, *def = NULL;
-
-	if (p->def != NULL)
-		def = json_loads(p->def, JSON_DECODE_ANY, NULL);
-	j = json_pack("{s:s, s:s, s:o, s:s}", "name", p->name, "type",
-	    type_names[p->type], "default", def != NULL ? def : json_null(),
-	    "description", p->description);
-	if (j == NULL)
-		return NULL;
-	if (p->type == PT_INT || p->type == PT_FLOAT) {
-		json_object_set_new(j, "minimum",
-		    p->type == PT_INT ? json_integer((json_int_t)p->min)
-		                      : json_real(p->min));
-		json_object_set_new(j, "maximum",
-		    p->type == PT_INT ? json_integer((json_int_t)p->max)
-		                      : json_real(p->max));
-	}
-	if (p->choices != NULL) {
-		json_t *a = json_array();
-		const char *s = p->choices;
-
-		while (a != NULL && *s != '\0') {
-			const char *e = strchr(s, '|');
-			size_t l = e != NULL ? (size_t)(e - s) : strlen(s);
-			char w[64];
-
-			snprintf(w, sizeof(w), "%.*s", (int)l, s);
-			json_array_append_new(a,
-			    p->type == PT_INT_ENUM
-			        ? json_integer(strtoll(w, NULL, 10))
-			        : json_string(w));
-			s += l + (e != NULL);
-		}
-		json_object_set_new(j, "allowed_values", a);
-	}
-	return j;
-}
-
-json_t *
-models_available_json(const struct config *c)
-{
-	const char *def = models_default(c);
-	json_t *arr = json_array();
-	size_t i, k;
-
-	if (arr == NULL)
-		return NULL;
-	for (i = 0; i < models_count(); i++) {
-		const struct model_info *m = &models[i];
-		json_t *params = json_array(), *j;
-
-		if (!models_usable(m, c)) {
-			json_decref(params);
-			continue;
-		}
-		for (k = 0; params != NULL && k < m->nparams; k++)
-			json_array_append_new(
-			    params, param_json(&m->params[k]));
-		j = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?}",
-		    "id", m->id, "name", m->name, "description", m->description,
-		    "provider", m->provider, "output_formats", "glb", "default",
-		    strcmp(m->id, def) == 0, "parameters", params,
-		    "fal_model_id", m->fal_id);
-		if (j == NULL || json_array_append_new(arr, j) == -1) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
 }

@@ -54,6 +54,7 @@ struct config {
 	char api_keys[1024]; /* space-separated bearer keys, empty = open */
 	int sse_threads; /* FastCGI threads for streams */
 	char log_level[16]; /* debug, info or warn; set for the process */
+	double fal_budget_usd_per_day; /* 0 = no cap */
 };
 
 /*
@@ -320,6 +321,9 @@ json_t *spool_batch_summary(struct spool *sp, const char *id);
 
 enum param_type { PT_INT, PT_FLOAT, PT_BOOL, PT_ENUM, PT_INT_ENUM };
 
+/* flags of a model_param */
+#define PF_SEND 1 /* always sent (the row's default when not given) */
+
 struct model_param {
 	const char *name;
 	enum param_type type;
@@ -327,6 +331,18 @@ struct model_param {
 	const char *def; /* default as JSON text, NULL = provider's */
 	const char *choices; /* PT_ENUM / PT_INT_ENUM: "a|b|c" */
 	const char *description;
+	unsigned flags; /* PF_* */
+};
+
+/*
+ * A rule between parameters, applied when a submission's parameters are
+ * resolved: when if_param resolves to if_value (JSON text), set_param is
+ * set to set_value (e.g. texture "no" forces pbr false, so the price the
+ * user saw is the price paid).
+ */
+struct model_force {
+	const char *if_param, *if_value;
+	const char *set_param, *set_value;
 };
 
 /*
@@ -357,6 +373,8 @@ struct model_info {
 	double price_usd; /* per file at default parameters; < 0 = unknown */
 	const struct model_price_rule *price_rules;
 	size_t nprice_rules;
+	const struct model_force *forces;
+	size_t nforces;
 	const struct model_param *params;
 	size_t nparams;
 };
@@ -370,6 +388,12 @@ const struct model_info *models_at(size_t i);
 const char *models_default(const struct config *c);
 /* 1 when the model can run with this config. */
 int models_usable(const struct model_info *m, const struct config *c);
+/* The parameter description, NULL when the model has no such parameter. */
+const struct model_param *
+models_param(const struct model_info *m, const char *name);
+
+/* params.c ------------------------------------------------------------- */
+
 /*
  * Check and convert one parameter given as text (from a form field).  On
  * success stores the typed JSON value in *out (new reference).  On error
@@ -377,11 +401,58 @@ int models_usable(const struct model_info *m, const struct config *c);
  */
 int models_param_parse(const struct model_info *m, const char *name,
     const char *text, json_t **out, char *err, size_t errlen);
-/* The parameter description, NULL when the model has no such parameter. */
-const struct model_param *
-models_param(const struct model_info *m, const char *name);
+/*
+ * Resolve a submission's parameters in place (params: an object of
+ * parsed values): every PF_SEND parameter gets the row's default when not
+ * given, then the row's forcing rules apply.  0, or -1 with ENOMEM.
+ */
+int models_params_resolve(const struct model_info *m, json_t *params);
+/* params[name], else the row's default; new reference or NULL. */
+json_t *
+models_param_value(const struct model_info *m, json_t *params, const char *name);
 /* models/available "models" array for this config; new reference. */
 json_t *models_available_json(const struct config *c);
+
+/* price.c -------------------------------------------------------------- */
+
+/*
+ * Price in USD of one file with these parameters (raw or resolved): the
+ * row's price at default parameters changed by its price rules, in table
+ * order.  -1 when the price is unknown.
+ */
+double models_price(const struct model_info *m, json_t *params);
+/* The row's price rules as a JSON array; new reference. */
+json_t *models_price_rules_json(const struct model_info *m);
+
+/* spend.c -------------------------------------------------------------- */
+
+/*
+ * What FAL was paid, one file per UTC day: spend/<YYYY-MM-DD>.json, an
+ * object {"day","total_usd","requests","unknown_price","entries":[{
+ * "request_id","file","usd","at"}]} replaced whole under an flock of
+ * spend/.lock.  A request id is counted once: spool_spend_add looks for
+ * it in that day's file and the day before (a retry after midnight).
+ */
+#define SPOOL_DAY_LEN 10 /* "YYYY-MM-DD" */
+/* The UTC day of ms (spool_now_ms() clock) into out. */
+void spool_spend_day(long long ms, char out[SPOOL_DAY_LEN + 1]);
+/*
+ * Count one completed request: usd < 0 = its price is unknown; day NULL =
+ * today.  1 when counted, 0 when this request id was counted already,
+ * -1 with errno.
+ */
+int spool_spend_add(struct spool *sp, const char *day, double usd,
+    const char *request_id, const char *file);
+/* The day's spend file (an empty one when none); new reference or NULL. */
+json_t *spool_spend_get(struct spool *sp, const char *day);
+/*
+ * The daily budget: 0 when an estimate of estimate USD (< 0 = unknown)
+ * fits in what is left today of FAL_BUDGET_USD_PER_DAY (or there is no
+ * cap); else -1 with one sentence naming what is left in err.  *left gets
+ * what is left (or -1 without a cap).
+ */
+int spool_budget_check(struct spool *sp, const struct config *c,
+    double estimate, double *left, char *err, size_t errlen);
 
 /* part.c --------------------------------------------------------------- */
 

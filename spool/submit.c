@@ -233,16 +233,25 @@ spool_submit_commit(struct spool_submit *s, const char *model, json_t *params,
 {
 	char from[64], to[64];
 	long long now = spool_now_ms();
-	json_t *b = NULL;
+	const struct model_info *m;
+	json_t *b = NULL, *p;
 	int i, batches = -1, placed = 0;
 
 	if (s->nfiles == 0) {
 		errno = ENODATA;
 		goto fail;
 	}
+	/* Stored resolved: what the daemon sends is what was priced. */
+	m = models_find(model);
+	p = params != NULL ? json_deep_copy(params) : json_object();
+	if (p == NULL || (m != NULL && models_params_resolve(m, p) == -1)) {
+		json_decref(p);
+		errno = ENOMEM;
+		goto fail;
+	}
 	b = json_pack("{s:s, s:I, s:s, s:o, s:o, s:i, s:O}", "batch_id", s->id,
-	    "created", (json_int_t)now, "model", model, "params",
-	    params != NULL ? json_incref(params) : json_object(), "face_limit",
+	    "created", (json_int_t)now, "model", model, "params", p,
+	    "face_limit",
 	    face_limit >= 0 ? json_integer(face_limit) : json_null(),
 	    "total_files", s->nfiles, "files", s->files);
 	if (b == NULL) {

@@ -7,6 +7,7 @@
  *   i2m list | show ID | cancel ID | retry ID | wait ID [--timeout S]
  *   i2m purge ID... | purge --older-than HOURS
  *   i2m config [KEY]     resolved configuration, for scripts
+ *   i2m spend [YYYY-MM-DD]     what FAL was paid that day (UTC)
  *   --json anywhere: machine-readable output
  *
  * Exit codes: 0 done, 1 usage or bad input, 2 wait ended with failures,
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "sniff.h"
+#include "i2m.h"
 #include "spool.h"
 
 #define EX_USAGE_ 1
@@ -48,7 +50,8 @@ usage(void)
 	    "again\n"
 	    "  wait ID [--timeout S]     until every file is finished\n"
 	    "  purge ID... | purge --older-than HOURS\n"
-	    "  config [KEY]              a resolved config value (all without KEY)\n");
+	    "  config [KEY]              a resolved config value (all without KEY)\n"
+	    "  spend [YYYY-MM-DD]        what FAL was paid that day (UTC)\n");
 }
 
 static void
@@ -578,6 +581,8 @@ main(int argc, char *argv[])
 		rc = cmd_wait(&sp, argv[2], argc == 5 ? atof(argv[4]) : 0);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = cmd_purge(&sp, argc - 2, argv + 2);
+	else if (strcmp(cmd, "spend") == 0 && argc <= 3)
+		rc = i2m_spend(&sp, &cfg, argc == 3 ? argv[2] : NULL, json_out);
 	else {
 		usage();
 		rc = EX_USAGE_;
