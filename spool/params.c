@@ -246,6 +246,30 @@ nomem:
 	return -1;
 }
 
+/* The row's forcing rules, for pages that price a choice themselves. */
+static json_t *
+forces_json(const struct model_info *m)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < m->nforces; i++) {
+		const struct model_force *f = &m->forces[i];
+
+		if (json_array_append_new(a,
+		        json_pack("{s:s, s:o, s:s, s:o}", "if_param",
+		            f->if_param, "if_value",
+		            json_loads(f->if_value, JSON_DECODE_ANY, NULL),
+		            "set_param", f->set_param, "set_value",
+		            json_loads(f->set_value, JSON_DECODE_ANY, NULL))) ==
+		    -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* One model of models/available; NULL when out of memory. */
 static json_t *
 model_json(const struct model_info *m, const char *def)
@@ -256,12 +280,14 @@ model_json(const struct model_info *m, const char *def)
 
 	for (k = 0; params != NULL && k < m->nparams; k++)
 		json_array_append_new(params, param_json(&m->params[k]));
-	j = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?, s:o, s:o}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?, s:o, s:o, "
+	              "s:o}",
 	    "id", m->id, "name", m->name, "description", m->description,
 	    "provider", m->provider, "output_formats", "glb", "default",
 	    strcmp(m->id, def) == 0, "parameters", params, "fal_model_id",
 	    m->fal_id, "price_usd", price < 0 ? json_null() : json_real(price),
-	    "price_rules", models_price_rules_json(m));
+	    "price_rules", models_price_rules_json(m), "forced",
+	    forces_json(m));
 	return j;
 }
 

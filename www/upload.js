@@ -1,7 +1,9 @@
 // upload.js: the upload page. Without this script the form still posts
 // (the server answers 303 to the processing page); with it the page checks
 // files before sending (the server's limits), shows thumbnails, the chosen
-// model's parameters, and an upload progress bar with Abort.
+// model's parameters, the batch's price before it is sent (from the
+// model's price_usd, forced parameters and price_rules, as the server
+// prices it: spool/price.c), and an upload progress bar with Abort.
 // The server's limits, from /api/v1/models/available; until it answers
 // (or if it cannot) the server alone judges.
 let maxFiles = Infinity;
@@ -65,6 +67,44 @@ function render() {
   });
   $('clear').hidden = chosen.length === 0;
   $('files').required = chosen.length === 0;
+  showEstimate();
+}
+
+// The chosen value of parameter p (its default when left empty), typed.
+function paramValue(p) {
+  const e = $(`p-${p.name}`);
+  if (!e || e.value === '') return p.default;
+  if (p.type === 'boolean') return e.value === 'true';
+  if (p.type === 'integer' || p.type === 'number') return Number(e.value);
+  return e.value;
+}
+
+// Price of one file with the form's choices: null when unknown.
+function filePrice(m) {
+  if (!m || typeof m.price_usd !== 'number') return null;
+  const v = {};
+  for (const p of m.parameters) v[p.name] = paramValue(p);
+  for (const f of m.forced || []) if (v[f.if_param] === f.if_value) v[f.set_param] = f.set_value;
+  let usd = m.price_usd;
+  for (const r of m.price_rules || []) {
+    if (v[r.param] === r.value) usd = (usd + r.add_usd) * (r.factor || 1);
+  }
+  return Math.max(0, usd);
+}
+
+// "Make 12 models · about $3.60" on the button, before it is pressed.
+function showEstimate() {
+  const n = chosen.length;
+  const m = models.find((x) => x.id === $('model').value) || models.find((x) => x.default);
+  let text = 'Make 3D models';
+  if (n > 0) {
+    const each = filePrice(m);
+    const what = `Make ${n} model${n === 1 ? '' : 's'}`;
+    if (m && m.provider === 'local') text = `${what} · free, on this server`;
+    else if (each === null) text = `${what} · price unknown`;
+    else text = `${what} · about $${(each * n).toFixed(2)}`;
+  }
+  $('go').textContent = text;
 }
 
 function paramControl(p) {
@@ -112,6 +152,7 @@ function showParams() {
   $('params').replaceChildren();
   $('model-desc').textContent = m ? m.description : '';
   if (m) for (const p of m.parameters) $('params').append(paramControl(p));
+  showEstimate();
 }
 
 async function loadModels() {
@@ -217,5 +258,7 @@ drop.addEventListener('drop', async (e) => {
 $('clear').addEventListener('click', () => { chosen.forEach((c) => URL.revokeObjectURL(c.url)); chosen = []; render(); });
 $('abort').addEventListener('click', () => { if (xhr) xhr.abort(); });
 $('model').addEventListener('change', showParams);
+$('params').addEventListener('change', showEstimate);
+$('params').addEventListener('input', showEstimate);
 form.addEventListener('submit', send);
 loadModels();

@@ -94,3 +94,7 @@ gated() {
 @test "browser (k): the upload page checks the limits the API gives, not its own" {
 	scenario k_limits
 }
+
+@test "browser (l): the batch's price is on the button before it is pressed; unknown says so, never \$0" {
+	scenario l_estimate
+}
