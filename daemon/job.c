@@ -76,32 +76,13 @@ job_cancel_requested(struct job *job)
 int
 job_remote_save(struct job *job, json_t *rec)
 {
-	char name[32];
-	int dir, rc;
-
-	dir = spool_batch_dir(job->sp, job->id, "remote");
-	if (dir == -1)
-		return -1;
-	snprintf(name, sizeof(name), "%d.json", job->file);
-	rc = spool_write_json(dir, name, rec);
-	close(dir);
-	return rc;
+	return spool_remote_put(job->sp, job->id, job->file, rec);
 }
 
 json_t *
 job_remote_load(struct job *job)
 {
-	char name[32];
-	json_t *j;
-	int dir;
-
-	dir = spool_batch_dir(job->sp, job->id, "remote");
-	if (dir == -1)
-		return NULL;
-	snprintf(name, sizeof(name), "%d.json", job->file);
-	j = spool_read_json(dir, name, 64 * 1024);
-	close(dir);
-	return j;
+	return spool_remote_get(job->sp, job->id, job->file);
 }
 
 /* Fill job from the batch; -1 when the batch or file is gone. */
@@ -119,19 +100,16 @@ job_load(struct job *job)
 	job->model = json_string_value(json_object_get(job->batch, "model"));
 	job->params = json_object_get(job->batch, "params");
 	input = json_string_value(json_object_get(job->entry, "input"));
-	if (job->entry == NULL || job->model == NULL || input == NULL ||
-	    strstr(input, "..") != NULL) {
+	if (job->entry == NULL || job->model == NULL) {
 		errno = EBADMSG;
 		return -1;
 	}
 	fl = json_object_get(job->batch, "face_limit");
 	job->face_limit = json_is_integer(fl) ? json_integer_value(fl) : -1;
-	if (snprintf(job->input, sizeof(job->input), "%s/batches/%s/%s",
-	        job->sp->path, job->id, input) >= (int)sizeof(job->input)) {
-		errno = ENAMETOOLONG;
+	if (spool_input_path(job->sp, job->id, input, job->input,
+	        sizeof(job->input)) == -1)
 		return -1;
-	}
-	job->outdir = spool_batch_dir(job->sp, job->id, "out");
+	job->outdir = spool_out_dir(job->sp, job->id);
 	return job->outdir == -1 ? -1 : 0;
 }
 

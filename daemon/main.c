@@ -1,9 +1,9 @@
 /*
  * main.c: i2m-daemon, the spool's worker.
  *
- * Start-up, in this order (spool/README.md, "Recovery"): take
- * flock(daemons/<me>.lock) before the name is visible, make q/cur/<me>,
- * watch q/new with inotify, recover dead daemons' claims, then scan.  The
+ * Start-up, in this order (spool/README.md, "Recovery"): register in the
+ * spool (its lock is held before the name is visible, spool/daemons.c),
+ * watch the queue with inotify, recover dead daemons' claims, then scan.  The
  * main loop waits in poll(2) on inotify (a hint), a signalfd, a 1 s
  * timerfd (heartbeat, periodic rescan, sweeps) and an eventfd the workers
  * bump when a job ends (a slot is free: scan again).  SIGTERM/SIGINT stop
@@ -44,9 +44,9 @@
 struct daemon {
 	struct config cfg;
 	struct spool sp;
-	char me[64];
+	struct spool_daemon me; /* our name and lock in daemons/ */
 	long long started;
-	int lockfd, ino, sigfd, timfd, donefd;
+	int ino, sigfd, timfd, donefd;
 	struct pool *pool;
 	int paused_disk;
 };
@@ -61,55 +61,33 @@ usage(void)
 	    "environment.\n");
 }
 
-/* Lock before visible (nq): no one can see our lock unlocked. */
-static int
-take_lock(struct daemon *d)
+/*
+ * The backends' health for the heartbeat.  Until each backend reports
+ * its own (a status() hook), the FAL key's state comes from the global.
+ */
+static json_t *
+backends_health(struct daemon *d)
 {
-	char id[SPOOL_ID_LEN + 1], tmp[96], name[96];
-
-	if (spool_id_new(id) == -1)
-		return -1;
-	snprintf(d->me, sizeof(d->me), "d-%.12s", id);
-	snprintf(tmp, sizeof(tmp), "daemons/.%s.lock", d->me);
-	snprintf(name, sizeof(name), "daemons/%s.lock", d->me);
-	d->lockfd = openat(
-	    d->sp.root, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
-	if (d->lockfd == -1)
-		return -1;
-	if (flock(d->lockfd, LOCK_EX | LOCK_NB) == -1 ||
-	    renameat(d->sp.root, tmp, d->sp.root, name) == -1) {
-		unlinkat(d->sp.root, tmp, 0);
-		return -1;
-	}
-	snprintf(tmp, sizeof(tmp), "q/cur/%s", d->me);
-	return spool_mkdir(d->sp.root, tmp, 0770);
+	return json_pack("{s:[ss], s:s}", "backends", "local", "fal",
+	    "fal_auth",
+	    atomic_load(&daemon_fal_key_rejected) ? "rejected"
+	        : d->cfg.fal_key[0]               ? "ok"
+	                                          : "none");
 }
 
 static void
 heartbeat(struct daemon *d)
 {
-	char name[96];
-	json_t *j;
-	int dir;
+	struct spool_beat b;
 
-	j = json_pack("{s:s, s:i, s:I, s:I, s:i, s:i, s:[ss], s:s, s:s?}",
-	    "daemon", d->me, "pid", (int)getpid(), "started",
-	    (json_int_t)d->started, "heartbeat", (json_int_t)spool_now_ms(),
-	    "workers", d->cfg.workers, "busy", pool_busy(d->pool), "backends",
-	    "local", "fal", "fal_auth",
-	    atomic_load(&daemon_fal_key_rejected) ? "rejected"
-	        : d->cfg.fal_key[0]               ? "ok"
-	                                          : "none",
-	    "paused", d->paused_disk ? "disk below DISK_FLOOR_MB" : NULL);
-	if (j == NULL)
-		return;
-	dir = openat(d->sp.root, "daemons", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	snprintf(name, sizeof(name), "%s.json", d->me);
-	if (dir == -1 || spool_write_json(dir, name, j) == -1)
+	b.started = d->started;
+	b.workers = d->cfg.workers;
+	b.busy = pool_busy(d->pool);
+	b.paused = d->paused_disk ? "disk below DISK_FLOOR_MB" : NULL;
+	b.health = backends_health(d);
+	if (spool_daemon_beat(&d->sp, &d->me, &b) == -1)
 		log_warn("heartbeat");
-	if (dir != -1)
-		close(dir);
-	json_decref(j);
+	json_decref(b.health);
 }
 
 /* Claim what fits; returns 1 when markers were left waiting. */
@@ -131,7 +109,7 @@ dispatch(struct daemon *d)
 	if (d->paused_disk)
 		log_info("free disk is above the floor again; taking work");
 	d->paused_disk = 0;
-	scan_claim(&d->sp, d->me, d->pool, &more);
+	scan_claim(&d->sp, d->me.name, d->pool, &more);
 	return more;
 }
 
@@ -139,20 +117,10 @@ static int
 setup_fds(struct daemon *d)
 {
 	struct itimerspec its = {{1, 0}, {1, 0}};
-	char path[PATH_MAX + 8];
 	sigset_t set;
 
 	d->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->ino == -1)
-		return -1;
-	if (snprintf(path, sizeof(path), "%s/q/new", d->sp.path) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (inotify_add_watch(d->ino, path,
-	        IN_MOVED_TO | IN_CREATE | IN_ONLYDIR | IN_DELETE_SELF |
-	            IN_MOVE_SELF) == -1)
+	if (d->ino == -1 || spool_queue_watch(&d->sp, d->ino) == -1)
 		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -236,7 +204,8 @@ run(struct daemon *d)
 		}
 		if (pfd[0].revents & POLLIN) {
 			if (drain_inotify(d) == -1) {
-				log_warnx("q/new went away; exiting");
+				log_warnx("the queue directory went away; "
+				          "exiting");
 				return -1;
 			}
 			scan = 1;
@@ -253,7 +222,7 @@ run(struct daemon *d)
 				last_beat = now;
 			}
 			if (now - last_sweep >= SWEEP_S) {
-				scan_recover(&d->sp, d->me);
+				scan_recover(&d->sp, d->me.name);
 				last_sweep = now;
 				scan = 1;
 			}
@@ -273,21 +242,12 @@ run(struct daemon *d)
 static void
 shutdown_daemon(struct daemon *d)
 {
-	char path[128];
-
 	if (d->pool != NULL) {
 		pool_stop(d->pool);
 		pool_free_all(d->pool);
 		d->pool = NULL;
 	}
-	/* Our claims are all finished or handed back; leave no trace. */
-	snprintf(path, sizeof(path), "q/cur/%s", d->me);
-	if (unlinkat(d->sp.root, path, AT_REMOVEDIR) == -1 && errno != ENOENT)
-		log_warn("%s", path);
-	snprintf(path, sizeof(path), "daemons/%s.json", d->me);
-	unlinkat(d->sp.root, path, 0);
-	snprintf(path, sizeof(path), "daemons/%s.lock", d->me);
-	unlinkat(d->sp.root, path, 0);
+	spool_daemon_unregister(&d->sp, &d->me);
 }
 
 int
@@ -313,15 +273,15 @@ main(int argc, char *argv[])
 		log_warnx("%s", err);
 		return 1;
 	}
-	d.lockfd = d.ino = d.sigfd = d.timfd = d.donefd = -1;
+	d.me.lockfd = d.ino = d.sigfd = d.timfd = d.donefd = -1;
 	d.started = spool_now_ms();
 	if (spool_open(&d.sp, d.cfg.spool_dir, 1) == -1) {
 		log_warn("cannot open the spool %s", d.cfg.spool_dir);
 		return 111;
 	}
 	d.sp.floor_mb = d.cfg.disk_floor_mb;
-	if (take_lock(&d) == -1) {
-		log_warn("cannot register in %s/daemons", d.sp.path);
+	if (spool_daemon_register(&d.sp, &d.me) == -1) {
+		log_warn("cannot register in the spool %s", d.cfg.spool_dir);
 		goto out;
 	}
 	/* Before any thread: libcurl and jansson global set-up. */
@@ -334,22 +294,20 @@ main(int argc, char *argv[])
 		log_warn("set-up");
 		goto out;
 	}
-	n = scan_recover(&d.sp, d.me);
+	n = scan_recover(&d.sp, d.me.name);
 	if (n > 0)
 		log_info("recovered the claims of %d dead daemon(s)", n);
 	scan_retention(&d.sp, d.cfg.retention_hours);
-	d.pool = pool_new(&d.sp, &d.cfg, d.me, d.cfg.workers, d.donefd);
+	d.pool = pool_new(&d.sp, &d.cfg, d.me.name, d.cfg.workers, d.donefd);
 	if (d.pool == NULL) {
 		log_warn("cannot start the workers");
 		goto out;
 	}
-	log_info("%s: watching %s with %d workers (default model %s)", d.me,
-	    d.sp.path, d.cfg.workers, models_default(&d.cfg));
+	log_info("%s: watching %s with %d workers (default model %s)", d.me.name,
+	    d.cfg.spool_dir, d.cfg.workers, models_default(&d.cfg));
 	rc = run(&d) == 0 ? 0 : 111;
 out:
 	shutdown_daemon(&d);
-	if (d.lockfd != -1)
-		close(d.lockfd);
 	spool_close(&d.sp);
 	curl_global_cleanup();
 	log_info("stopped");

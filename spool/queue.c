@@ -14,8 +14,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -212,4 +216,134 @@ spool_queue_depth(struct spool *sp)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* "q/cur/<owner>" into path; -1 with EINVAL for a bad owner. */
+static int
+owner_dir(char *path, size_t len, const char *owner)
+{
+	if (!owner_ok(owner)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, len, "q/cur/%s", owner);
+	return 0;
+}
+
+int
+spool_queue_owner_add(struct spool *sp, const char *owner)
+{
+	char path[96];
+
+	if (owner_dir(path, sizeof(path), owner) == -1)
+		return -1;
+	return spool_mkdir(sp->root, path, 0770);
+}
+
+int
+spool_queue_owner_remove(struct spool *sp, const char *owner)
+{
+	char path[96];
+
+	if (owner_dir(path, sizeof(path), owner) == -1)
+		return -1;
+	if (unlinkat(sp->root, path, AT_REMOVEDIR) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+spool_queue_release_all(struct spool *sp, const char *owner)
+{
+	char path[96];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (owner_dir(path, sizeof(path), owner) == -1)
+		return -1;
+	d = spool_opendir(sp->root, path);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    spool_queue_release(sp, owner, de->d_name) == -1)
+			continue;
+		log_info("%s: recovered from dead daemon %s", de->d_name, owner);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Append q/new/<name> to *v when it is a marker still waiting. */
+static int
+list_one(int dir, const char *name, struct spool_marker **v, size_t *n,
+    size_t *cap)
+{
+	struct spool_marker *m;
+	struct stat st;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+
+		m = realloc(*v, c * sizeof(*m));
+		if (m == NULL)
+			return -1;
+		*v = m;
+		*cap = c;
+	}
+	m = &(*v)[*n];
+	if (spool_marker_parse(name, m->id, &m->file) == -1)
+		return 0;
+	if (fstatat(dir, name, &st, 0) == -1)
+		return 0; /* claimed meanwhile */
+	snprintf(m->name, sizeof(m->name), "%.47s", name);
+	m->mtime = st.st_mtim;
+	(*n)++;
+	return 0;
+}
+
+int
+spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count)
+{
+	struct spool_marker *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int saved;
+
+	d = spool_opendir(sp->root, "q/new");
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (list_one(dirfd(d), de->d_name, &v, &n, &cap) == -1) {
+			saved = errno;
+			closedir(d);
+			free(v);
+			errno = saved;
+			return -1;
+		}
+	}
+	closedir(d);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+int
+spool_queue_watch(struct spool *sp, int inotify_fd)
+{
+	char path[PATH_MAX + 8];
+
+	if (snprintf(path, sizeof(path), "%s/q/new", sp->path) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return inotify_add_watch(inotify_fd, path,
+	    IN_MOVED_TO | IN_CREATE | IN_ONLYDIR | IN_DELETE_SELF |
+	        IN_MOVE_SELF);
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -177,6 +178,85 @@ void spool_close(struct spool *sp);
 int spool_batch_dir(struct spool *sp, const char *id, const char *sub);
 /* 0 when free space is above the floor, else -1 with ENOSPC. */
 int spool_check_space(struct spool *sp);
+/* Free MiB on the spool's file system, -1 on error. */
+long long spool_free_space_mb(struct spool *sp);
+/* 1 when a file can be created and written in the spool (readiness). */
+int spool_writable(struct spool *sp);
+/*
+ * Remove entries of tmp/ and q/tmp/ older than stale_s seconds (a crashed
+ * submitter's leftovers) and whatever trash/ holds.  How many.
+ */
+int spool_sweep(struct spool *sp, long stale_s);
+
+/* batches.c ------------------------------------------------------------ */
+
+/*
+ * Call fn(id, arg) for every batch (in directory order) until it returns
+ * non-zero; that value, 0 when all were visited, -1 when batches/ cannot
+ * be read.
+ */
+int spool_batch_foreach(
+    struct spool *sp, int (*fn)(const char *id, void *arg), void *arg);
+/*
+ * Remove a batch: withdraw its waiting markers, rename it into trash/
+ * (readers see all of it or nothing), remove the tree.  -1 with ENOENT
+ * for an unknown batch.
+ */
+int spool_batch_remove(struct spool *sp, const char *id);
+/* O_DIRECTORY fd of batches/<id>/out; -1 with errno. */
+int spool_out_dir(struct spool *sp, const char *id);
+/* 1 when name may be a file of out/: no '/', no leading '.', short. */
+int spool_out_name_ok(const char *name);
+/* Absolute path of batches/<id>/out/<name> (X-Sendfile); 0 or -1. */
+int spool_out_path(
+    struct spool *sp, const char *id, const char *name, char *out, size_t len);
+/* Absolute path of a batch.json "input" ("in/<n>.<ext>"); EBADMSG if not. */
+int spool_input_path(
+    struct spool *sp, const char *id, const char *input, char *out, size_t len);
+/* The provider's request record remote/<file>.json: write, read (NULL). */
+int spool_remote_put(struct spool *sp, const char *id, int file, json_t *rec);
+json_t *spool_remote_get(struct spool *sp, const char *id, int file);
+/* Bytes stored under batches/ (metrics). */
+long long spool_batches_bytes(struct spool *sp);
+
+/* daemons.c ------------------------------------------------------------ */
+
+/*
+ * The daemons/ registry.  register takes flock(daemons/<d>.lock) on a
+ * dot-name before renaming it visible and makes q/cur/<d>; unregister
+ * (a clean exit, every claim handed back) removes both and the heartbeat.
+ * reap hands back the claims of every daemon whose lock nobody holds and
+ * removes its files: the number of dead daemons.  alive counts daemons
+ * with a heartbeat under SPOOL_HEARTBEAT_FRESH_MS and a held lock,
+ * appending their heartbeats to beats (an array; NULL = not wanted).
+ */
+#define SPOOL_DAEMON_MAX 65 /* "d-<12 hex>"; q/cur owners up to 64 */
+#define SPOOL_HEARTBEAT_FRESH_MS 30000
+
+struct spool_daemon {
+	char name[SPOOL_DAEMON_MAX];
+	int lockfd; /* holds the flock for the daemon's life; -1 = none */
+};
+
+/*
+ * One heartbeat: {"daemon","pid","started","heartbeat","workers","busy",
+ * <every field of health>, "paused"}.  health (borrowed, may be NULL) is
+ * the backends' object, e.g. {"backends":["local","fal"],"fal_auth":"ok"};
+ * paused (NULL = not) says why new work is not taken.
+ */
+struct spool_beat {
+	long long started;
+	int workers, busy;
+	json_t *health;
+	const char *paused;
+};
+
+int spool_daemon_register(struct spool *sp, struct spool_daemon *d);
+void spool_daemon_unregister(struct spool *sp, struct spool_daemon *d);
+int spool_daemon_beat(struct spool *sp, const struct spool_daemon *d,
+    const struct spool_beat *b);
+int spool_daemon_reap(struct spool *sp, const char *me);
+int spool_daemons_alive(struct spool *sp, json_t *beats);
 
 /* submit.c ------------------------------------------------------------- */
 
@@ -289,6 +369,22 @@ int spool_queue_withdraw(struct spool *sp, const char *id, int file);
 int spool_queue_has(struct spool *sp, const char *id, int file);
 /* Number of markers waiting in q/new. */
 int spool_queue_depth(struct spool *sp);
+/* q/cur/<owner>: made when a daemon registers, removed (empty) at exit. */
+int spool_queue_owner_add(struct spool *sp, const char *owner);
+int spool_queue_owner_remove(struct spool *sp, const char *owner);
+/* Hand every claim of owner back to q/new; how many, or -1. */
+int spool_queue_release_all(struct spool *sp, const char *owner);
+/* A waiting marker, parsed once (the scan sorts many of them). */
+struct spool_marker {
+	char name[SPOOL_MARKER_MAX];
+	char id[SPOOL_ID_LEN + 1];
+	int file;
+	struct timespec mtime; /* when it was queued */
+};
+/* Every marker in q/new: *out (caller frees) and *count; 0 or -1. */
+int spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count);
+/* Watch q/new with inotify_fd (a hint to scan); the watch or -1. */
+int spool_queue_watch(struct spool *sp, int inotify_fd);
 
 /* control.c ------------------------------------------------------------ */
 

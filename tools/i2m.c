@@ -14,7 +14,6 @@
  * 3 unknown id, 111 a temporary failure (spool unusable, disk full),
  * 124 wait timed out.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -294,30 +293,32 @@ cmd_show(struct spool *sp, const char *id)
 	return 0;
 }
 
-/* Batch ids in batches/, newest first. */
+struct list_ctx {
+	struct spool *sp;
+	json_t *arr;
+};
+
+static int
+list_one(const char *id, void *arg)
+{
+	struct list_ctx *c = arg;
+	json_t *s = spool_batch_summary(c->sp, id);
+
+	if (s != NULL) {
+		json_object_del(s, "files");
+		json_array_append_new(c->arr, s);
+	}
+	return 0;
+}
+
+/* Every batch's summary without its files, in directory order. */
 static json_t *
 list_batches(struct spool *sp)
 {
-	json_t *arr = json_array();
-	struct dirent *de;
-	DIR *d;
+	struct list_ctx c = {sp, json_array()};
 
-	d = spool_opendir(sp->root, "batches");
-	if (d == NULL)
-		return arr;
-	while ((de = readdir(d)) != NULL) {
-		json_t *s;
-
-		if (!spool_id_valid(de->d_name))
-			continue;
-		s = spool_batch_summary(sp, de->d_name);
-		if (s != NULL) {
-			json_object_del(s, "files");
-			json_array_append_new(arr, s);
-		}
-	}
-	closedir(d);
-	return arr;
+	spool_batch_foreach(sp, list_one, &c);
+	return c.arr;
 }
 
 static int
@@ -434,23 +435,15 @@ cmd_wait(struct spool *sp, const char *id, double timeout)
 static int
 purge_one(struct spool *sp, const char *id)
 {
-	char from[64], to[64];
-	int n = 0;
-
 	if (!spool_id_valid(id)) {
 		fprintf(stderr, "i2m: %s is not a batch id\n", id);
 		return EX_NOID;
 	}
-	/* Withdraw its waiting markers, then move it away whole. */
-	while (n < SPOOL_MAX_FILES)
-		spool_queue_withdraw(sp, id, n++);
-	snprintf(from, sizeof(from), "batches/%s", id);
-	snprintf(to, sizeof(to), "trash/%s", id);
-	if (renameat(sp->root, from, sp->root, to) == -1) {
-		fprintf(stderr, "i2m: no batch %s\n", id);
-		return EX_NOID;
-	}
-	if (spool_rmtree(sp->root, to) == -1) {
+	if (spool_batch_remove(sp, id) == -1) {
+		if (errno == ENOENT) {
+			fprintf(stderr, "i2m: no batch %s\n", id);
+			return EX_NOID;
+		}
 		fprintf(stderr, "i2m: removing %s: %s\n", id, strerror(errno));
 		return EX_TEMP;
 	}

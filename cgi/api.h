@@ -1,0 +1,47 @@
+/*
+ * api.h: i2m-api.fcgi, every /api/ path but uploads and streams
+ * (shared/docs/api.md).  api_main.c routes a request through one table of
+ * {method, pattern, handler}; the handlers live in files by concern.
+ * Adding an endpoint is one row in api_main.c and one function here.
+ *
+ * A pattern is a path of segments, "*" matching any one segment; the
+ * segments "*" matched are the handler's arg[] in order.  An id from a
+ * path passes spool_id_valid() (in the spool calls) before any spool path
+ * is built from it.  Prototypes are grouped by the file that defines them.
+ */
+#ifndef API_H
+#define API_H
+
+#include "cgi.h"
+
+typedef void (*api_handler)(struct req *r, const char *const *arg);
+
+/* api_main.c ----------------------------------------------------------- */
+
+/* 404 for a batch id that does not exist (or is no id). */
+void api_unknown_task(struct req *r, const char *id);
+/* The batch summary, or NULL when a 404 / 500 has been sent. */
+json_t *api_summary_or_reply(struct req *r, const char *id);
+/* The current time as ISO 8601 with milliseconds, UTC. */
+void api_iso_now(char *out, size_t len);
+
+/* api_tasks.c: status polling, cancel, retry --------------------------- */
+
+void api_status(struct req *r, const char *const *arg);
+void api_cancel(struct req *r, const char *const *arg);
+void api_retry(struct req *r, const char *const *arg);
+
+/* api_download.c: the batch's list, one file, all.zip ------------------ */
+
+void api_download_list(struct req *r, const char *const *arg);
+void api_download_zip(struct req *r, const char *const *arg);
+void api_download_file(struct req *r, const char *const *arg);
+
+/* api_health.c: health, readiness, metrics, the model list ------------- */
+
+void api_health(struct req *r, const char *const *arg);
+void api_readiness(struct req *r, const char *const *arg);
+void api_metrics(struct req *r, const char *const *arg);
+void api_models(struct req *r, const char *const *arg);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * api_download.c: an upload's results: the list of finished files, one
+ * file, or all of them as one zip.
+ *
+ * A download name is served only when it is one of the names
+ * batch_names() lists for that batch (so "..", encoded or not, is a 404),
+ * and the file it stands for must pass spool_out_name_ok.  Files are never
+ * copied through this program: lighttpd sends them itself (X-Sendfile to
+ * spool_out_path, under x-sendfile-docroot); only the zip is written
+ * here, streamed by libarchive with no temporary file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "api.h"
+
+void
+api_download_list(struct req *r, const char *const *arg)
+{
+	const char *id = arg[0];
+	json_t *s = api_summary_or_reply(r, id), *names, *files, *urls, *failed;
+	json_t *f;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	names = batch_names(s);
+	files = json_array();
+	urls = json_array();
+	failed = json_array();
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
+		json_t *fj;
+
+		if (st != NULL &&
+		    (strcmp(st, "failed") == 0 ||
+		        strcmp(st, "cancelled") == 0)) {
+			json_array_append_new(failed,
+			    json_pack("{s:O?, s:O?, "
+			              "s:s, s:O?}",
+			        "file_id", json_object_get(f, "file_id"),
+			        "filename", json_object_get(f, "filename"),
+			        "status", st, "error",
+			        json_object_get(f, "error")));
+			continue;
+		}
+		if (st == NULL || strcmp(st, "completed") != 0)
+			continue;
+		fj = batch_file_json(id, s, names, i);
+		if (fj == NULL)
+			continue;
+		json_array_append_new(files,
+		    json_pack("{s:O, s:O, s:O, s:O, "
+		              "s:s, s:f, s:O, s:O, s:O}",
+		        "file_id", json_object_get(fj, "file_id"), "filename",
+		        json_array_get(names, i), "size",
+		        json_object_get(fj, "file_size"), "file_size",
+		        json_object_get(fj, "file_size"), "mime_type",
+		        "model/gltf-binary", "created_time",
+		        (double)json_integer_value(
+		            json_object_get(f, "updated")) /
+		            1000.0,
+		        "model_url", json_object_get(fj, "model_url"),
+		        "rendered_image", json_object_get(fj, "rendered_image"),
+		        "original_filename", json_object_get(f, "filename")));
+		json_array_append(urls, json_object_get(fj, "model_url"));
+		json_decref(fj);
+	}
+	cgi_json(r, 200,
+	    json_pack("{s:s, s:o, s:o, s:o, s:I}", "job_id", id, "files", files,
+	        "download_urls", urls, "failed", failed, "total_files",
+	        (json_int_t)json_array_size(files)));
+	json_decref(names);
+	json_decref(s);
+}
+
+void
+api_download_file(struct req *r, const char *const *arg)
+{
+	const char *id = arg[0], *name = arg[1];
+	json_t *s = api_summary_or_reply(r, id), *names, *f;
+	const char *file, *ctype;
+	char path[PATH_MAX];
+	size_t i;
+	int preview;
+
+	if (s == NULL)
+		return;
+	names = batch_names(s);
+	if (names == NULL ||
+	    batch_lookup_name(s, names, name, &i, &preview) == -1) {
+		cgi_error(r, 404, "FILE_NOT_FOUND",
+		    json_pack("{s:s}", "task_id", id),
+		    "This upload has no finished file by that "
+		    "name; see /api/v1/download/%s/all.",
+		    id);
+		goto out;
+	}
+	f = json_array_get(json_object_get(s, "files"), i);
+	file = json_string_value(
+	    json_object_get(f, preview ? "rendered_image_file" : "model_file"));
+	ctype = preview
+	    ? json_string_value(json_object_get(f, "rendered_image_type"))
+	    : "model/gltf-binary";
+	if (spool_out_path(&cgi.sp, id, file, path, sizeof(path)) == -1) {
+		cgi_error(r, 404, "FILE_NOT_FOUND", NULL,
+		    "The file is not "
+		    "available.");
+		goto out;
+	}
+	/* lighttpd sends the bytes (x-sendfile-docroot = batches/). */
+	cgi_begin(r, 200, ctype != NULL ? ctype : "application/octet-stream");
+	cgi_header(r, "Content-Disposition: attachment; filename=\"%s\"", name);
+	cgi_header(r, "Cache-Control: private, max-age=3600");
+	cgi_header(r, "X-Sendfile: %s", path);
+	cgi_end_headers(r);
+out:
+	json_decref(names);
+	json_decref(s);
+}
+
+static la_ssize_t
+zip_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct req *r = ctx;
+
+	(void)a;
+	if (FCGX_PutStr(buf, (int)len, r->fr->out) != (int)len)
+		return -1;
+	return (la_ssize_t)len;
+}
+
+/* Copy one model into the archive; -1 when the client is gone. */
+static int
+zip_add(struct archive *a, int out, const char *file, const char *name)
+{
+	struct archive_entry *e;
+	struct stat st;
+	char buf[65536];
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = openat(out, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return 0; /* vanished (retention): skip it */
+	if (fstat(fd, &st) == -1 || (e = archive_entry_new()) == NULL) {
+		close(fd);
+		return 0;
+	}
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_size(e, st.st_size);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_mtime(e, st.st_mtime, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		goto done;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (archive_write_data(a, buf, (size_t)n) != n)
+			goto done;
+	rc = n == 0 ? 0 : -1;
+done:
+	archive_entry_free(e);
+	close(fd);
+	return rc;
+}
+
+void
+api_download_zip(struct req *r, const char *const *arg)
+{
+	const char *id = arg[0];
+	json_t *s = api_summary_or_reply(r, id), *names, *f;
+	struct archive *a = NULL;
+	size_t i, ready = 0;
+	int out = -1;
+
+	if (s == NULL)
+		return;
+	names = batch_names(s);
+	json_array_foreach(json_object_get(s, "files"), i,
+	    f) if (strcmp(json_string_value(json_object_get(f, "status"))
+	                   ? json_string_value(json_object_get(f, "status"))
+	                   : "",
+	               "completed") == 0) ready++;
+	if (ready == 0 || names == NULL) {
+		cgi_error(r, 409, "NO_MODELS_YET",
+		    json_pack("{s:s}", "task_id", id),
+		    "No model of this upload is finished yet.");
+		goto out;
+	}
+	out = spool_out_dir(&cgi.sp, id);
+	a = archive_write_new();
+	if (out == -1 || a == NULL ||
+	    archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "zip:compression=store") !=
+	        ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
+		    "The zip could not be "
+		    "started.");
+		goto out;
+	}
+	cgi_begin(r, 200, "application/zip");
+	cgi_header(r,
+	    "Content-Disposition: attachment; filename="
+	    "\"image2model-%s.zip\"",
+	    id);
+	cgi_header(r, "Cache-Control: no-store");
+	cgi_end_headers(r);
+	if (archive_write_open(a, r, NULL, zip_write, NULL) != ARCHIVE_OK)
+		goto out;
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
+		const char *file =
+		    json_string_value(json_object_get(f, "model_file"));
+
+		if (st == NULL || strcmp(st, "completed") != 0 ||
+		    !spool_out_name_ok(file))
+			continue;
+		if (zip_add(a, out, file,
+		        json_string_value(json_array_get(names, i))) == -1)
+			break;
+	}
+	archive_write_close(a);
+out:
+	if (a != NULL)
+		archive_write_free(a);
+	if (out != -1)
+		close(out);
+	json_decref(names);
+	json_decref(s);
+}

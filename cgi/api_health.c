@@ -1,0 +1,226 @@
+/*
+ * api_health.c: how the service is and what it offers: liveness
+ * (health), readiness (the spool writable, a live daemon, disk above the
+ * floor, FAL accepting the key), Prometheus metrics, and the model list.
+ * Daemons are read through their heartbeats in the spool
+ * (spool/daemons.c); nothing here keeps state between requests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+void
+api_health(struct req *r, const char *const *arg)
+{
+	char now[48];
+
+	(void)arg;
+	api_iso_now(now, sizeof(now));
+	cgi_json(r, 200,
+	    json_pack("{s:s, s:s, s:s, s:s}", "status", "healthy", "service",
+	        "image2model", "version", CGI_VERSION, "timestamp", now));
+}
+
+/*
+ * Number of live daemons (spool_daemons_alive).  *fal_rejected is set
+ * when a live daemon's heartbeat says that FAL refused the key.
+ */
+static int
+daemons_alive(int *fal_rejected)
+{
+	json_t *beats = json_array(), *b;
+	size_t i;
+	int alive;
+
+	*fal_rejected = 0;
+	alive = spool_daemons_alive(&cgi.sp, beats);
+	json_array_foreach(beats, i, b)
+	{
+		const char *fa =
+		    json_string_value(json_object_get(b, "fal_auth"));
+
+		if (fa != NULL && strcmp(fa, "rejected") == 0)
+			*fal_rejected = 1;
+	}
+	json_decref(beats);
+	return alive;
+}
+
+void
+api_readiness(struct req *r, const char *const *arg)
+{
+	int fal_rejected, alive = daemons_alive(&fal_rejected);
+	int writable = spool_writable(&cgi.sp);
+	long long free_mb = spool_free_space_mb(&cgi.sp);
+	int disk_ok = free_mb >= cgi.cfg.disk_floor_mb;
+	json_t *checks, *failing;
+	char now[48];
+
+	(void)arg;
+	api_iso_now(now, sizeof(now));
+	checks = json_pack("{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, "
+	                   "s:{s:b}}",
+	    "spool", "ok", writable, "daemon", "ok", alive > 0, "alive", alive,
+	    "disk", "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb",
+	    (json_int_t)cgi.cfg.disk_floor_mb, "fal", "ok", !fal_rejected);
+	if (writable && alive > 0 && disk_ok && !fal_rejected) {
+		cgi_json(r, 200,
+		    json_pack("{s:s, s:s, s:o}", "status", "ready", "timestamp",
+		        now, "checks", checks));
+		return;
+	}
+	failing = json_array();
+	if (!writable)
+		json_array_append_new(failing, json_string("spool"));
+	if (alive == 0)
+		json_array_append_new(failing, json_string("daemon"));
+	if (!disk_ok)
+		json_array_append_new(failing, json_string("disk"));
+	if (fal_rejected)
+		json_array_append_new(failing, json_string("fal"));
+	cgi_json(r, 503,
+	    json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, "
+	              "s:{s:o}}",
+	        "error", 1, "error_code", "NOT_READY", "message",
+	        !writable        ? "The spool is not writable."
+	            : alive == 0 ? "No processing daemon is running."
+	            : !disk_ok   ? "Disk space is below the configured floor."
+	                         : "FAL rejected the API key; check FAL_KEY.",
+	        "status_code", 503, "status", "not_ready", "timestamp", now,
+	        "failing", failing, "checks", checks, "details", "failing",
+	        failing));
+}
+
+
+void
+api_models(struct req *r, const char *const *arg)
+{
+	json_t *arr = models_available_json(&cgi.cfg);
+
+	(void)arg;
+	/* The limits too, so the upload page checks what the server checks. */
+	cgi_json(r, 200,
+	    json_pack("{s:o, s:s, s:{s:i, s:I}}",
+	        "models", arr != NULL ? arr : json_array(),
+	        "default", models_default(&cgi.cfg),
+	        "limits",
+	            "max_files", cgi.cfg.max_files,
+	            "max_file_bytes", (json_int_t)cgi.cfg.max_file_bytes));
+}
+
+
+struct metrics {
+	long long by_state[FS_NSTATES];
+	long long batches, files, retries, lat_count;
+	double lat_sum;
+	long long lat_bucket[6]; /* <=1, 5, 30, 60, 300, +Inf s */
+};
+
+static int
+metrics_batch(const char *id, void *arg)
+{
+	struct metrics *mx = arg;
+	json_t *s = spool_batch_summary(&cgi.sp, id), *f;
+	static const double bounds[5] = {1, 5, 30, 60, 300};
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	mx->batches++;
+	json_array_foreach(json_object_get(s, "files"), i, f)
+	{
+		int st = file_state_parse(
+		    json_string_value(json_object_get(f, "status")));
+		long long a = json_integer_value(json_object_get(f, "attempt"));
+		long long t0 =
+		    json_integer_value(json_object_get(f, "started"));
+		long long t1 =
+		    json_integer_value(json_object_get(f, "finished"));
+
+		mx->files++;
+		mx->by_state[st >= 0 ? st : FS_FAILED]++;
+		if (a > 1)
+			mx->retries += a - 1;
+		if (st == FS_COMPLETED && t0 > 0 && t1 >= t0) {
+			double sec = (double)(t1 - t0) / 1000.0;
+			int b;
+
+			mx->lat_sum += sec;
+			mx->lat_count++;
+			for (b = 0; b < 5 && sec > bounds[b]; b++)
+				;
+			mx->lat_bucket[b]++;
+		}
+	}
+	json_decref(s);
+	return 0;
+}
+
+void
+api_metrics(struct req *r, const char *const *arg)
+{
+	static const char *const les[6] = {"1", "5", "30", "60", "300", "+Inf"};
+	struct metrics mx;
+	FCGX_Stream *o = r->fr->out;
+	int i, rejected;
+	long long cum = 0;
+
+	(void)arg;
+	memset(&mx, 0, sizeof(mx));
+	spool_batch_foreach(&cgi.sp, metrics_batch, &mx);
+	cgi_begin(r, 200, "text/plain; version=0.0.4; charset=utf-8");
+	cgi_header(r, "Cache-Control: no-store");
+	cgi_end_headers(r);
+	FCGX_PutS("# HELP i2m_files Files in the spool by state.\n"
+	          "# TYPE i2m_files gauge\n",
+	    o);
+	for (i = 0; i < FS_NSTATES; i++)
+		FCGX_FPrintF(o, "i2m_files{state=\"%s\"} %lld\n",
+		    file_state_name((enum file_state)i), mx.by_state[i]);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_jobs_failed Files that failed.\n"
+	    "# TYPE i2m_jobs_failed gauge\ni2m_jobs_failed %lld\n",
+	    mx.by_state[FS_FAILED]);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_queue_depth Files waiting in q/new.\n"
+	    "# TYPE i2m_queue_depth gauge\ni2m_queue_depth %d\n",
+	    spool_queue_depth(&cgi.sp));
+	FCGX_FPrintF(o,
+	    "# HELP i2m_uploads Uploads (batches) in the spool.\n"
+	    "# TYPE i2m_uploads gauge\ni2m_uploads %lld\n",
+	    mx.batches);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_retries Extra attempts over all files.\n"
+	    "# TYPE i2m_retries gauge\ni2m_retries %lld\n",
+	    mx.retries);
+	FCGX_PutS("# HELP i2m_processing_seconds Time from start to model "
+	          "ready (provider latency).\n"
+	          "# TYPE i2m_processing_seconds histogram\n",
+	    o);
+	for (i = 0; i < 6; i++) {
+		cum += mx.lat_bucket[i];
+		FCGX_FPrintF(o,
+		    "i2m_processing_seconds_bucket{le=\"%s\"} "
+		    "%lld\n",
+		    les[i], cum);
+	}
+	FCGX_FPrintF(o,
+	    "i2m_processing_seconds_sum %.3f\n"
+	    "i2m_processing_seconds_count %lld\n",
+	    mx.lat_sum, mx.lat_count);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_spool_bytes Bytes stored in the spool.\n"
+	    "# TYPE i2m_spool_bytes gauge\ni2m_spool_bytes %lld\n",
+	    spool_batches_bytes(&cgi.sp));
+	FCGX_FPrintF(o,
+	    "# HELP i2m_spool_free_bytes Free bytes on the "
+	    "spool's file system.\n# TYPE i2m_spool_free_bytes gauge\n"
+	    "i2m_spool_free_bytes %lld\n",
+	    spool_free_space_mb(&cgi.sp) * 1024 * 1024);
+	FCGX_FPrintF(o,
+	    "# HELP i2m_daemons_alive Daemons with a fresh "
+	    "heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
+	    "i2m_daemons_alive %d\n",
+	    daemons_alive(&rejected));
+}
