@@ -4,7 +4,7 @@
 #   make test       run every suite (C unit tests, bats end to end, browser)
 #   make asan       build into build-asan/ with ASan+UBSan and run the tests
 #   make valgrind   run the C unit tests and the daemon tests under valgrind
-#   make lint       cppcheck + clang-format check
+#   make lint       cppcheck, no spool path outside spool/, clang-format
 #   make bench      the offline model's figures (BENCHMARKS.md)
 #   make run        install nothing, start lighttpd + daemon in the foreground
 #
@@ -77,6 +77,7 @@ lint:
 	  --suppress=missingIncludeSystem --suppress=unusedFunction \
 	  --suppress=variableScope \
 	  $(addprefix -I,$(wildcard spool img2glb daemon cgi tests/unit)) $(C_DIRS)
+	tools/lint-spool-paths
 	clang-format --dry-run --Werror $(C_SRCS)
 
 format:

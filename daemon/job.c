@@ -166,6 +166,23 @@ job_finish(
 	return 0;
 }
 
+/* The daemon is stopping: the file waits again for the next one. */
+static void
+job_handback(struct job *job, const char *owner)
+{
+	json_t *patch;
+
+	patch = json_pack("{s:s, s:s}", "message",
+	    "Waiting for a worker (the server restarted)", "status", "queued");
+	if (patch != NULL)
+		spool_status_update(job->sp, job->id, job->file, patch, -1);
+	json_decref(patch);
+	if (spool_queue_release(job->sp, owner, job->marker) == -1)
+		log_warn("%s: hand back", job->marker);
+	else
+		log_info("%s: handed back", job->marker);
+}
+
 void
 job_run(struct spool *sp, const struct config *cfg, const char *owner,
     const char *marker, void *wstate[JOB_NBACKENDS])
@@ -240,16 +257,7 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		snprintf(
 		    err, sizeof(err), "The model failed without a reason.");
 	if (bs == BACKEND_HANDBACK) {
-		json_decref(patch);
-		patch = json_pack("{s:s, s:s}", "message",
-		    "Waiting for a worker (the server restarted)", "status",
-		    "queued");
-		if (patch != NULL)
-			spool_status_update(sp, job.id, job.file, patch, -1);
-		if (spool_queue_release(sp, owner, marker) == -1)
-			log_warn("%s: hand back", marker);
-		else
-			log_info("%s: handed back", marker);
+		job_handback(&job, owner);
 		goto out;
 	}
 	if (job_finish(&job, bs, err, started) == -1) {
