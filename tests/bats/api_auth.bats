@@ -23,15 +23,11 @@ setup() {
 	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
-req() {
-	curl -s -D "$HDR" -o "$BODY" -w '%{http_code}' "$@"
-}
-
 @test "auth: upload without a key is 401 with a Bearer challenge" {
 	code=$(req -F "files=@$FIX/chair.png" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 401 ]
-	[ "$(jq -r .error_code "$BODY")" = UNAUTHORIZED ]
-	[ "$(jq -r .status_code "$BODY")" = 401 ]
+	json_eq .error_code UNAUTHORIZED
+	json_eq .status_code 401
 	grep -qi '^WWW-Authenticate: Bearer' "$HDR"
 	[ -z "$(ls -A "$SPOOL_DIR/batches")" ]
 }
@@ -77,16 +73,16 @@ req() {
 	[ "$code" = 200 ]
 	jq -e '.models | map(.id) | index("tripo3d-v2.5") != null' "$BODY" >/dev/null
 	jq -e '.models | map(.id) | index("local") != null' "$BODY" >/dev/null
-	[ "$(jq -r '.models[] | select(.default) | .id' "$BODY")" = tripo3d-v2.5 ]
-	[ "$(jq -r '.models[] | select(.id == "tripo3d-v2.5") | .provider' "$BODY")" = fal ]
+	json_eq '.models[] | select(.default) | .id' tripo3d-v2.5
+	json_eq '.models[] | select(.id == "tripo3d-v2.5") | .provider' fal
 	jq -e '.models[] | select(.id == "tripo3d-v2.5") | .parameters | map(.name) | index("texture") != null' "$BODY" >/dev/null
 }
 
 @test "fal: a FAL parameter is validated against that model's schema" {
 	code=$(req -H 'Authorization: Bearer k-one' -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 -F texture=ultra "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .details.field "$BODY")" = texture ]
+	json_eq .details.field texture
 	code=$(req -H 'Authorization: Bearer k-one' -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 -F face_limit=10 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .details.field "$BODY")" = face_limit ]
+	json_eq .details.field face_limit
 }

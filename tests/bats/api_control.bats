@@ -17,24 +17,15 @@ teardown_file() {
 
 setup() {
 	BODY="$BATS_TEST_TMPDIR/body"
-}
-
-req() {
-	curl -s -o "$BODY" -w '%{http_code}' "$@"
-}
-
-events() {
-	awk '/^id: / { id = substr($0, 5) } /^event: / { ev = substr($0, 8) }
-		/^data: / { d = substr($0, 7) }
-		/^$/ { if (ev != "") print id "\t" ev "\t" d; ev = "" }' "$1"
+	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
 @test "readiness: 503 naming the daemon when none runs" {
 	code=$(req "$I2M_URL/api/v1/health/readiness")
 	[ "$code" = 503 ]
-	[ "$(jq -r .error_code "$BODY")" = NOT_READY ]
-	[ "$(jq -r '.details.failing | join(",")' "$BODY")" = daemon ]
-	[ "$(jq -r .checks.spool.ok "$BODY")" = true ]
+	json_eq .error_code NOT_READY
+	json_eq '.details.failing | join(",")' daemon
+	json_eq .checks.spool.ok true
 }
 
 @test "cancel: queued files become cancelled and never reach a worker; retry queues them again" {
@@ -42,13 +33,13 @@ events() {
 	[ "$(ls "$SPOOL_DIR/q/new" | grep -c "$id")" = 2 ]
 	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/cancel")
 	[ "$code" = 200 ]
-	[ "$(jq -r .task_id "$BODY")" = "$id" ]
-	[ "$(jq -r '[.files[].status] | unique | join(",")' "$BODY")" = cancelled ]
-	[ "$(jq -r .status "$BODY")" = cancelled ]
+	json_eq .task_id "$id"
+	json_eq '[.files[].status] | unique | join(",")' cancelled
+	json_eq .status cancelled
 	[ "$(ls "$SPOOL_DIR/q/new" | grep -c "$id")" = 0 ]
 	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/retry")
 	[ "$code" = 200 ]
-	[ "$(jq -r '[.files[].status] | unique | join(",")' "$BODY")" = queued ]
+	json_eq '[.files[].status] | unique | join(",")' queued
 	[ "$(ls "$SPOOL_DIR/q/new" | grep -c "$id")" = 2 ]
 	# Queued files are not retryable: nothing to do is 409.
 	code=$(req -d '' "$I2M_URL/api/v1/status/tasks/$id/retry")
@@ -81,7 +72,7 @@ events() {
 	# The status endpoint agrees.
 	code=$(req "$I2M_URL/api/v1/status/tasks/$id/status")
 	[ "$code" = 200 ]
-	[ "$(jq -r .status "$BODY")" = completed ]
+	json_eq .status completed
 	code=$(req "$I2M_URL/api/v1/health/readiness")
 	[ "$code" = 200 ]
 }
@@ -101,7 +92,7 @@ events() {
 	wait "$holder" 2>/dev/null || true
 	rm -f "$d.json" "$d.lock"
 	[ "$code" = 503 ]
-	[ "$(jq -r '.details.failing | join(",")' "$BODY")" = fal ]
+	json_eq '.details.failing | join(",")' fal
 	[[ "$(jq -r .message "$BODY")" == *"FAL rejected the API key"* ]]
-	[ "$(jq -r .checks.daemon.ok "$BODY")" = true ]
+	json_eq .checks.daemon.ok true
 }

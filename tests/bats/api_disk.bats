@@ -17,7 +17,7 @@ teardown_file() {
 	b="$BATS_TEST_TMPDIR/b"
 	code=$(curl -s -o "$b" -w '%{http_code}' -F "files=@tests/fixtures/chair.png" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 507 ]
-	[ "$(jq -r .error_code "$b")" = INSUFFICIENT_STORAGE ]
+	json_eq .error_code INSUFFICIENT_STORAGE "$b"
 	[ -z "$(ls -A "$SPOOL_DIR/batches")" ]
 	[ -z "$(ls -A "$SPOOL_DIR/tmp")" ]
 	[ -z "$(ls -A "$SPOOL_DIR/q/new")" ]

@@ -23,25 +23,12 @@ setup() {
 	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
-# req ARGS...: curl; status code to stdout, body to $BODY, headers to $HDR.
-# (POSTs send -d "": lighttpd answers 411 to a POST without a length.)
-req() {
-	curl -s -D "$HDR" -o "$BODY" -w '%{http_code}' "$@"
-}
-
-# reqo FILE ARGS...: the same with the body into FILE.
-reqo() {
-	local f=$1
-	shift
-	curl -s -D "$HDR" -o "$f" -w '%{http_code}' "$@"
-}
-
 @test "health: /api/v1/health/, /api/v1/health and /health" {
 	for p in /api/v1/health/ /api/v1/health /health; do
 		code=$(req "$I2M_URL$p")
 		[ "$code" = 200 ]
-		[ "$(jq -r .status "$BODY")" = healthy ]
-		[ "$(jq -r .service "$BODY")" = image2model ]
+		json_eq .status healthy
+		json_eq .service image2model
 		jq -r .timestamp "$BODY" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
 		jq -e .version "$BODY" >/dev/null
 	done
@@ -50,9 +37,9 @@ reqo() {
 @test "readiness: 200 with a live daemon" {
 	code=$(req "$I2M_URL/api/v1/health/readiness")
 	[ "$code" = 200 ]
-	[ "$(jq -r .checks.daemon.ok "$BODY")" = true ]
-	[ "$(jq -r .checks.spool.ok "$BODY")" = true ]
-	[ "$(jq -r .checks.disk.ok "$BODY")" = true ]
+	json_eq .checks.daemon.ok true
+	json_eq .checks.spool.ok true
+	json_eq .checks.disk.ok true
 }
 
 @test "metrics: Prometheus text with the documented series" {
@@ -69,12 +56,12 @@ reqo() {
 @test "models/available: the offline model with its parameters, no FAL without a key" {
 	code=$(req "$I2M_URL/api/v1/models/available")
 	[ "$code" = 200 ]
-	[ "$(jq -r '.models | length' "$BODY")" = 1 ]
-	[ "$(jq -r '.models[0].id' "$BODY")" = local ]
-	[ "$(jq -r '.models[0].provider' "$BODY")" = local ]
-	[ "$(jq -r '.models[0].default' "$BODY")" = true ]
-	[ "$(jq -r '.models[0].output_formats[0]' "$BODY")" = glb ]
-	[ "$(jq -r '.models[0].parameters | map(.name) | join(",")' "$BODY")" = mode,resolution,thickness ]
+	json_eq '.models | length' 1
+	json_eq '.models[0].id' local
+	json_eq '.models[0].provider' local
+	json_eq '.models[0].default' true
+	json_eq '.models[0].output_formats[0]' glb
+	json_eq '.models[0].parameters | map(.name) | join(",")' mode,resolution,thickness
 	code=$(req -d "" "$I2M_URL/api/v1/models/available")
 	[ "$code" = 405 ]
 }
@@ -83,18 +70,18 @@ reqo() {
 	for p in status/tasks/$ID/status status/tasks/$ID; do
 		code=$(req "$I2M_URL/api/v1/$p")
 		[ "$code" = 200 ]
-		[ "$(jq -r .task_id "$BODY")" = "$ID" ]
-		[ "$(jq -r .job_id "$BODY")" = "$ID" ]
-		[ "$(jq -r .batch_id "$BODY")" = "$ID" ]
-		[ "$(jq -r .status "$BODY")" = completed ]
-		[ "$(jq -r .progress "$BODY")" = 100 ]
-		[ "$(jq -r .current "$BODY")" = 3 ]
-		[ "$(jq -r .total "$BODY")" = 3 ]
-		[ "$(jq -r .model "$BODY")" = local ]
+		json_eq .task_id "$ID"
+		json_eq .job_id "$ID"
+		json_eq .batch_id "$ID"
+		json_eq .status completed
+		json_eq .progress 100
+		json_eq .current 3
+		json_eq .total 3
+		json_eq .model local
 		jq -e .created "$BODY" >/dev/null
-		[ "$(jq -r '.files | length' "$BODY")" = 3 ]
-		[ "$(jq -r '.result.status' "$BODY")" = completed ]
-		[ "$(jq -r '.result.successful_files' "$BODY")" = 3 ]
+		json_eq '.files | length' 3
+		json_eq '.result.status' completed
+		json_eq '.result.successful_files' 3
 		[ "$(jq -r '[.files[].model_url] | join(" ")' "$BODY")" = \
 			"/api/v1/download/$ID/chair.glb /api/v1/download/$ID/sneaker.glb /api/v1/download/$ID/chair-2.glb" ]
 	done
@@ -103,13 +90,13 @@ reqo() {
 @test "download/all: finished models in upload order, urls match" {
 	code=$(req "$I2M_URL/api/v1/download/$ID/all")
 	[ "$code" = 200 ]
-	[ "$(jq -r .job_id "$BODY")" = "$ID" ]
-	[ "$(jq -r .total_files "$BODY")" = 3 ]
-	[ "$(jq -r '[.files[].filename] | join(",")' "$BODY")" = chair.glb,sneaker.glb,chair-2.glb ]
-	[ "$(jq -r '.files[0].mime_type' "$BODY")" = model/gltf-binary ]
-	[ "$(jq -r '.files[1].size' "$BODY")" = "$(jq -r '.files[1].file_size' "$BODY")" ]
-	[ "$(jq -r '[.files[].model_url] == .download_urls' "$BODY")" = true ]
-	[ "$(jq -r '.failed | length' "$BODY")" = 0 ]
+	json_eq .job_id "$ID"
+	json_eq .total_files 3
+	json_eq '[.files[].filename] | join(",")' chair.glb,sneaker.glb,chair-2.glb
+	json_eq '.files[0].mime_type' model/gltf-binary
+	json_eq '.files[1].size' "$(jq -r '.files[1].file_size' "$BODY")"
+	json_eq '[.files[].model_url] == .download_urls' true
+	json_eq '.failed | length' 0
 	jq -e '.files[0].created_time > 1000000000' "$BODY" >/dev/null
 }
 
@@ -143,7 +130,7 @@ reqo() {
 		"$ID/%2e%2e%2fbatch.json" "$ID/chair.png" "$ID/.lock" "..%2F$ID/chair.glb" "%2e%2e/all"; do
 		code=$(req "$I2M_URL/api/v1/download/$p")
 		[ "$code" = 404 ] || { echo "$p -> $code"; return 1; }
-		[ "$(jq -r .status_code "$BODY")" = 404 ]
+		json_eq .status_code 404
 	done
 	code=$(req --path-as-is "$I2M_URL/api/v1/download/$ID/../$ID/chair.glb")
 	[ "$code" = 404 ] || [ "$(cat "$BODY" | head -c 4)" = glTF ]
@@ -160,12 +147,12 @@ reqo() {
 		"status/tasks/ABCDEF/status" "status/tasks/$u%2F..%2F/status" "nope"; do
 		code=$(req "$I2M_URL/api/v1/$p")
 		[ "$code" = 404 ] || { echo "$p -> $code"; return 1; }
-		[ "$(jq -r .error "$BODY")" = true ]
+		json_eq .error true
 	done
 	for p in cancel retry; do
 		code=$(req -d "" "$I2M_URL/api/v1/status/tasks/$u/$p")
 		[ "$code" = 404 ]
-		[ "$(jq -r .error_code "$BODY")" = TASK_NOT_FOUND ]
+		json_eq .error_code TASK_NOT_FOUND
 	done
 }
 
@@ -182,11 +169,11 @@ reqo() {
 @test "retry with nothing to retry is 409; cancel of a finished batch keeps it" {
 	code=$(req -d "" "$I2M_URL/api/v1/status/tasks/$ID/retry")
 	[ "$code" = 409 ]
-	[ "$(jq -r .error_code "$BODY")" = NOTHING_TO_RETRY ]
+	json_eq .error_code NOTHING_TO_RETRY
 	code=$(req -d "" "$I2M_URL/api/v1/status/tasks/$ID/cancel")
 	[ "$code" = 200 ]
-	[ "$(jq -r .status "$BODY")" = completed ]
-	[ "$(jq -r '[.files[].status] | unique | join(",")' "$BODY")" = completed ]
+	json_eq .status completed
+	json_eq '[.files[].status] | unique | join(",")' completed
 }
 
 @test "static: www/ is served, dot-files are not" {

@@ -16,15 +16,6 @@ teardown_file() {
 	i2m_stop
 }
 
-# events FILE: one line per event, "id<TAB>event<TAB>data".
-events() {
-	awk 'BEGIN { id = ""; ev = ""; d = "" }
-		/^id: / { id = substr($0, 5) }
-		/^event: / { ev = substr($0, 8) }
-		/^data: / { d = substr($0, 7) }
-		/^$/ { if (ev != "") print id "\t" ev "\t" d; id = ""; ev = ""; d = "" }' "$1"
-}
-
 # check_complete FILE NFILES: a whole stream of a batch of NFILES.
 check_complete() {
 	local f=$1 n=$2 i ids

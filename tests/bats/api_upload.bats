@@ -18,11 +18,7 @@ teardown_file() {
 
 setup() {
 	BODY="$BATS_TEST_TMPDIR/body"
-}
-
-# req ARGS...: curl; the status code goes to stdout, the body to $BODY.
-req() {
-	curl -s -o "$BODY" -w '%{http_code}' "$@"
+	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
 # The spool holds no submission in progress and no queue marker.
@@ -38,17 +34,17 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	[ "$code" = 200 ]
 	id=$(jq -r .batch_id "$BODY")
 	[[ "$id" =~ ^[0-9a-f]{32}$ ]]
-	[ "$(jq -r .job_id "$BODY")" = "$id" ]
-	[ "$(jq -r .task_id "$BODY")" = "$id" ]
-	[ "$(jq -r .total_files "$BODY")" = 2 ]
-	[ "$(jq -r .status "$BODY")" = queued ]
-	[ "$(jq -r .model "$BODY")" = local ]
-	[ "$(jq -r .face_limit "$BODY")" = null ]
-	[ "$(jq -r '.uploaded_files[0].filename' "$BODY")" = chair.png ]
-	[ "$(jq -r '.uploaded_files[0].content_type' "$BODY")" = image/png ]
-	[ "$(jq -r '.uploaded_files[1].content_type' "$BODY")" = image/jpeg ]
-	[ "$(jq -r '.uploaded_files[1].file_id' "$BODY")" = 1 ]
-	[ "$(jq -r '.uploaded_files[0].file_size' "$BODY")" = "$(stat -c %s "$FIX/chair.png")" ]
+	json_eq .job_id "$id"
+	json_eq .task_id "$id"
+	json_eq .total_files 2
+	json_eq .status queued
+	json_eq .model local
+	json_eq .face_limit null
+	json_eq '.uploaded_files[0].filename' chair.png
+	json_eq '.uploaded_files[0].content_type' image/png
+	json_eq '.uploaded_files[1].content_type' image/jpeg
+	json_eq '.uploaded_files[1].file_id' 1
+	json_eq '.uploaded_files[0].file_size' "$(stat -c %s "$FIX/chair.png")"
 	# Durable: the batch and its inputs are there the moment we are answered.
 	[ -f "$SPOOL_DIR/batches/$id/batch.json" ]
 	cmp "$FIX/chair.png" "$SPOOL_DIR/batches/$id/in/0.png"
@@ -66,7 +62,7 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	for i in $(seq 1 25); do args+=(-F "files=@$FIX/sneaker.jpg"); done
 	code=$(req "${args[@]}" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 200 ]
-	[ "$(jq -r .total_files "$BODY")" = 25 ]
+	json_eq .total_files 25
 	id=$(jq -r .batch_id "$BODY")
 	[ "$(ls "$SPOOL_DIR/batches/$id/in" | wc -l)" = 25 ]
 }
@@ -77,9 +73,9 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	for i in $(seq 1 26); do args+=(-F "files=@$FIX/sneaker.jpg"); done
 	code=$(req "${args[@]}" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = TOO_MANY_FILES ]
-	[ "$(jq -r .status_code "$BODY")" = 400 ]
-	[ "$(jq -r .error "$BODY")" = true ]
+	json_eq .error_code TOO_MANY_FILES
+	json_eq .status_code 400
+	json_eq .error true
 	[ "$(batches)" = "$n" ]
 	spool_clean
 }
@@ -92,9 +88,9 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	n=$(batches)
 	code=$(req -F "files=@$FIX/chair.png" -F "files=@$big" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 413 ]
-	[ "$(jq -r .error_code "$BODY")" = FILE_TOO_LARGE ]
-	[ "$(jq -r .details.limit_bytes "$BODY")" = 10485760 ]
-	[ "$(jq -r .details.filename "$BODY")" = big.png ]
+	json_eq .error_code FILE_TOO_LARGE
+	json_eq .details.limit_bytes 10485760
+	json_eq .details.filename big.png
 	[ "$(batches)" = "$n" ]
 	spool_clean
 }
@@ -112,7 +108,7 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	n=$(batches)
 	code=$(req -F "files=@$FIX/chair.png" -F "files=@$BATS_TEST_TMPDIR/fake.png;type=image/png" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 415 ]
-	[ "$(jq -r .error_code "$BODY")" = UNSUPPORTED_FILE_TYPE ]
+	json_eq .error_code UNSUPPORTED_FILE_TYPE
 	grep -q fake.png "$BODY"
 	[ "$(batches)" = "$n" ]
 	spool_clean
@@ -123,57 +119,57 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	printf 'RIFF\x10\x00\x00\x00WEBPVP8 ' >"$f"
 	code=$(req -F "files=@$f" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 200 ]
-	[ "$(jq -r '.uploaded_files[0].content_type' "$BODY")" = image/webp ]
+	json_eq '.uploaded_files[0].content_type' image/webp
 }
 
 @test "upload: an empty file is 400 EMPTY_FILE" {
 	: >"$BATS_TEST_TMPDIR/empty.png"
 	code=$(req -F "files=@$BATS_TEST_TMPDIR/empty.png" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = EMPTY_FILE ]
+	json_eq .error_code EMPTY_FILE
 	spool_clean
 }
 
 @test "upload: a form with no file is 400 NO_FILES" {
 	code=$(req -F "face_limit=1000" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = NO_FILES ]
+	json_eq .error_code NO_FILES
 	# A browser form with no file chosen sends an empty unnamed part.
 	code=$(req -F "files=@/dev/null;filename=" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = NO_FILES ]
+	json_eq .error_code NO_FILES
 	spool_clean
 }
 
 @test "upload: not multipart is 400" {
 	code=$(req -H 'Content-Type: application/json' -d '{}' "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = INVALID_CONTENT_TYPE ]
+	json_eq .error_code INVALID_CONTENT_TYPE
 }
 
 @test "upload: GET is 405" {
 	code=$(req "$I2M_URL/api/v1/upload/")
 	[ "$code" = 405 ]
-	[ "$(jq -r .error_code "$BODY")" = METHOD_NOT_ALLOWED ]
+	json_eq .error_code METHOD_NOT_ALLOWED
 }
 
 @test "upload: model parameters are validated, 400 naming the field" {
 	code=$(req -F "files=@$FIX/chair.png" -F model=local -F resolution=9999 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .details.field "$BODY")" = resolution ]
+	json_eq .details.field resolution
 	grep -q resolution <(jq -r .message "$BODY")
 	code=$(req -F "files=@$FIX/chair.png" -F bogus=1 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .details.field "$BODY")" = bogus ]
+	json_eq .details.field bogus
 	code=$(req -F "files=@$FIX/chair.png" -F model=no-such-model "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = INVALID_MODEL ]
+	json_eq .error_code INVALID_MODEL
 	# FAL models need a key; this server has none.
 	code=$(req -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
 	code=$(req -F "files=@$FIX/chair.png" -F face_limit=abc "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .details.field "$BODY")" = face_limit ]
+	json_eq .details.field face_limit
 	spool_clean
 }
 
@@ -181,13 +177,13 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	code=$(req -F "files=@$FIX/chair.png" -F model=local -F mode=relief -F resolution=64 -F thickness=0.1 -F face_limit=5000 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 200 ]
 	id=$(jq -r .batch_id "$BODY")
-	[ "$(jq -r .face_limit "$BODY")" = 5000 ]
+	json_eq .face_limit 5000
 	b="$SPOOL_DIR/batches/$id/batch.json"
-	[ "$(jq -r .params.mode "$b")" = relief ]
-	[ "$(jq -r '.params.resolution | type' "$b")" = number ]
-	[ "$(jq -r .params.resolution "$b")" = 64 ]
-	[ "$(jq -r .params.thickness "$b")" = 0.1 ]
-	[ "$(jq -r .face_limit "$b")" = 5000 ]
+	json_eq .params.mode relief "$b"
+	json_eq '.params.resolution | type' number "$b"
+	json_eq .params.resolution 64 "$b"
+	json_eq .params.thickness 0.1 "$b"
+	json_eq .face_limit 5000 "$b"
 }
 
 @test "upload: a plain HTML form post gets 303 to the processing page" {
@@ -200,7 +196,7 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	code=$(req -F "files=@$FIX/chair.png;filename=../../../../tmp/evil.png" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 200 ]
 	id=$(jq -r .batch_id "$BODY")
-	[ "$(jq -r '.uploaded_files[0].filename' "$BODY")" = evil.png ]
+	json_eq '.uploaded_files[0].filename' evil.png
 	[ ! -e /tmp/evil.png ]
 	[ -f "$SPOOL_DIR/batches/$id/in/0.png" ]
 	i2m_wait_done "$id" 60
@@ -224,7 +220,7 @@ batches() { ls "$SPOOL_DIR/batches" | wc -l; }
 	} >"$BATS_TEST_TMPDIR/trunc"
 	code=$(req -H "Content-Type: multipart/form-data; boundary=$bnd" --data-binary "@$BATS_TEST_TMPDIR/trunc" "$I2M_URL/api/v1/upload/")
 	[ "$code" = 400 ]
-	[ "$(jq -r .error_code "$BODY")" = MALFORMED_FORM ]
+	json_eq .error_code MALFORMED_FORM
 	[ "$(batches)" = "$n" ]
 	spool_clean
 	[ -z "$(ls -A "$SPOOL_DIR/q/new")" ] || [ "$(ls "$SPOOL_DIR/q/new" | cut -d. -f1 | sort -u | while read -r b; do [ -d "$SPOOL_DIR/batches/$b" ] || echo orphan; done)" = "" ]

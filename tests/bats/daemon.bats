@@ -6,6 +6,8 @@
 # Env: BUILD_ABS (default ./build made absolute); VALGRIND=1 runs the
 # daemon under valgrind.
 
+load lib/common
+
 setup() {
 	BUILD_ABS=${BUILD_ABS:-$PWD/${BUILD:-build}}
 	I2M="$BUILD_ABS/bin/i2m"
@@ -17,40 +19,15 @@ setup() {
 	FIX="$PWD/tests/fixtures"
 	LOGS="$BATS_TEST_TMPDIR"
 	mkdir -p "$SPOOL_DIR"
+	san_init "$BATS_TEST_TMPDIR/san"
 }
 
 teardown() {
-	local f
 	# A clean stop also checks that shutdown works (and, under valgrind,
 	# that it leaks nothing): a daemon that fails to stop fails the test.
-	for f in "$BATS_TEST_TMPDIR"/pid.*; do
-		[ -f "$f" ] || continue
-		stop_daemon "${f##*/pid.}"
-	done
+	daemons_stop
 	! cat "$LOGS"/*.status 2>/dev/null | grep -q exit
-}
-
-# start_daemon NAME: start one daemon logging to $LOGS/NAME.log
-start_daemon() {
-	local wrap=()
-	if [ "${VALGRIND:-0}" = 1 ]; then
-		wrap=(valgrind -q --error-exitcode=99 --leak-check=full
-			--errors-for-leak-kinds=definite)
-	fi
-	"${wrap[@]}" "$BUILD_ABS/bin/i2m-daemon" 2>>"$LOGS/$1.log" 3>&- &
-	echo $! >"$BATS_TEST_TMPDIR/pid.$1"
-}
-
-stop_daemon() {	# stop_daemon NAME [SIGNAL]: signal it and wait for it
-	local p
-	p=$(cat "$BATS_TEST_TMPDIR/pid.$1")
-	kill -"${2:-TERM}" "$p"
-	if [ "${2:-TERM}" = KILL ]; then
-		wait "$p" 2>/dev/null || true
-	else
-		wait "$p" || echo "exit $?" >>"$LOGS/$1.status"
-	fi
-	rm -f "$BATS_TEST_TMPDIR/pid.$1"
+	san_check "$BATS_TEST_TMPDIR/san" "$LOGS"/*.log
 }
 
 # Submit N copies of an image as one batch; prints the batch id.
@@ -74,7 +51,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 }
 
 @test "daemon: 3 samples with the CLI give 3 valid GLBs" {
-	start_daemon d1
+	daemon_start d1
 	id=$("$I2M" submit "$FIX/chair.png" "$FIX/sneaker.jpg" "$FIX/chair.png")
 	run "$I2M" wait "$id" --timeout 30
 	[ "$status" -eq 0 ]
@@ -88,7 +65,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 @test "daemon: a truncated JPEG and a text file named .png fail with clear reasons, the rest complete" {
 	head -c 20000 "$FIX/sneaker.jpg" >"$BATS_TEST_TMPDIR/cut.jpg"
 	echo "just some text" >"$BATS_TEST_TMPDIR/notes.png"
-	start_daemon d1
+	daemon_start d1
 	id=$("$I2M" submit "$FIX/chair.png" "$BATS_TEST_TMPDIR/cut.jpg" \
 		"$BATS_TEST_TMPDIR/notes.png" "$FIX/sneaker.jpg")
 	run "$I2M" wait "$id" --timeout 30
@@ -105,14 +82,14 @@ count_state() {	# count_state STATE: files in that state over all batches
 }
 
 @test "daemon: 200 jobs dropped into the queue at once are processed exactly once" {
+	# All 200 markers are in q/new before the daemon starts: nothing of
+	# the test's own races its claims (markers held elsewhere would be
+	# "lost" and queued again after a minute under load).
 	for b in 1 2 3 4 5 6 7 8; do
 		submit_copies 25 "$FIX/chair.png" --model local --param resolution=32 >/dev/null
 	done
-	mkdir "$BATS_TEST_TMPDIR/hold"
-	mv "$SPOOL_DIR"/q/new/* "$BATS_TEST_TMPDIR/hold/"
-	start_daemon d1
-	sleep 0.3
-	mv "$BATS_TEST_TMPDIR/hold/"* "$SPOOL_DIR/q/new/"
+	[ "$(ls "$SPOOL_DIR/q/new" | wc -l)" -eq 200 ]
+	daemon_start d1
 	for id in $(ls "$SPOOL_DIR/batches"); do
 		"$I2M" wait "$id" --timeout 120
 	done
@@ -127,7 +104,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 	id=$("$I2M" submit "$FIX/chair.png" "$FIX/sneaker.jpg")
 	[ "$(ls "$SPOOL_DIR/q/new" | wc -l)" -eq 2 ]
 	[ "$(count_state queued)" -eq 2 ]
-	start_daemon d1
+	daemon_start d1
 	run "$I2M" wait "$id" --timeout 30
 	[ "$status" -eq 0 ]
 }
@@ -135,16 +112,16 @@ count_state() {	# count_state STATE: files in that state over all batches
 @test "daemon: kill -9 mid-batch, restart: every file completes, none twice" {
 	export WORKERS=2
 	id=$(submit_copies 25 "$FIX/sneaker.jpg" --model local --param resolution=256)
-	start_daemon d1
+	daemon_start d1
 	for i in $(seq 1 200); do
 		grep -q ': completed' "$LOGS/d1.log" 2>/dev/null && break
 		sleep 0.05
 	done
-	stop_daemon d1 KILL
+	daemon_stop d1 KILL
 	# Killed with files claimed and half done.
 	[ "$(count_state completed)" -lt 25 ]
 	[ -n "$(ls "$SPOOL_DIR"/q/cur/*/ 2>/dev/null)" ]
-	start_daemon d2
+	daemon_start d2
 	run "$I2M" wait "$id" --timeout 60
 	[ "$status" -eq 0 ]
 	grep -q 'recovered from dead daemon' "$LOGS/d2.log"
@@ -158,8 +135,8 @@ count_state() {	# count_state STATE: files in that state over all batches
 	for b in 1 2 3; do
 		ids+=("$(submit_copies 25 "$FIX/chair.png" --model local --param resolution=48)")
 	done
-	start_daemon d1
-	start_daemon d2
+	daemon_start d1
+	daemon_start d2
 	for id in "${ids[@]}"; do "$I2M" wait "$id" --timeout 120; done
 	starts=$(cat "$LOGS/d1.log" "$LOGS/d2.log" | grep -oE '[0-9a-f]{32}\.[0-9]+: start')
 	[ "$(echo "$starts" | wc -l)" -eq 75 ]
@@ -173,12 +150,12 @@ count_state() {	# count_state STATE: files in that state over all batches
 @test "daemon: SIGTERM loses nothing and leaves no claim behind" {
 	export WORKERS=2
 	id=$(submit_copies 25 "$FIX/sneaker.jpg" --model local --param resolution=192)
-	start_daemon d1
+	daemon_start d1
 	for i in $(seq 1 200); do
 		grep -q ': completed' "$LOGS/d1.log" 2>/dev/null && break
 		sleep 0.05
 	done
-	stop_daemon d1 TERM
+	daemon_stop d1 TERM
 	[ ! -f "$LOGS/d1.status" ]	# exit status 0
 	grep -q 'stopped' "$LOGS/d1.log"
 	# Nothing claimed, nothing registered; every file done or waiting.
@@ -187,7 +164,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 	done_n=$(count_state completed)
 	[ "$done_n" -lt 25 ]
 	[ $((done_n + $(ls "$SPOOL_DIR/q/new" | wc -l))) -eq 25 ]
-	start_daemon d2
+	daemon_start d2
 	run "$I2M" wait "$id" --timeout 60
 	[ "$status" -eq 0 ]
 	assert_finished_once
@@ -199,7 +176,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 	[ "$status" -eq 0 ]
 	[ "$(count_state cancelled)" -eq 5 ]
 	[ -z "$(ls "$SPOOL_DIR/q/new")" ]
-	start_daemon d1
+	daemon_start d1
 	sleep 0.5
 	! grep -q ': start' "$LOGS/d1.log"
 	run "$I2M" retry "$id"
@@ -217,7 +194,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 	# As if the submitter died before placing the marker, a while ago.
 	st="$SPOOL_DIR/batches/$id/state/0.json"
 	jq '.updated = 1000' "$st" >"$st.new" && mv "$st.new" "$st"
-	start_daemon d1
+	daemon_start d1
 	run "$I2M" wait "$id" --timeout 30
 	[ "$status" -eq 0 ]
 	grep -q 'had no marker' "$LOGS/d1.log"
@@ -229,7 +206,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 	b="$SPOOL_DIR/batches/$old/batch.json"
 	jq '.created = 1000' "$b" >"$b.new" && mv "$b.new" "$b"
 	export RETENTION_HOURS=1
-	start_daemon d1
+	daemon_start d1
 	run "$I2M" wait "$new" --timeout 30
 	[ "$status" -eq 0 ]
 	[ ! -e "$SPOOL_DIR/batches/$old" ]
@@ -256,7 +233,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 }
 
 @test "daemon: heartbeat file names the daemon and its lock is held" {
-	start_daemon d1
+	daemon_start d1
 	for i in $(seq 1 50); do
 		ls "$SPOOL_DIR"/daemons/*.json >/dev/null 2>&1 && break
 		sleep 0.1
@@ -302,7 +279,7 @@ count_state() {	# count_state STATE: files in that state over all batches
 	[ "$status" -eq 1 ]
 	[[ "$output" == *LOG_LEVEL* ]]
 	export LOG_LEVEL=warn
-	start_daemon d1
+	daemon_start d1
 	id=$("$I2M" submit --model local --param resolution=32 "$FIX/chair.png")
 	run "$I2M" wait "$id" --timeout 30
 	[ "$status" -eq 0 ]

@@ -6,8 +6,11 @@
 # Env: BUILD (default build), the unit test is $BUILD/utest/test_img2glb;
 # the cwd is the repository root.
 
+load lib/common
+
 setup_file() {
 	export BUILD=${BUILD:-build}
+	san_init "$BATS_FILE_TMPDIR/san"
 	export GLB_DIR="$BATS_FILE_TMPDIR/glb"
 	mkdir -p "$GLB_DIR"
 	# Run once for the whole file; the tests below look at the results.
@@ -17,6 +20,11 @@ setup_file() {
 			>"$BATS_FILE_TMPDIR/tap" 2>&1
 		echo $? >"$BATS_FILE_TMPDIR/rc"
 	fi
+}
+
+# ASan/UBSan builds: a report from the unit test fails the suite.
+teardown_file() {
+	san_check "$BATS_FILE_TMPDIR/san" "$BATS_FILE_TMPDIR/tap"
 }
 
 @test "offline model: unit test passes and writes its GLBs" {

@@ -22,7 +22,9 @@
 #   i2m_stop
 #       Stop the daemon and lighttpd (its handlers exit with it), wait for
 #       them, check that no process of this run is left and that no
-#       sanitizer (ASan/UBSan builds) reported anything, remove $I2M_TMP.
+#       sanitizer (ASan/UBSan builds) reported anything (san_check over
+#       $I2M_TMP/san, where every program of the run reports, and the
+#       logs), remove $I2M_TMP.
 #   i2m_as_user CMD...
 #       Run CMD as the unprivileged user the servers run as (root only;
 #       otherwise it just runs CMD).
@@ -37,7 +39,10 @@
 # When run as root (as CI does), lighttpd and the daemon run as "nobody"
 # through setpriv and the run's files are chowned to it; the programs and
 # www/ are copied into $I2M_TMP so that a checkout under /root works too.
-# Servers are started with 3>&- so bats does not wait for them.
+# Servers are started by proc_start (lib/common) with 3>&- so bats does
+# not wait for them.
+
+source "${BASH_SOURCE[0]%/*}/common.bash"
 
 I2M_RUN_USER=nobody
 
@@ -90,6 +95,7 @@ i2m_start() {
 	chmod 755 "$I2M_TMP"
 	export I2M_TMP
 	mkdir -p "$I2M_TMP/run/upload" "$I2M_TMP/spool"
+	san_init "$I2M_TMP/san"
 	cp -r "$BUILD_ABS/bin" "$I2M_TMP/bin"
 	cp -r "$root/www" "$I2M_TMP/www"
 	cp "$root/lighttpd.conf" "$I2M_TMP/lighttpd.conf"
@@ -109,8 +115,7 @@ i2m_start() {
 	export PORT
 	export I2M_URL="http://127.0.0.1:$PORT"
 	_i2m_user_cmd lighttpd -D -f "$I2M_TMP/lighttpd.conf"
-	(cd "$I2M_TMP" && exec "${_cmd[@]}") >>"$I2M_LOG" 2>&1 3>&- &
-	echo $! >"$I2M_TMP/lighttpd.pid"
+	proc_start lighttpd "$I2M_TMP" "${_cmd[@]}" || return 1
 	_i2m_wait_http "$I2M_URL/health" 200 20 || { cat "$I2M_LOG" >&2; return 1; }
 	if [ "${1:-}" != --no-daemon ]; then
 		i2m_start_daemon || return 1
@@ -119,38 +124,20 @@ i2m_start() {
 
 i2m_start_daemon() {
 	_i2m_user_cmd "$I2M_BIN/i2m-daemon"
-	(cd "$I2M_TMP" && exec "${_cmd[@]}") >>"$I2M_DAEMON_LOG" 2>&1 3>&- &
-	echo $! >"$I2M_TMP/daemon.pid"
+	proc_start daemon "$I2M_TMP" "${_cmd[@]}" || return 1
 	_i2m_wait_http "$I2M_URL/api/v1/health/readiness" 200 20 ||
 		{ cat "$I2M_DAEMON_LOG" >&2; return 1; }
 }
 
-# _i2m_kill PIDFILE: SIGTERM the process, wait up to 10 s for it.
-_i2m_kill() {
-	local pid i
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "pid $pid did not stop on SIGTERM" >&2
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	rm -f "$1"
-}
-
 i2m_stop_daemon() {
-	_i2m_kill "$I2M_TMP/daemon.pid"
+	proc_stop daemon "$I2M_TMP" || true
 }
 
 i2m_stop() {
 	local left i
 	[ -n "${I2M_TMP:-}" ] && [ -d "$I2M_TMP" ] || return 0
-	_i2m_kill "$I2M_TMP/daemon.pid"
-	_i2m_kill "$I2M_TMP/lighttpd.pid"
+	proc_stop daemon "$I2M_TMP" || true
+	proc_stop lighttpd "$I2M_TMP" || true
 	# The handlers leave with lighttpd; give them a moment, then check.
 	for i in $(seq 1 50); do
 		left=$(pgrep -f "$I2M_TMP/" || true)
@@ -161,13 +148,8 @@ i2m_stop() {
 		echo "processes left behind: $left" >&2
 		kill -KILL $left 2>/dev/null
 	fi
-	# A sanitizer report from a handler or the daemon fails the run.
-	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-		"$I2M_LOG" "$I2M_DAEMON_LOG" 2>/dev/null; then
-		grep -hE -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-			"$I2M_LOG" "$I2M_DAEMON_LOG" >&2
-		left="$left sanitizer"
-	fi
+	# A sanitizer report from a handler, the daemon or a CLI run fails.
+	san_check "$I2M_TMP/san" "$I2M_LOG" "$I2M_DAEMON_LOG" || left="$left sanitizer"
 	rm -rf "$I2M_TMP"
 	[ -z "$left" ]
 }
