@@ -80,7 +80,10 @@ lint:
 	tools/lint-spool-paths
 	clang-format --dry-run --Werror $(C_SRCS)
 
+# Strings split by an older clang-format are joined first (it no longer
+# splits them: BreakStringLiterals is off).
 format:
+	tools/rejoin-strings $(C_SRCS)
 	clang-format -i $(C_SRCS)
 
 run: all
