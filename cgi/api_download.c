@@ -186,11 +186,13 @@ api_download_zip(struct req *r, const char *const *arg)
 	if (s == NULL)
 		return;
 	names = batch_names(s);
-	json_array_foreach(json_object_get(s, "files"), i,
-	    f) if (strcmp(json_string_value(json_object_get(f, "status"))
-	                   ? json_string_value(json_object_get(f, "status"))
-	                   : "",
-	               "completed") == 0) ready++;
+	json_array_foreach(json_object_get(s, "files"), i, f) {
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
+
+		if (st != NULL && strcmp(st, "completed") == 0)
+			ready++;
+	}
 	if (ready == 0 || names == NULL) {
 		cgi_error(r, 409, "NO_MODELS_YET",
 		    json_pack("{s:s}", "task_id", id),

@@ -349,7 +349,9 @@ cmd_list(struct spool *sp)
 		json_decref(arr);
 		return EX_TEMP;
 	}
-	json_array_foreach(arr, i, s) v[i] = s;
+	json_array_foreach(arr, i, s) {
+		v[i] = s;
+	}
 	qsort(v, n, sizeof(*v), by_created_desc);
 	for (i = 0; i < n; i++) {
 		fmt_time(json_integer_value(json_object_get(v[i], "created")),
@@ -470,12 +472,15 @@ cmd_purge(struct spool *sp, int argc, char **argv)
 		}
 		cutoff = spool_now_ms() - (long long)(h * 3600 * 1000);
 		arr = list_batches(sp);
-		json_array_foreach(arr, i,
-		    s) if (json_integer_value(json_object_get(s, "created")) <
-		        cutoff &&
-		    purge_one(sp,
-		        json_string_value(json_object_get(s, "batch_id"))) != 0)
-		    rc = EX_TEMP;
+		json_array_foreach(arr, i, s) {
+			const char *id =
+			    json_string_value(json_object_get(s, "batch_id"));
+
+			if (json_integer_value(json_object_get(s, "created")) <
+			        cutoff &&
+			    purge_one(sp, id) != 0)
+				rc = EX_TEMP;
+		}
 		json_decref(arr);
 		return rc;
 	}
