@@ -11,9 +11,9 @@
  * the types do not carry come from FAL's model pages where found, else
  * they are kept inside every documented example.  Prices are FAL's per
  * call at default parameters (USD; < 0 = unknown, never shown as 0); the
- * sources are in docs/fal.md.  Only parameters a person understands are
- * offered (quality, texture, PBR, polygon count, remesh, topology, seed),
- * not the sampler's knobs.
+ * sources, and what could not be checked, are in docs/models.md.  Only
+ * parameters a person understands are offered (quality, texture, PBR,
+ * polygon count, remesh, topology, seed), not the sampler's knobs.
  */
 #include <stdio.h>
 #include <string.h>

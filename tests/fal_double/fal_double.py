@@ -88,6 +88,63 @@ REQUIRED = {
     "fal-ai/triposr": "image_url",
 }
 
+# The 2026 models (fal-js 381105e types; docs/models.md): input schema,
+# image field, and the output shape: which fields hold the mesh ("glb"),
+# a preview ("png"), or the model_urls object ("urls").
+_PBR = {"pbr": "bool"}
+MODELS_2026 = {
+    "tripo3d/h3.1/image-to-3d": ("image_url", dict(_PBR, **{
+        "texture": "bool", "face_limit": "int", "model_seed": "int",
+        "texture_quality": ("enum", ["standard", "detailed"]),
+        "geometry_quality": ("enum", ["standard", "detailed"])}),
+        {"model_mesh": "glb", "model_urls": "urls", "rendered_image": "png"}),
+    "tripo3d/p1/image-to-3d": ("image_url", {
+        "texture": "bool", "face_limit": "int", "model_seed": "int"},
+        {"model_mesh": "glb", "model_urls": "urls"}),
+    "fal-ai/trellis-2": ("image_url", {
+        "resolution": ("enum", [512, 1024, 1536]), "seed": "int",
+        "texture_size": ("enum", [1024, 2048, 4096]), "remesh": "bool",
+        "decimation_target": "int"}, {"model_glb": "glb"}),
+    "fal-ai/hunyuan3d-v3/image-to-3d": ("input_image_url", {
+        "generate_type": ("enum", ["Normal", "LowPoly", "Geometry"]),
+        "face_count": "int", "enable_pbr": "bool",
+        "polygon_type": ("enum", ["triangle", "quadrilateral"])},
+        {"model_glb": "glb", "model_urls": "urls", "thumbnail": "png"}),
+    "fal-ai/hunyuan-3d/v3.1/pro/image-to-3d": ("input_image_url", {
+        "generate_type": ("enum", ["Normal", "Geometry"]),
+        "face_count": "int", "enable_pbr": "bool"},
+        {"model_glb": "glb", "model_urls": "urls", "thumbnail": "png"}),
+    "fal-ai/hunyuan-3d/v3.1/rapid/image-to-3d": ("input_image_url", {
+        "enable_geometry": "bool", "enable_pbr": "bool"},
+        {"model_glb": "glb", "model_urls": "urls"}),
+    "fal-ai/meshy/v6/image-to-3d": ("image_url", {
+        "should_texture": "bool", "enable_pbr": "bool",
+        "model_type": ("enum", ["standard", "lowpoly"]),
+        "topology": ("enum", ["quad", "triangle"]),
+        "target_polycount": "int", "should_remesh": "bool",
+        "symmetry_mode": ("enum", ["off", "auto", "on"])},
+        {"model_glb": "glb", "model_urls": "urls", "thumbnail": "png"}),
+    "fal-ai/hyper3d/rodin/v2.5": ("image_urls", {
+        "tier": ("enum", ["Gen-2.5-Minimum", "Gen-2.5-Extreme-Low",
+                          "Gen-2.5-Low", "Gen-2.5-Medium", "Gen-2.5-High",
+                          "Gen-2.5-Extreme-High"]),
+        "material": ("enum", ["PBR", "Shaded", "All", "None"]),
+        "quality_mesh_option": "str", "seed": "int",
+        "geometry_file_format": ("enum", ["glb", "usdz", "fbx", "obj",
+                                          "stl"])},
+        {"model_mesh": "glb"}),
+    "fal-ai/pixal3d": ("image_url", {
+        "resolution": ("enum", [1024, 1536]), "seed": "int",
+        "texture_size": ("enum", [1024, 2048, 4096]), "remesh": "bool",
+        "decimation_target": "int"}, {"model_glb": "glb"}),
+}
+OUTPUTS = {}
+for _m, (_img, _schema, _out) in MODELS_2026.items():
+    SCHEMAS[_m] = dict(_schema, **{_img: "strs" if _img.endswith("s")
+                                   else "str"})
+    REQUIRED[_m] = _img
+    OUTPUTS[_m] = _out
+
 
 def make_glb():
     """A small valid glTF 2.0 binary: one triangle, positions only."""
@@ -459,6 +516,8 @@ class Handler(BaseHTTPRequestHandler):
         if err:
             return self.send(422, {"detail": [err]})
         url = inp[REQUIRED[model]]
+        if isinstance(url, list):
+            url = url[0]
         token = url.split("/files/", 1)[-1].split("/", 1)[0]
         st = self.st
         with st.lock:
@@ -574,6 +633,11 @@ class Handler(BaseHTTPRequestHandler):
                 "model/gltf-binary", "file_name": "model.glb",
                 "file_size": len(GLB)}
         out = {"model_mesh": mesh, "timings": {"inference": 0.1}}
+        png = {"url": base + "/preview.png", "content_type": "image/png",
+               "file_name": "preview.png", "file_size": len(PNG)}
+        if r["model"] in OUTPUTS:
+            out = {k: {"glb": mesh, "png": png, "urls": {"glb": mesh}}[v]
+                   for k, v in OUTPUTS[r["model"]].items()}
         if r["model"].startswith("tripo3d/"):
             out["task_id"] = rid
         if r["model"] == "fal-ai/hunyuan3d/v2":
@@ -621,7 +685,10 @@ def check_input(model, inp):
                 "type": "type_error"}
     schema = SCHEMAS[model]
     need = REQUIRED[model]
-    if not isinstance(inp.get(need), str):
+    v = inp.get(need)
+    if isinstance(v, list) and len(v) == 1:
+        v = v[0]
+    if not isinstance(v, str):
         return {"loc": ["body", need], "msg": "field required",
                 "type": "value_error.missing"}
     for k, v in inp.items():
@@ -632,6 +699,9 @@ def check_input(model, inp):
                     "type": "value_error.extra"}
         if t == "str":
             bad = not isinstance(v, str)
+        elif t == "strs":
+            bad = not (isinstance(v, list) and v and
+                       all(isinstance(x, str) for x in v))
         elif t == "int":
             bad = isinstance(v, bool) or not isinstance(v, int)
         elif t == "num":
