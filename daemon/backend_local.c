@@ -48,15 +48,17 @@ local_run(struct job *job, char *err, size_t errlen)
 	char *img = NULL;
 	size_t imglen, glblen = 0;
 	enum backend_status rc = BACKEND_FAILED;
-	json_t *mode = NULL, *res = NULL, *th = NULL;
+	json_t *mode = NULL, *res = NULL, *th = NULL, *back = NULL;
 
 	memset(&o, 0, sizeof(o));
 	if (m != NULL) {
 		mode = param_value(m, job->params, "mode");
 		res = param_value(m, job->params, "resolution");
 		th = param_value(m, job->params, "thickness");
+		back = param_value(m, job->params, "back");
 	}
 	o.mode = json_string_value(mode);
+	o.back = json_string_value(back);
 	if (json_is_integer(res))
 		o.resolution = (int)json_integer_value(res);
 	if (json_is_number(th))
@@ -102,6 +104,7 @@ out:
 	json_decref(mode);
 	json_decref(res);
 	json_decref(th);
+	json_decref(back);
 	free(img);
 	free(glb);
 	return rc;

@@ -16,6 +16,7 @@
  * mimeType always matches its bytes (only PNG or JPEG, WebP input is
  * re-encoded).  Output depends only on the inputs (no timestamps).
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,10 +160,10 @@ pad4(size_t n)
 
 /* Where everything goes in the BIN chunk. */
 struct layout {
-	size_t nv, nt;
+	size_t nv, nt, ntex; /* vertices, triangles, textured triangles */
 	int wide; /* uint32 indices */
 	size_t isz, ilen; /* bytes per index, bytes of indices */
-	size_t o_img, binlen; /* offset of the image, BIN chunk length */
+	size_t o_idx, o_img, binlen; /* offsets, BIN chunk length */
 };
 
 static void
@@ -170,11 +171,123 @@ plan(const struct mesh *m, const struct texture *t, struct layout *l)
 {
 	l->nv = (size_t)m->nv;
 	l->nt = (size_t)m->nt;
+	l->ntex = (size_t)m->nt_tex;
 	l->wide = l->nv > 65535;
 	l->isz = l->wide ? 4 : 2;
 	l->ilen = l->nt * 3 * l->isz;
-	l->o_img = 32 * l->nv + pad4(l->ilen);
+	l->o_idx = 44 * l->nv;
+	l->o_img = l->o_idx + pad4(l->ilen);
 	l->binlen = l->o_img + pad4(t->len);
+}
+
+/* Append to the JSON text; 0, or -1 when it would not fit. */
+static int
+jcat(char *json, size_t len, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+jcat(char *json, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n >= len)
+		return -1;
+	va_start(ap, fmt);
+	r = vsnprintf(json + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= len - *n)
+		return -1;
+	*n += (size_t)r;
+	return 0;
+}
+
+/*
+ * Meshes and materials: primitive 0 the textured triangles (material 0,
+ * the photo times COLOR_0), primitive 1, when there are plain triangles,
+ * the rest (material 1, COLOR_0 alone: walls, a plain back).  Both share
+ * the vertex accessors.
+ */
+static int
+json_mesh(const struct mesh *m, const struct layout *l, char *json,
+    size_t len, size_t *n)
+{
+	static const char prim[] =
+	    "{\"attributes\":{\"POSITION\":0,\"NORMAL\":1,\"TEXCOORD_0\":2,"
+	    "\"COLOR_0\":4},\"indices\":%d,\"material\":%d,\"mode\":4}";
+	int plain = l->ntex < l->nt;
+
+	return jcat(json, len, n, "\"meshes\":[{\"primitives\":[") ||
+	        jcat(json, len, n, prim, 3, 0) ||
+	        (plain && jcat(json, len, n, ",") == -1) ||
+	        (plain && jcat(json, len, n, prim, 5, 1) == -1) ||
+	        jcat(json, len, n,
+	            "]}],\"materials\":[{\"pbrMetallicRoughness\":"
+	            "{\"baseColorTexture\":{\"index\":0},"
+	            "\"metallicFactor\":0,\"roughnessFactor\":0.9}%s%s}",
+	            m->double_sided ? ",\"doubleSided\":true" : "",
+	            m->alpha_mask
+	                ? ",\"alphaMode\":\"MASK\",\"alphaCutoff\":0.5"
+	                : "") ||
+	        (plain &&
+	            jcat(json, len, n,
+	                ",{\"pbrMetallicRoughness\":{\"metallicFactor\":0,"
+	                "\"roughnessFactor\":0.9}}") == -1) ||
+	        jcat(json, len, n, "],")
+	    ? -1
+	    : 0;
+}
+
+/* Buffer views and accessors (the image is view 4, COLOR_0 view 5). */
+static int
+json_views(const struct mesh *m, const struct texture *t,
+    const struct layout *l, char *json, size_t len, size_t *n)
+{
+	static const char view[] = "{\"buffer\":0,\"byteOffset\":%zu,"
+	                           "\"byteLength\":%zu,\"target\":%d},";
+	float lo[3], hi[3];
+	size_t nv = l->nv;
+	int it = l->wide ? 5125 : 5123;
+
+	mesh_bounds(m, lo, hi);
+	return jcat(json, len, n, "\"bufferViews\":[") ||
+	        jcat(json, len, n, view, (size_t)0, 12 * nv, 34962) ||
+	        jcat(json, len, n, view, 12 * nv, 12 * nv, 34962) ||
+	        jcat(json, len, n, view, 24 * nv, 8 * nv, 34962) ||
+	        jcat(json, len, n, view, l->o_idx, l->ilen, 34963) ||
+	        jcat(json, len, n,
+	            "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu},",
+	            l->o_img, t->len) ||
+	        jcat(json, len, n,
+	            "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
+	            "\"target\":34962}],\"accessors\":[",
+	            32 * nv, 12 * nv) ||
+	        jcat(json, len, n,
+	            "{\"bufferView\":0,\"componentType\":5126,\"count\":%zu,"
+	            "\"type\":\"VEC3\",\"min\":[%.9g,%.9g,%.9g],"
+	            "\"max\":[%.9g,%.9g,%.9g]},",
+	            nv, (double)lo[0], (double)lo[1], (double)lo[2],
+	            (double)hi[0], (double)hi[1], (double)hi[2]) ||
+	        jcat(json, len, n,
+	            "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,"
+	            "\"type\":\"VEC3\"},{\"bufferView\":2,\"componentType\":"
+	            "5126,\"count\":%zu,\"type\":\"VEC2\"},",
+	            nv, nv) ||
+	        jcat(json, len, n,
+	            "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,"
+	            "\"type\":\"SCALAR\"},{\"bufferView\":5,\"componentType\":"
+	            "5126,\"count\":%zu,\"type\":\"VEC3\"}",
+	            it, l->ntex * 3, nv) ||
+	        (l->ntex < l->nt &&
+	            jcat(json, len, n,
+	                ",{\"bufferView\":3,\"byteOffset\":%zu,"
+	                "\"componentType\":%d,\"count\":%zu,"
+	                "\"type\":\"SCALAR\"}",
+	                l->ntex * 3 * l->isz, it,
+	                (l->nt - l->ntex) * 3) == -1) ||
+	        jcat(json, len, n, "]}")
+	    ? -1
+	    : 0;
 }
 
 /* The JSON chunk (unpadded) into json; its length, or -1 if too long. */
@@ -182,52 +295,24 @@ static int
 glb_json(const struct mesh *m, const struct texture *t, const struct layout *l,
     char *json, size_t len)
 {
-	float lo[3], hi[3];
-	size_t nv = l->nv;
-	int n;
+	size_t n = 0;
 
-	mesh_bounds(m, lo, hi);
-	n = snprintf(json, len,
-	    "{\"asset\":{\"version\":\"2.0\","
-	    "\"generator\":\"image2model img2glb (offline)\"},"
-	    "\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
-	    "\"nodes\":[{\"mesh\":0}],\"meshes\":[{\"primitives\":[{"
-	    "\"attributes\":{\"POSITION\":0,\"NORMAL\":1,\"TEXCOORD_0\":2},"
-	    "\"indices\":3,\"material\":0,\"mode\":4}]}],"
-	    "\"materials\":[{\"pbrMetallicRoughness\":{\"baseColorTexture\":"
-	    "{\"index\":0},\"metallicFactor\":0,\"roughnessFactor\":0.9}%s%s}],"
-	    "\"textures\":[{\"sampler\":0,\"source\":0}],"
-	    "\"samplers\":[{\"magFilter\":9729,\"minFilter\":9987,"
-	    "\"wrapS\":33071,\"wrapT\":33071}],"
-	    "\"images\":[{\"bufferView\":4,\"mimeType\":\"%s\"}],"
-	    "\"buffers\":[{\"byteLength\":%zu}],"
-	    "\"bufferViews\":["
-	    "{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,"
-	    "\"target\":34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
-	    "\"target\":34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
-	    "\"target\":34962},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,"
-	    "\"target\":34963},"
-	    "{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu}],"
-	    "\"accessors\":["
-	    "{\"bufferView\":0,\"componentType\":5126,\"count\":%zu,"
-	    "\"type\":\"VEC3\","
-	    "\"min\":[%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g]},"
-	    "{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,"
-	    "\"type\":\"VEC3\"},"
-	    "{\"bufferView\":2,\"componentType\":5126,\"count\":%zu,"
-	    "\"type\":\"VEC2\"},"
-	    "{\"bufferView\":3,\"componentType\":%d,\"count\":%zu,"
-	    "\"type\":\"SCALAR\"}]}",
-	    m->double_sided ? ",\"doubleSided\":true" : "",
-	    m->alpha_mask ? ",\"alphaMode\":\"MASK\",\"alphaCutoff\":0.5" : "",
-	    t->mime, l->binlen, 12 * nv, 12 * nv, 12 * nv, 24 * nv, 8 * nv,
-	    32 * nv, l->ilen, l->o_img, t->len, nv, (double)lo[0],
-	    (double)lo[1], (double)lo[2], (double)hi[0], (double)hi[1],
-	    (double)hi[2], nv, nv, l->wide ? 5125 : 5123, l->nt * 3);
-	return n < 0 || (size_t)n >= len ? -1 : n;
+	if (jcat(json, len, &n,
+	        "{\"asset\":{\"version\":\"2.0\","
+	        "\"generator\":\"image2model img2glb (offline)\"},"
+	        "\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
+	        "\"nodes\":[{\"mesh\":0}],") == -1 ||
+	    json_mesh(m, l, json, len, &n) == -1 ||
+	    jcat(json, len, &n,
+	        "\"textures\":[{\"sampler\":0,\"source\":0}],"
+	        "\"samplers\":[{\"magFilter\":9729,\"minFilter\":9987,"
+	        "\"wrapS\":33071,\"wrapT\":33071}],"
+	        "\"images\":[{\"bufferView\":4,\"mimeType\":\"%s\"}],"
+	        "\"buffers\":[{\"byteLength\":%zu}],",
+	        t->mime, l->binlen) == -1 ||
+	    json_views(m, t, l, json, len, &n) == -1)
+		return -1;
+	return (int)n;
 }
 
 /* The BIN chunk's payload (bin is zeroed, l->binlen bytes). */
@@ -242,9 +327,10 @@ glb_bin(const struct mesh *m, const struct texture *t, const struct layout *l,
 	memcpy(bin, m->pos, 12 * nv);
 	memcpy(bin + 12 * nv, m->nrm, 12 * nv);
 	memcpy(bin + 24 * nv, m->uv, 8 * nv);
+	memcpy(bin + 32 * nv, m->col, 12 * nv);
 	for (i = 0; i < l->nt * 3; i++) {
 		uint32_t v = m->idx[i];
-		unsigned char *p = bin + 32 * nv + i * l->isz;
+		unsigned char *p = bin + l->o_idx + i * l->isz;
 
 		if (l->wide) {
 			put32(p, v);

@@ -18,18 +18,18 @@
 	"The server ran out of memory while converting the image; " \
 	"try a smaller image."
 
-/* 1 when mode is one of I2G_MODES. */
+/* 1 when word is one of the '|'-separated list. */
 static int
-known_mode(const char *mode)
+known(const char *list, const char *word)
 {
-	size_t n = strlen(mode);
-	const char *p = I2G_MODES;
+	size_t n = strlen(word);
+	const char *p = list;
 
 	for (;;) {
 		const char *e = strchr(p, '|');
 		size_t l = e != NULL ? (size_t)(e - p) : strlen(p);
 
-		if (l == n && strncmp(p, mode, n) == 0)
+		if (l == n && strncmp(p, word, n) == 0)
 			return 1;
 		if (e == NULL)
 			return 0;
@@ -37,27 +37,47 @@ known_mode(const char *mode)
 	}
 }
 
-/* Check and default the options; returns 0 or -1 with err set. */
+/* The mode and back options; 0 or -1 with err set. */
 static int
-check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
-    int *tex, char *err, size_t errlen)
+check_words(const struct i2g_opts *o, struct bopts *b, char *err, size_t errlen)
 {
-	*mode = I2G_MODE_DEF;
-	*res = I2G_RES_DEF;
-	*th = I2G_THICK_DEF;
-	*tex = I2G_TEX_DEF;
-	if (o == NULL)
-		return 0;
 	if (o->mode != NULL && o->mode[0] != '\0') {
-		if (!known_mode(o->mode)) {
+		if (!known(I2G_MODES, o->mode)) {
 			snprintf(err, errlen,
-			    "The mode \"%.32s\" is unknown; "
-			    "use auto, inflate, relief or card.",
+			    "The mode \"%.32s\" is unknown; use auto, "
+			    "inflate, lathe, extrude, relief or card.",
 			    o->mode);
 			return -1;
 		}
-		*mode = o->mode;
+		b->mode = o->mode;
 	}
+	if (o->back != NULL && o->back[0] != '\0') {
+		if (!known(I2G_BACKS, o->back)) {
+			snprintf(err, errlen,
+			    "The back \"%.32s\" is unknown; "
+			    "use mirror or plain.",
+			    o->back);
+			return -1;
+		}
+		b->plain_back = strcmp(o->back, "plain") == 0;
+	}
+	return 0;
+}
+
+/* Check and default the options; returns 0 or -1 with err set. */
+static int
+check_opts(const struct i2g_opts *o, struct bopts *b, int *tex, char *err,
+    size_t errlen)
+{
+	b->mode = I2G_MODE_DEF;
+	b->res = I2G_RES_DEF;
+	b->th = I2G_THICK_DEF;
+	b->plain_back = 0;
+	*tex = I2G_TEX_DEF;
+	if (o == NULL)
+		return 0;
+	if (check_words(o, b, err, errlen) == -1)
+		return -1;
 	if (o->resolution != 0) {
 		if (o->resolution < I2G_RES_MIN ||
 		    o->resolution > I2G_RES_MAX) {
@@ -67,7 +87,7 @@ check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
 			    o->resolution, I2G_RES_MIN, I2G_RES_MAX);
 			return -1;
 		}
-		*res = o->resolution;
+		b->res = o->resolution;
 	}
 	if (o->thickness != 0) {
 		if (!(o->thickness >= I2G_THICK_MIN &&
@@ -78,7 +98,7 @@ check_opts(const struct i2g_opts *o, const char **mode, int *res, double *th,
 			    o->thickness, I2G_THICK_MIN, I2G_THICK_MAX);
 			return -1;
 		}
-		*th = o->thickness;
+		b->th = o->thickness;
 	}
 	if (o->max_texture != 0) {
 		if (o->max_texture < I2G_TEX_MIN ||
@@ -102,9 +122,8 @@ i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
 	struct image im;
 	struct mesh m;
 	struct texture t;
-	const char *mode;
-	double th;
-	int res, tex, rc = -1;
+	struct bopts b;
+	int tex, rc = -1;
 
 	memset(&im, 0, sizeof(im));
 	memset(&m, 0, sizeof(m));
@@ -121,12 +140,12 @@ i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
 	}
 	*glb = NULL;
 	*glblen = 0;
-	if (check_opts(o, &mode, &res, &th, &tex, err, errlen) == -1)
+	if (check_opts(o, &b, &tex, err, errlen) == -1)
 		goto out;
 	if (image_decode(img, len, &im, err, errlen) == -1)
 		goto out;
 	/* The thickness is relative to the long side, which is 1.0 m. */
-	if (mesh_build(&im, mode, res, th, &m) == -1 ||
+	if (mesh_build(&im, &b, &m) == -1 ||
 	    glb_texture(&im, img, len, m.alpha_mask, tex, &t) == -1 ||
 	    glb_write(&m, &t, glb, glblen) == -1) {
 		snprintf(err, errlen, "%s", MSG_OOM);

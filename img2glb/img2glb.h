@@ -1,8 +1,10 @@
 /*
  * img2glb.h: the built-in offline model.  Turns image bytes (JPEG, PNG,
  * WebP) into a valid, textured binary glTF (GLB) without any network or
- * ML: a keyed or alpha silhouette is inflated into a solid, otherwise a
- * luminance relief slab, or a flat card.
+ * ML: a keyed or alpha silhouette becomes a solid (inflated, turned on a
+ * lathe when it is mirror-symmetric, or extruded with a bevel when it is
+ * a flat graphic), otherwise a luminance relief slab, or a flat card.
+ * Every solid is closed and stands on y = 0.
  *
  * Contract: pure functions of (bytes, options); the output bytes are
  * deterministic.  Nothing here exits, prints or keeps global state, so
@@ -19,8 +21,10 @@
  * terms of them, so the upload check, models/available and the daemon's
  * defaults all say the same.
  */
-#define I2G_MODES "auto|inflate|relief|card"
+#define I2G_MODES "auto|inflate|lathe|extrude|relief|card"
 #define I2G_MODE_DEF "auto"
+#define I2G_BACKS "mirror|plain" /* the back: mirrored photo, or plain */
+#define I2G_BACK_DEF "mirror"
 #define I2G_RES_MIN 32 /* grid cells on the long side */
 #define I2G_RES_MAX 256
 #define I2G_RES_DEF 160
@@ -40,6 +44,7 @@ struct i2g_opts {
 	int resolution; /* I2G_RES_MIN..I2G_RES_MAX */
 	double thickness; /* I2G_THICK_MIN..I2G_THICK_MAX */
 	int max_texture; /* I2G_TEX_MIN..I2G_TEX_MAX */
+	const char *back; /* one of I2G_BACKS */
 };
 
 struct i2g_info {

@@ -29,12 +29,18 @@ struct image {
 	int stb_owned; /* rgba came from stb_image: free with stbi_image_free */
 };
 
-/* Triangle mesh with per-vertex position, normal and UV. */
+/*
+ * Triangle mesh with per-vertex position, normal, UV and colour.  The
+ * first nt_tex triangles are textured (the photo times the colour, white
+ * or a darkened back); the rest are plain (the colour alone: walls, a
+ * plain back).  The colour is linear RGB, as glTF's COLOR_0.
+ */
 struct mesh {
-	float *pos, *nrm, *uv; /* 3, 3, 2 floats per vertex */
+	float *pos, *nrm, *uv, *col; /* 3, 3, 2, 3 floats per vertex */
 	uint32_t *idx; /* 3 per triangle, CCW seen from outside */
-	long nv, nt;
+	long nv, nt, nt_tex;
 	long capv, capt;
+	float cur[3]; /* colour mesh_vert gives new vertices */
 	int alpha_mask; /* card cut out by texture alpha */
 	int double_sided;
 	char mode[16]; /* the mode actually built */
@@ -74,16 +80,24 @@ grid_y(const struct grid *g, double gy)
 	return (0.5 - gy / g->gh) * g->sy;
 }
 
-/* mesh.c: mode is "auto", "inflate", "relief" or "card".  Returns 0, or
- * -1 on out of memory (the only failure). */
-int mesh_build(const struct image *im, const char *mode, int res,
-    double thickness, struct mesh *m);
+/* What the builders are asked for (checked options of img2glb.h). */
+struct bopts {
+	const char *mode; /* one of I2G_MODES */
+	int res; /* grid cells on the long side */
+	double th; /* thickness, metres for a 1 m model */
+	int plain_back; /* back=plain: a solid colour, not the mirrored photo */
+};
+
+/* mesh.c: the mesh for b->mode (auto chooses).  Returns 0, or -1 on out
+ * of memory (the only failure). */
+int mesh_build(const struct image *im, const struct bopts *b, struct mesh *m);
 void mesh_free(struct mesh *m);
 /* Grow *p (elt-byte elements, *cap of them) to hold need; 0 or -1. */
 int mesh_grow(void **p, long *cap, long need, size_t elt);
 /* Make room for nv more vertices and nt more triangles; 0 or -1. */
 int mesh_reserve(struct mesh *m, long nv, long nt);
-/* Append a vertex (room must be reserved); the normal is normalised. */
+/* Append a vertex (room must be reserved); the normal is normalised, the
+ * colour is m->cur. */
 uint32_t mesh_vert(struct mesh *m, double x, double y, double z, double nx,
     double ny, double nz, double u, double v);
 /* Append a triangle (room must be reserved). */
@@ -99,13 +113,57 @@ int make_mask(const struct image *im, unsigned char *mask);
 /* Average a w x h byte plane onto the (gw+1) x (gh+1) vertex grid. */
 int bin_plane(const unsigned char *a, const struct grid *g, float *out);
 
-/* inflate.c: solid from the silhouette.  0 built, 1 no usable silhouette
- * (the caller falls back to relief), -1 out of memory. */
-int inflate_build(
-    const struct image *im, const struct grid *g, double th, struct mesh *m);
+/* poisson.c: lap(h) = -1 inside coverage f > iso, h = 0 on the contour;
+ * h per grid corner (0 outside), *hmax its largest value; 0 or -1 OOM. */
+int poisson_heights(
+    const struct grid *g, const float *f, float iso, float *h, double *hmax);
+
+/* colour.c: linear RGB of an sRGB byte triple; the mean linear colour of
+ * the mask's pixels within r of (px, py) (returns how many there were);
+ * the mean of all mask pixels. */
+void colour_lin(const unsigned char *rgb, float out[3]);
+long colour_near(const struct image *im, const unsigned char *mask,
+    double px, double py, int r, float out[3]);
+void colour_mean(
+    const struct image *im, const unsigned char *mask, float out[3]);
+
+/* march.c: the marching-triangles cap of a coverage grid. */
+#define ISO 0.5f /* coverage level of the contour */
+struct mt {
+	const struct grid *g;
+	const float *f; /* coverage per grid corner */
+	int32_t *cid; /* cap vertex of a corner, -1 = none yet */
+	int32_t *eid; /* cap vertex of an edge crossing, by key */
+	float *vx, *vy; /* cap vertices in grid units */
+	int32_t *vcorner; /* corner of a cap vertex, -1 = crossing */
+	long nv, capv;
+	uint32_t *tris; /* cap triangles, CCW seen from +Z */
+	long nt, capt;
+	uint32_t *seg; /* contour segments a -> b, interior left */
+	long ns, caps;
+	float *h; /* per corner: scratch for the caller (corner count) */
+};
+/* Set up (0 or -1 out of memory), march every cell (0 or -1), free. */
+int mt_init(struct mt *s, const struct grid *g, const float *f);
+int mt_march(struct mt *s);
+void mt_free(struct mt *s);
+
+/* mask.c: coverage of the mask on the vertex grid, ready for marching: the outer
+ * ring 0 (every contour closes) and no value exactly at ISO.  cov has
+ * (gw+1)(gh+1) floats.  0, or -1 out of memory. */
+int coverage(const unsigned char *mask, const struct grid *g, float *cov);
+
+/* inflate.c: solid from the silhouette (mask from make_mask).  0 built,
+ * 1 no usable silhouette (the caller falls back to relief), -1 out of
+ * memory. */
+int inflate_build(const struct image *im, const unsigned char *mask,
+    const struct grid *g, const struct bopts *b, struct mesh *m);
+/* Extrude: flat caps, a bevelled rim, one wall colour (flat graphics). */
+int extrude_build(const struct image *im, const unsigned char *mask,
+    const struct grid *g, const struct bopts *o, struct mesh *m);
 /* relief.c: luminance slab.  0 built, -1 out of memory. */
-int relief_build(
-    const struct image *im, const struct grid *g, double th, struct mesh *m);
+int relief_build(const struct image *im, const struct grid *g,
+    const struct bopts *b, struct mesh *m);
 
 /* glb.c */
 int glb_texture(const struct image *im, const void *orig, size_t origlen,

@@ -6,7 +6,8 @@
  * fractional coverage; marching *triangles* (each cell split into the
  * same two triangles, each clipped at coverage 0.5) give a manifold cap
  * without any polygon triangulation or saddle ambiguity.  The cap is
- * domed by a chamfer distance transform, mirrored for the back, and
+ * domed by the square root of a Poisson solution (poisson.c: fat where
+ * the shape is wide, thin where it is narrow), mirrored for the back, and
  * closed by walls along the contour segments, so the solid is
  * watertight: every contour segment is shared by exactly one cap
  * triangle on each side and one wall quad.
@@ -20,248 +21,20 @@
 
 #include "img2glb_int.h"
 
-#define ISO 0.5f /* coverage level of the contour */
+#define BULGE 0.6 /* depth of the dome relative to a round section */
+#define BACK_SHADE 0.75f /* the mirrored back, a little darker */
 
-/* State of the marching-triangles pass. */
-struct mt {
-	const struct grid *g;
-	const float *f; /* coverage per grid corner */
-	int32_t *cid; /* cap vertex of a corner, -1 = none yet */
-	int32_t *eid; /* cap vertex of an edge crossing, by key */
-	float *vx, *vy; /* cap vertices in grid units */
-	int32_t *vcorner; /* corner of a cap vertex, -1 = crossing */
-	long nv, capv;
-	uint32_t *tris; /* cap triangles */
-	long nt, capt;
-	uint32_t *seg; /* contour segments a -> b, interior left */
-	long ns, caps;
-	float *dist; /* per corner: distance to the contour */
-};
-
-static int32_t
-mt_vert(struct mt *s, double x, double y, int32_t corner)
-{
-	long cap = s->capv;
-
-	if (mesh_grow((void **)&s->vx, &cap, s->nv + 1, sizeof(float)) == -1)
-		return -1;
-	cap = s->capv;
-	if (mesh_grow((void **)&s->vy, &cap, s->nv + 1, sizeof(float)) == -1)
-		return -1;
-	cap = s->capv;
-	if (mesh_grow((void **)&s->vcorner, &cap, s->nv + 1, sizeof(int32_t)) ==
-	    -1)
-		return -1;
-	s->capv = cap;
-	s->vx[s->nv] = (float)x;
-	s->vy[s->nv] = (float)y;
-	s->vcorner[s->nv] = corner;
-	return (int32_t)s->nv++;
-}
-
-static int32_t
-mt_corner(struct mt *s, long c)
-{
-	int W = s->g->gw + 1;
-
-	if (s->cid[c] < 0)
-		s->cid[c] =
-		    mt_vert(s, (double)(c % W), (double)(c / W), (int32_t)c);
-	return s->cid[c];
-}
-
-/*
- * The crossing on the edge between corners a and b, shared by both
- * triangles that use the edge: keyed by (lower corner)*3 + kind, and
- * computed from the lower corner so both see the same position.  Also
- * seeds the inside corner's distance with the sub-cell distance to it.
- */
-static int32_t
-mt_cross(struct mt *s, long a, long b)
-{
-	int W = s->g->gw + 1;
-	long lo = a < b ? a : b, hi = a < b ? b : a, d = hi - lo, key;
-	double t, x0, y0, x1, y1, x, y, dl, dh;
-	int kind = d == 1 ? 0 : d == W ? 1 : 2;
-
-	key = lo * 3 + kind;
-	if (s->eid[key] >= 0)
-		return s->eid[key];
-	t = (ISO - s->f[lo]) / (s->f[hi] - s->f[lo]);
-	x0 = (double)(lo % W);
-	y0 = (double)(lo / W);
-	x1 = (double)(hi % W);
-	y1 = (double)(hi / W);
-	x = x0 + t * (x1 - x0);
-	y = y0 + t * (y1 - y0);
-	s->eid[key] = mt_vert(s, x, y, -1);
-	dl = hypot(x - x0, y - y0);
-	dh = hypot(x - x1, y - y1);
-	if (s->f[lo] > ISO && dl < s->dist[lo])
-		s->dist[lo] = (float)dl;
-	if (s->f[hi] > ISO && dh < s->dist[hi])
-		s->dist[hi] = (float)dh;
-	return s->eid[key];
-}
-
-/* Clip one CCW triangle of corners at coverage > ISO; fan the result. */
-static int
-mt_tri(struct mt *s, const long t[3])
-{
-	int32_t poly[4], leave = -1, enter = -1, v;
-	int np = 0, e, k;
-	long cap;
-
-	for (e = 0; e < 3; e++) {
-		long p = t[e], q = t[(e + 1) % 3];
-		int pin = s->f[p] > ISO, qin = s->f[q] > ISO;
-
-		if (pin) {
-			if ((v = mt_corner(s, p)) < 0)
-				return -1;
-			poly[np++] = v;
-		}
-		if (pin != qin) {
-			if ((v = mt_cross(s, p, q)) < 0)
-				return -1;
-			poly[np++] = v;
-			if (pin)
-				leave = v;
-			else
-				enter = v;
-		}
-	}
-	if (np < 3)
-		return 0;
-	cap = s->capt;
-	if (mesh_grow((void **)&s->tris, &cap, s->nt + np - 2, 12) == -1)
-		return -1;
-	s->capt = cap;
-	for (k = 1; k + 1 < np; k++) {
-		s->tris[s->nt * 3] = (uint32_t)poly[0];
-		s->tris[s->nt * 3 + 1] = (uint32_t)poly[k];
-		s->tris[s->nt * 3 + 2] = (uint32_t)poly[k + 1];
-		s->nt++;
-	}
-	if (leave >= 0 && enter >= 0) {
-		cap = s->caps;
-		if (mesh_grow((void **)&s->seg, &cap, s->ns + 1, 8) == -1)
-			return -1;
-		s->caps = cap;
-		s->seg[s->ns * 2] = (uint32_t)leave;
-		s->seg[s->ns * 2 + 1] = (uint32_t)enter;
-		s->ns++;
-	}
-	return 0;
-}
-
-/* Two-pass chamfer distance (weights 1 and sqrt 2) over inside corners;
- * outside corners stay 0, contour-adjacent corners carry their seeds. */
-static void
-chamfer(const struct grid *g, const float *f, float *d)
-{
-	int W = g->gw + 1, H = g->gh + 1, i, j;
-	const float r2 = 1.41421356f;
-
-	for (j = 0; j < H; j++) {
-		for (i = 0; i < W; i++) {
-			float *p = d + (long)j * W + i;
-
-			if (f[(long)j * W + i] <= ISO)
-				continue;
-			if (i > 0 && p[-1] + 1 < *p)
-				*p = p[-1] + 1;
-			if (j > 0 && p[-W] + 1 < *p)
-				*p = p[-W] + 1;
-			if (i > 0 && j > 0 && p[-W - 1] + r2 < *p)
-				*p = p[-W - 1] + r2;
-			if (i < W - 1 && j > 0 && p[-W + 1] + r2 < *p)
-				*p = p[-W + 1] + r2;
-		}
-	}
-	for (j = H - 1; j >= 0; j--) {
-		for (i = W - 1; i >= 0; i--) {
-			float *p = d + (long)j * W + i;
-
-			if (f[(long)j * W + i] <= ISO)
-				continue;
-			if (i < W - 1 && p[1] + 1 < *p)
-				*p = p[1] + 1;
-			if (j < H - 1 && p[W] + 1 < *p)
-				*p = p[W] + 1;
-			if (i < W - 1 && j < H - 1 && p[W + 1] + r2 < *p)
-				*p = p[W + 1] + r2;
-			if (i > 0 && j < H - 1 && p[W - 1] + r2 < *p)
-				*p = p[W - 1] + r2;
-		}
-	}
-}
-
-static void
-mt_free(struct mt *s)
-{
-	free(s->cid);
-	free(s->eid);
-	free(s->vx);
-	free(s->vy);
-	free(s->vcorner);
-	free(s->tris);
-	free(s->seg);
-	free(s->dist);
-}
-
-/* Per cap vertex: height, normals and rim (wall) numbering. */
+/* Per cap vertex: height, normals, rim (wall) numbering and colour. */
 struct dome {
 	float *z; /* front height; the back is -z */
 	double *fn; /* 3 per vertex: area-weighted cap normal */
 	double *rn; /* 2 per vertex: outward contour normal, 0 off the rim */
 	int32_t *rim; /* wall number of a rim vertex, -1 = not on the rim */
+	float *rc; /* 3 per vertex: wall colour of a rim vertex */
 	long nrim;
 	double half; /* half the thickness: z of the walls' edges */
+	double bevel; /* extrude: chamfer of the rims (0: inflate) */
 };
-
-/* Set up the pass over coverage f: no vertex, no crossing yet. */
-static int
-mt_init(struct mt *s, const struct grid *g, const float *f)
-{
-	long nc = (long)(g->gw + 1) * (g->gh + 1), c;
-
-	memset(s, 0, sizeof(*s));
-	s->g = g;
-	s->f = f;
-	s->cid = malloc(sizeof(int32_t) * (size_t)nc);
-	s->eid = malloc(sizeof(int32_t) * (size_t)nc * 3);
-	s->dist = malloc(sizeof(float) * (size_t)nc);
-	if (s->cid == NULL || s->eid == NULL || s->dist == NULL)
-		return -1;
-	for (c = 0; c < nc; c++) {
-		s->cid[c] = -1;
-		s->eid[c * 3] = s->eid[c * 3 + 1] = s->eid[c * 3 + 2] = -1;
-		s->dist[c] = f[c] > ISO ? 1e30f : 0;
-	}
-	return 0;
-}
-
-/* Cells: TL, TR, BL, BR; triangles (TL,BL,BR) and (TL,BR,TR) are CCW in
- * model space, where image y points down. */
-static int
-mt_march(struct mt *s)
-{
-	const struct grid *g = s->g;
-	int i, j;
-
-	for (j = 0; j < g->gh; j++) {
-		for (i = 0; i < g->gw; i++) {
-			long tl = (long)j * (g->gw + 1) + i, tr = tl + 1;
-			long bl = tl + g->gw + 1, br = bl + 1;
-			long t1[3] = {tl, bl, br}, t2[3] = {tl, br, tr};
-
-			if (mt_tri(s, t1) == -1 || mt_tri(s, t2) == -1)
-				return -1;
-		}
-	}
-	return 0;
-}
 
 static int
 dome_alloc(struct dome *d, long nv, double th)
@@ -270,9 +43,11 @@ dome_alloc(struct dome *d, long nv, double th)
 	d->fn = calloc((size_t)nv * 3, sizeof(double));
 	d->rim = malloc(sizeof(int32_t) * (size_t)nv);
 	d->rn = calloc((size_t)nv * 2, sizeof(double));
+	d->rc = calloc((size_t)nv * 3, sizeof(float));
 	d->nrim = 0;
 	d->half = th / 2;
-	return d->z == NULL || d->fn == NULL || d->rim == NULL || d->rn == NULL
+	return d->z == NULL || d->fn == NULL || d->rim == NULL ||
+	        d->rn == NULL || d->rc == NULL
 	    ? -1
 	    : 0;
 }
@@ -284,35 +59,34 @@ dome_free(struct dome *d)
 	free(d->fn);
 	free(d->rim);
 	free(d->rn);
+	free(d->rc);
 }
 
 /*
- * Heights from the distance to the contour: a parabolic dome (finite
- * slope at the rim, unlike a circle, so no highlight glitches there),
- * never taller than the shape is wide.
+ * Heights from the Poisson solution h (poisson.c): z = half + k sqrt(h).
+ * With k = 2 a disc would become a sphere and a strip a cylinder;
+ * BULGE < 1 of that keeps the cross-sections rounded but flatter, since
+ * a photo's subject is rarely as deep as it is wide.  The contour itself
+ * (h = 0) stays at the walls' edge.  Extrude (a bevel) is flat.
  */
-static void
-dome_heights(struct mt *s, double th, struct dome *d)
+static int
+dome_heights(struct mt *s, struct dome *d)
 {
 	const struct grid *g = s->g;
-	long nc = (long)(g->gw + 1) * (g->gh + 1), c, k;
-	double cell = g->sx / g->gw, dmax = 0, bulge;
+	double cell = g->sx / g->gw, hmax;
+	long k;
 
-	chamfer(g, s->f, s->dist);
-	for (c = 0; c < nc; c++)
-		if (s->f[c] > ISO && s->dist[c] > dmax)
-			dmax = s->dist[c];
-	if (dmax <= 0)
-		dmax = 1;
-	bulge = fmin(3 * th, 0.8 * dmax * cell);
+	if (d->bevel == 0 && poisson_heights(g, s->f, ISO, s->h, &hmax) == -1)
+		return -1;
 	for (k = 0; k < s->nv; k++) {
-		double sd =
-		    s->vcorner[k] < 0 ? 0 : s->dist[s->vcorner[k]] / dmax;
+		double h = s->vcorner[k] < 0 || d->bevel > 0
+		    ? 0
+		    : s->h[s->vcorner[k]];
 
-		sd = sd > 1 ? 1 : sd;
-		d->z[k] = (float)(d->half + bulge * sd * (2 - sd));
+		d->z[k] = (float)(d->half + BULGE * 2 * sqrt(h) * cell);
 		d->rim[k] = -1;
 	}
+	return 0;
 }
 
 /* Area-weighted face normals of the front cap, in model units. */
@@ -390,15 +164,69 @@ cap_uv(const struct mt *s, const struct dome *d, long k, double *u, double *v)
 	}
 }
 
-/* Front cap vertices, then the mirrored back cap. */
+/*
+ * Wall colours: the photo a little inside the silhouette's edge (the
+ * mean over a small box INSET px in along the inward normal, mask pixels
+ * only), then smoothed along the contour, so walls show the subject's
+ * colour and not streaks of edge pixels.  Extrude walls take one colour,
+ * the mean of them all: a sign's edge is one colour.
+ */
 static void
-emit_caps(const struct mt *s, const struct dome *d, struct mesh *m)
+rim_colours(const struct mt *s, const struct image *im,
+    const unsigned char *mask, struct dome *d)
+{
+	const struct grid *g = s->g;
+	int lng = im->w > im->h ? im->w : im->h, pass;
+	double ins = fmax(2, lng * 0.012), mean[3] = {0, 0, 0};
+	int r = lng / 250 > 1 ? lng / 250 : 1;
+	long k;
+
+	for (k = 0; k < s->nv; k++) {
+		double l = hypot(d->rn[k * 2], d->rn[k * 2 + 1]), t;
+		double px = s->vx[k] * im->w / g->gw, py = s->vy[k] * im->h / g->gh;
+
+		if (d->rim[k] < 0 || l == 0)
+			continue;
+		for (t = ins; t >= 0; t -= ins / 2) {
+			if (colour_near(im, mask, px - d->rn[k * 2] / l * t,
+			        py + d->rn[k * 2 + 1] / l * t, r + (t == 0),
+			        d->rc + k * 3) > 0)
+				break;
+		}
+	}
+	for (pass = 0; pass < 3; pass++) {
+		for (k = 0; k < s->ns; k++) {
+			float *a = d->rc + s->seg[k * 2] * 3;
+			float *b = d->rc + s->seg[k * 2 + 1] * 3;
+			int c;
+
+			for (c = 0; c < 3; c++)
+				a[c] = b[c] = (a[c] + b[c]) / 2;
+		}
+	}
+	if (d->bevel == 0)
+		return;
+	for (k = 0; k < s->ns; k++)
+		for (pass = 0; pass < 3; pass++)
+			mean[pass] += d->rc[s->seg[k * 2] * 3 + pass];
+	for (k = 0; k < s->nv; k++)
+		for (pass = 0; pass < 3; pass++)
+			d->rc[k * 3 + pass] = (float)(mean[pass] / (double)s->ns);
+}
+
+/* Front cap vertices (white: the photo as is), then the back's: the
+ * mirrored photo darkened by BACK_SHADE, or plain in the mean colour. */
+static void
+emit_caps(const struct mt *s, const struct dome *d, const float back[3],
+    struct mesh *m)
 {
 	const struct grid *g = s->g;
 	int side;
 	long k;
 
 	for (side = 0; side < 2; side++) {
+		memcpy(m->cur, side == 0 ? (const float[3]){1, 1, 1} : back,
+		    sizeof(m->cur));
 		for (k = 0; k < s->nv; k++) {
 			double sg = side == 0 ? 1 : -1, u, v;
 
@@ -410,70 +238,106 @@ emit_caps(const struct mt *s, const struct dome *d, struct mesh *m)
 	}
 }
 
-/* Wall vertices: a front and a back copy of each rim vertex, in rim
- * order, with the horizontal contour normal. */
+/*
+ * Wall vertices: per band, a top and a bottom copy of each rim vertex in
+ * rim order, with the band's normal.  Inflate has one band, straight
+ * down the thickness; extrude three: a 45-degree chamfer out by the
+ * bevel, the straight wall, and the chamfer back in.
+ */
 static int
 emit_walls(const struct mt *s, const struct dome *d, struct mesh *m)
 {
 	const struct grid *g = s->g;
+	double b = d->bevel, h = d->half;
+	double band[3][5] = {/* out top, z top, out bottom, z bottom, nz */
+	    {0, h, b, h - b, 1}, {b, h - b, b, b - h, 0}, {b, b - h, 0, -h, -1}};
+	int nb = b > 0 ? 3 : 1, q;
 	uint32_t *byrim;
 	long k;
 
+	if (b == 0)
+		band[0][3] = -h, band[0][4] = 0;
 	byrim = malloc(sizeof(uint32_t) * (size_t)(d->nrim + 1));
 	if (byrim == NULL)
 		return -1;
 	for (k = 0; k < s->nv; k++)
 		if (d->rim[k] >= 0)
 			byrim[d->rim[k]] = (uint32_t)k;
-	for (k = 0; k < d->nrim; k++) {
-		uint32_t v = byrim[k];
-		double x = grid_x(g, s->vx[v]), y = grid_y(g, s->vy[v]), u, vv;
+	for (q = 0; q < nb; q++) {
+		for (k = 0; k < d->nrim; k++) {
+			uint32_t v = byrim[k];
+			double x = grid_x(g, s->vx[v]), y = grid_y(g, s->vy[v]);
+			double nx = d->rn[v * 2], ny = d->rn[v * 2 + 1], u, vv;
+			double l = hypot(nx, ny) > 0 ? hypot(nx, ny) : 1;
 
-		cap_uv(s, d, v, &u, &vv);
-		mesh_vert(
-		    m, x, y, d->half, d->rn[v * 2], d->rn[v * 2 + 1], 0, u, vv);
-		mesh_vert(m, x, y, -d->half, d->rn[v * 2], d->rn[v * 2 + 1], 0,
-		    u, vv);
+			cap_uv(s, d, v, &u, &vv);
+			memcpy(m->cur, d->rc + v * 3, sizeof(m->cur));
+			mesh_vert(m, x + nx / l * band[q][0],
+			    y + ny / l * band[q][0], band[q][1], nx / l, ny / l,
+			    band[q][4], u, vv);
+			mesh_vert(m, x + nx / l * band[q][2],
+			    y + ny / l * band[q][2], band[q][3], nx / l, ny / l,
+			    band[q][4], u, vv);
+		}
 	}
 	free(byrim);
-	return 0;
+	return nb;
 }
 
-/* Cap triangles (the back reversed) and two per wall segment. */
+/* One cap's triangles from vertex base on; the back's reversed. */
 static void
-emit_tris(const struct mt *s, const struct dome *d, uint32_t fb, struct mesh *m)
+cap_tris(const struct mt *s, uint32_t base, int back, struct mesh *m)
 {
-	uint32_t bb = fb + (uint32_t)s->nv, wb = bb + (uint32_t)s->nv;
 	long k;
 
 	for (k = 0; k < s->nt; k++) {
-		uint32_t a = s->tris[k * 3], b = s->tris[k * 3 + 1],
-		         cc = s->tris[k * 3 + 2];
+		uint32_t a = base + s->tris[k * 3], b = base + s->tris[k * 3 + 1],
+		         c = base + s->tris[k * 3 + 2];
 
-		mesh_tri(m, fb + a, fb + b, fb + cc);
-		mesh_tri(m, bb + a, bb + cc, bb + b);
+		if (back)
+			mesh_tri(m, a, c, b);
+		else
+			mesh_tri(m, a, b, c);
 	}
-	for (k = 0; k < s->ns; k++) {
-		uint32_t a = wb + 2 * (uint32_t)d->rim[s->seg[k * 2]];
-		uint32_t b = wb + 2 * (uint32_t)d->rim[s->seg[k * 2 + 1]];
+}
 
-		/* a -> b has the interior on its left: these face out. */
-		mesh_tri(m, a, a + 1, b + 1);
-		mesh_tri(m, a, b + 1, b);
+/* Two triangles per contour segment and wall band; a -> b has the
+ * interior on its left, so these face out. */
+static void
+wall_tris(const struct mt *s, const struct dome *d, uint32_t wb, int nb,
+    struct mesh *m)
+{
+	long k;
+	int q;
+
+	for (q = 0; q < nb; q++) {
+		uint32_t w = wb + (uint32_t)q * 2 * (uint32_t)d->nrim;
+
+		for (k = 0; k < s->ns; k++) {
+			uint32_t a = w + 2 * (uint32_t)d->rim[s->seg[k * 2]];
+			uint32_t b = w + 2 * (uint32_t)d->rim[s->seg[k * 2 + 1]];
+
+			mesh_tri(m, a, a + 1, b + 1);
+			mesh_tri(m, a, b + 1, b);
+		}
 	}
 }
 
 /*
- * Inflated silhouette from coverage f.  Returns 0 built, 1 nothing
- * inside the contour (caller falls back), -1 out of memory.
+ * The solid from coverage f: inflate (bevel 0) or extrude.  Returns 0
+ * built, 1 nothing inside the contour (caller falls back), -1 out of
+ * memory.
  */
 static int
-build_inflate(const struct grid *g, const float *f, double th, struct mesh *m)
+build_solid(const struct image *im, const unsigned char *mask,
+    const float *f, const struct grid *g, const struct bopts *o,
+    double bevel, struct mesh *m)
 {
+	float back[3] = {BACK_SHADE, BACK_SHADE, BACK_SHADE};
 	struct mt s;
 	struct dome d;
 	uint32_t fb;
-	int rc = -1;
+	int rc = -1, nb;
 
 	memset(&d, 0, sizeof(d));
 	if (mt_init(&s, g, f) == -1 || mt_march(&s) == -1)
@@ -482,18 +346,29 @@ build_inflate(const struct grid *g, const float *f, double th, struct mesh *m)
 		rc = 1;
 		goto out;
 	}
-	if (dome_alloc(&d, s.nv, th) == -1)
+	if (dome_alloc(&d, s.nv, o->th) == -1)
 		goto out;
-	dome_heights(&s, th, &d);
+	d.bevel = bevel;
+	if (dome_heights(&s, &d) == -1)
+		goto out;
 	cap_normals(&s, &d);
 	rim_normals(&s, &d);
-	if (mesh_reserve(m, 2 * s.nv + 2 * d.nrim, 2 * s.nt + 2 * s.ns) == -1)
+	rim_colours(&s, im, mask, &d);
+	if (o->plain_back)
+		colour_mean(im, mask, back);
+	if (mesh_reserve(m, 2 * s.nv + 6 * d.nrim, 2 * s.nt + 6 * s.ns) == -1)
 		goto out;
 	fb = (uint32_t)m->nv;
-	emit_caps(&s, &d, m);
-	if (emit_walls(&s, &d, m) == -1)
+	emit_caps(&s, &d, back, m);
+	if ((nb = emit_walls(&s, &d, m)) == -1)
 		goto out;
-	emit_tris(&s, &d, fb, m);
+	cap_tris(&s, fb, 0, m);
+	if (!o->plain_back)
+		cap_tris(&s, fb + (uint32_t)s.nv, 1, m);
+	m->nt_tex = m->nt;
+	wall_tris(&s, &d, fb + 2 * (uint32_t)s.nv, nb, m);
+	if (o->plain_back)
+		cap_tris(&s, fb + (uint32_t)s.nv, 1, m);
 	rc = 0;
 out:
 	mt_free(&s);
@@ -501,40 +376,37 @@ out:
 	return rc;
 }
 
-int
-inflate_build(
-    const struct image *im, const struct grid *g, double th, struct mesh *m)
+/* Both modes: the mask's coverage on the grid, then the solid. */
+static int
+silhouette(const struct image *im, const unsigned char *mask,
+    const struct grid *g, const struct bopts *o, double bevel,
+    struct mesh *m)
 {
-	long k, nc = (long)(g->gw + 1) * (g->gh + 1);
-	unsigned char *mask = NULL;
-	float *cov = NULL;
+	float *cov;
 	int r = -1;
 
 	if (g->gw < 3 || g->gh < 3)
 		return 1;
-	mask = malloc((size_t)im->w * (size_t)im->h);
-	cov = malloc(sizeof(float) * (size_t)nc);
-	if (mask == NULL || cov == NULL)
-		goto out;
-	r = make_mask(im, mask);
-	if (r != 0)
-		goto out;
-	r = -1;
-	if (bin_plane(mask, g, cov) == -1)
-		goto out;
-	/* Outer ring empty, so every contour closes; no value exactly at
-	 * the iso level, so no crossing sits on a corner. */
-	for (k = 0; k < nc; k++) {
-		int i = (int)(k % (g->gw + 1)), j = (int)(k / (g->gw + 1));
-
-		if (i == 0 || j == 0 || i == g->gw || j == g->gh)
-			cov[k] = 0;
-		else if (fabsf(cov[k] - ISO) < 1e-3f)
-			cov[k] = ISO + 1e-3f;
-	}
-	r = build_inflate(g, cov, th, m);
-out:
-	free(mask);
+	cov = malloc(sizeof(float) * (size_t)(g->gw + 1) * (size_t)(g->gh + 1));
+	if (cov != NULL && coverage(mask, g, cov) == 0)
+		r = build_solid(im, mask, cov, g, o, bevel, m);
 	free(cov);
 	return r;
+}
+
+int
+inflate_build(const struct image *im, const unsigned char *mask,
+    const struct grid *g, const struct bopts *o, struct mesh *m)
+{
+	return silhouette(im, mask, g, o, 0, m);
+}
+
+/* The bevel: a quarter of the thickness, at most half a grid cell wide
+ * so that it cannot fold over on the grid's smallest features. */
+int
+extrude_build(const struct image *im, const unsigned char *mask,
+    const struct grid *g, const struct bopts *o, struct mesh *m)
+{
+	return silhouette(
+	    im, mask, g, o, fmin(o->th / 4, 0.5 * g->sx / g->gw), m);
 }

@@ -257,3 +257,21 @@ make_mask(const struct image *im, unsigned char *mask)
 		fg += mask[k];
 	return fg * 100 < npx || fg * 100 > npx * 98 ? 1 : 0;
 }
+
+int
+coverage(const unsigned char *mask, const struct grid *g, float *cov)
+{
+	long k, nc = (long)(g->gw + 1) * (g->gh + 1);
+
+	if (bin_plane(mask, g, cov) == -1)
+		return -1;
+	for (k = 0; k < nc; k++) {
+		int i = (int)(k % (g->gw + 1)), j = (int)(k / (g->gw + 1));
+
+		if (i == 0 || j == 0 || i == g->gw || j == g->gh)
+			cov[k] = 0;
+		else if (fabsf(cov[k] - ISO) < 1e-3f)
+			cov[k] = ISO + 1e-3f;
+	}
+	return 0;
+}

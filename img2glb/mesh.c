@@ -32,6 +32,7 @@ mesh_free(struct mesh *m)
 	free(m->pos);
 	free(m->nrm);
 	free(m->uv);
+	free(m->col);
 	free(m->idx);
 	memset(m, 0, sizeof(*m));
 }
@@ -67,6 +68,9 @@ mesh_reserve(struct mesh *m, long nv, long nt)
 	cv = m->capv;
 	if (mesh_grow((void **)&m->uv, &cv, m->nv + nv, 8) == -1)
 		return -1;
+	cv = m->capv;
+	if (mesh_grow((void **)&m->col, &cv, m->nv + nv, 12) == -1)
+		return -1;
 	m->capv = cv;
 	if (mesh_grow((void **)&m->idx, &ct, m->nt + nt, 12) == -1)
 		return -1;
@@ -95,6 +99,7 @@ mesh_vert(struct mesh *m, double x, double y, double z, double nx, double ny,
 	m->nrm[i * 3 + 2] = (float)(nz / l);
 	m->uv[i * 2] = (float)u;
 	m->uv[i * 2 + 1] = (float)v;
+	memcpy(m->col + i * 3, m->cur, sizeof(m->cur));
 	return (uint32_t)i;
 }
 
@@ -147,13 +152,14 @@ build_card(const struct image *im, const struct grid *g, struct mesh *m)
 }
 
 /*
- * Move the bounding box centre to the origin and scale uniformly so the
- * longer of width and height is 1.0 m: a keyed object fills less than
- * its photo, but the model should have the promised size.  A uniform
- * scale keeps the normals valid.
+ * Stand the model on its base: the lowest point at y = 0, the bounding
+ * box centred in x and z; and scale uniformly so the longer of width and
+ * height is 1.0 m: a keyed object fills less than its photo, but the
+ * model should have the promised size.  A uniform scale keeps the
+ * normals valid.
  */
 static void
-centre_mesh(struct mesh *m)
+place_mesh(struct mesh *m)
 {
 	float lo[3], hi[3], c[3];
 	double ext, s;
@@ -165,46 +171,81 @@ centre_mesh(struct mesh *m)
 	s = ext > 1e-6 ? 1.0 / ext : 1.0;
 	for (a = 0; a < 3; a++)
 		c[a] = (lo[a] + hi[a]) / 2;
+	c[1] = lo[1];
 	for (i = 0; i < m->nv; i++)
 		for (a = 0; a < 3; a++)
 			m->pos[i * 3 + a] =
 			    (float)((m->pos[i * 3 + a] - c[a]) * s);
+	/* (lo - lo) * s is exactly 0, so the base is at y = 0 exactly. */
+}
+
+/* The grid for res cells on the long side (no more cells than pixels). */
+static void
+make_grid(const struct image *im, int res, struct grid *g)
+{
+	int lng = im->w > im->h ? im->w : im->h;
+
+	if (res > lng)
+		res = lng;
+	g->w = im->w;
+	g->h = im->h;
+	g->gw = (int)floor((double)res * im->w / lng + 0.5);
+	g->gh = (int)floor((double)res * im->h / lng + 0.5);
+	g->gw = g->gw < 1 ? 1 : g->gw;
+	g->gh = g->gh < 1 ? 1 : g->gh;
+	g->sx = (double)im->w / lng;
+	g->sy = (double)im->h / lng;
+}
+
+/*
+ * The silhouette modes: "auto" builds inflate from the mask; 1 when
+ * there is no usable silhouette (the caller makes a relief).
+ */
+static int
+build_solid(const struct image *im, const struct grid *g,
+    const struct bopts *b, struct mesh *m)
+{
+	unsigned char *mask = malloc((size_t)im->w * (size_t)im->h);
+	int r = -1;
+
+	if (mask == NULL)
+		return -1;
+	r = make_mask(im, mask);
+	if (r == 0)
+		r = inflate_build(im, mask, g, b, m);
+	if (r == 0)
+		snprintf(m->mode, sizeof(m->mode), "inflate");
+	free(mask);
+	return r;
 }
 
 int
-mesh_build(const struct image *im, const char *mode, int res, double thickness,
-    struct mesh *m)
+mesh_build(const struct image *im, const struct bopts *b, struct mesh *m)
 {
 	struct grid g;
-	int lng = im->w > im->h ? im->w : im->h, r = 1;
+	int r = 1;
 
 	memset(m, 0, sizeof(*m));
-	if (res > lng)
-		res = lng; /* no more cells than pixels */
-	g.w = im->w;
-	g.h = im->h;
-	g.gw = (int)floor((double)res * im->w / lng + 0.5);
-	g.gh = (int)floor((double)res * im->h / lng + 0.5);
-	g.gw = g.gw < 1 ? 1 : g.gw;
-	g.gh = g.gh < 1 ? 1 : g.gh;
-	g.sx = (double)im->w / lng;
-	g.sy = (double)im->h / lng;
-	if (strcmp(mode, "card") == 0) {
+	m->cur[0] = m->cur[1] = m->cur[2] = 1;
+	make_grid(im, b->res, &g);
+	if (strcmp(b->mode, "card") == 0) {
 		r = build_card(im, &g, m);
 		snprintf(m->mode, sizeof(m->mode), "card");
 	} else {
-		if (strcmp(mode, "relief") != 0)
-			r = inflate_build(im, &g, thickness, m);
-		if (r == 0)
-			snprintf(m->mode, sizeof(m->mode), "inflate");
+		if (strcmp(b->mode, "relief") != 0)
+			r = build_solid(im, &g, b, m);
 		if (r == 1) {
-			r = relief_build(im, &g, thickness, m);
+			mesh_free(m);
+			m->cur[0] = m->cur[1] = m->cur[2] = 1;
+			r = relief_build(im, &g, b, m);
 			snprintf(m->mode, sizeof(m->mode), "relief");
 		}
 	}
 	if (r != 0)
 		goto fail;
-	centre_mesh(m);
+	if (m->nt_tex == 0)
+		m->nt_tex = m->nt; /* builders that only texture say nothing */
+	place_mesh(m);
 	return 0;
 fail:
 	mesh_free(m);

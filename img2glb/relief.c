@@ -201,9 +201,10 @@ relief_back(const struct grid *g, const uint32_t *per, long nper, double base,
 }
 
 int
-relief_build(
-    const struct image *im, const struct grid *g, double th, struct mesh *m)
+relief_build(const struct image *im, const struct grid *g,
+    const struct bopts *o, struct mesh *m)
 {
+	double th = o->th;
 	int W = g->gw + 1, H = g->gh + 1, rc = -1;
 	long nper = 2L * (g->gw + g->gh);
 	double depth = 2 * th, base = th;

@@ -27,14 +27,17 @@
  * i2g_convert enforces them); this row only names and describes them. */
 static const struct model_param local_params[] = {
     {"mode", PT_ENUM, 0, 0, "\"" I2G_MODE_DEF "\"", I2G_MODES,
-        "Shape: auto picks inflate when the subject can be cut out, "
-        "else relief",
+        "Shape: auto extrudes flat graphics, turns mirror-symmetric "
+        "subjects on a lathe and inflates the rest when the subject can "
+        "be cut out, else relief",
         0},
     {"resolution", PT_INT, I2G_RES_MIN, I2G_RES_MAX, I2G_TEXT(I2G_RES_DEF),
         NULL, "Grid cells along the long side; more is finer and larger", 0},
     {"thickness", PT_FLOAT, I2G_THICK_MIN, I2G_THICK_MAX,
         I2G_TEXT(I2G_THICK_DEF), NULL,
         "Thickness as a fraction of the model's width", 0},
+    {"back", PT_ENUM, 0, 0, "\"" I2G_BACK_DEF "\"", I2G_BACKS,
+        "Back: the photo mirrored and darkened, or a plain colour", 0},
 };
 
 /* Tripo v2.5: pbr's default is disputed (fal-models.md), so it is sent. */
@@ -246,8 +249,8 @@ static const struct model_info models[] = {
     {.id = "local",
         .name = "Built-in offline model",
         .description = "Runs on this server without a provider: cuts the "
-                       "subject out and inflates it, or makes a relief, "
-                       "textured with the photo",
+                       "subject out and inflates, turns or extrudes it, "
+                       "or makes a relief, textured with the photo",
         .provider = "local",
         .typical_s = 1,
         .price_usd = 0,

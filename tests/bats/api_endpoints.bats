@@ -61,7 +61,7 @@ setup() {
 	json_eq '.models[0].provider' local
 	json_eq '.models[0].default' true
 	json_eq '.models[0].output_formats[0]' glb
-	json_eq '.models[0].parameters | map(.name) | join(",")' mode,resolution,thickness
+	json_eq '.models[0].parameters | map(.name) | join(",")' mode,resolution,thickness,back
 	code=$(req -d "" "$I2M_URL/api/v1/models/available")
 	[ "$code" = 405 ]
 }

@@ -137,6 +137,40 @@ jint(json_t *o, const char *path)
 	    -1;
 }
 
+/* Indices over every primitive of mesh 0 (all share bufferView 3). */
+static long
+index_count(json_t *js)
+{
+	json_t *prims = json_object_get(json_array_get(json_object_get(js,
+	    "meshes"), 0), "primitives");
+	char path[64];
+	size_t k;
+	long n = 0;
+
+	for (k = 0; k < json_array_size(prims); k++) {
+		snprintf(path, sizeof(path), "meshes.0.primitives.%zu.indices",
+		    k);
+		snprintf(path, sizeof(path), "accessors.%ld.count",
+		    jint(js, path));
+		n += jint(js, path);
+	}
+	return n;
+}
+
+long
+glb_prim_tris(const struct glb *gl, int k)
+{
+	char path[64];
+	long a;
+
+	snprintf(path, sizeof(path), "meshes.0.primitives.%d.indices", k);
+	a = jint(gl->js, path);
+	if (a < 0)
+		return 0;
+	snprintf(path, sizeof(path), "accessors.%ld.count", a);
+	return jint(gl->js, path) / 3;
+}
+
 /*
  * Structural checks of a GLB (header, chunk order and padding, lengths,
  * JSON essentials); returns 1 when all hold.  Fills *out on success.
@@ -183,7 +217,7 @@ check_glb(const char *name, const unsigned char *g, size_t n,
 	ok &= jint(js, "buffers.0.byteLength") >= 0 &&
 	    (size_t)jint(js, "buffers.0.byteLength") <= bl;
 	ok &= jint(js, "accessors.0.count") == in->vertices;
-	ok &= jint(js, "accessors.3.count") == in->triangles * 3;
+	ok &= index_count(js) == in->triangles * 3;
 	ok &= jint(js, "accessors.3.componentType") ==
 	    (in->vertices > 65535 ? 5125 : 5123);
 	ok &= jint(js, "bufferViews.4.target") == -1;
@@ -265,7 +299,7 @@ int
 watertight(const struct glb *gl)
 {
 	long nv = jint(gl->js, "accessors.0.count");
-	long ni = jint(gl->js, "accessors.3.count");
+	long ni = index_count(gl->js);
 	int wide = jint(gl->js, "accessors.3.componentType") == 5125;
 	float *pos = malloc((size_t)nv * 12);
 	uint32_t *ord = malloc((size_t)nv * 4), *rep = malloc((size_t)nv * 4);

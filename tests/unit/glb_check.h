@@ -53,5 +53,10 @@ void glb_bounds(const struct glb *gl, double lo[3], double hi[3]);
 /* 1 when every edge is shared by exactly two triangles, wound
  * consistently (positions compared by value). */
 int watertight(const struct glb *gl);
+/* Triangles of primitive k (0 textured, 1 plain), 0 when absent. */
+long glb_prim_tris(const struct glb *gl, int k);
+
+/* shape_check.c: the shapes of issue 15 (TAP lines). */
+void test_shapes(void);
 
 #endif

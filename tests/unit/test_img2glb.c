@@ -44,10 +44,12 @@ sample_chair(const struct buf *chair)
 	    in.height == 503, "chair: keyed and inflated (%s %dx%d)",
 	    in.mode, in.width, in.height);
 	glb_bounds(&gl, lo, hi);
+	/* Issue 15 changed "centred" to "stands on its base": y from 0. */
 	TAP_OK(fabs(hi[1] - lo[1] - 1.0) < 1e-5 &&
-	    fabs(lo[0] + hi[0]) < 1e-4 && fabs(lo[1] + hi[1]) < 1e-4 &&
+	    fabs(lo[0] + hi[0]) < 1e-4 && lo[1] == 0 &&
 	    fabs(lo[2] + hi[2]) < 1e-4 && hi[2] - lo[2] > 0.04,
-	    "chair: ~1 m tall, centred, has depth (%.3f x %.3f x %.3f)",
+	    "chair: ~1 m tall, on y = 0, centred in x and z, has depth "
+	    "(%.3f x %.3f x %.3f)",
 	    hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
 	TAP_OK(watertight(&gl), "chair: closed, consistently wound");
 	TAP_OK(strcmp(glb_mime(&gl), "image/png") == 0,
@@ -101,7 +103,7 @@ sample_modes(const struct buf *sneak)
 	int k;
 
 	for (k = 0; k < 2; k++) {
-		struct i2g_opts o = { modes[k], 0, 0, 0 };
+		struct i2g_opts o = { modes[k], 0, 0, 0, NULL };
 		char name[64];
 
 		snprintf(name, sizeof(name), "sneaker_%s", modes[k]);
@@ -120,7 +122,7 @@ sample_modes(const struct buf *sneak)
 static void
 sample_opts(const struct buf *chair)
 {
-	struct i2g_opts o = { "relief", 256, 0.01, 256 };
+	struct i2g_opts o = { "relief", 256, 0.01, 256, NULL };
 	struct i2g_info in;
 	struct glb gl;
 	unsigned char *g;
@@ -176,7 +178,7 @@ test_alpha_and_webp(void)
 {
 	unsigned char *px = disk(160, 120, 1), *g, *wp = NULL;
 	struct buf png = make_png(px, 160, 120, 4), web;
-	struct i2g_opts card = { "card", 0, 0, 0 };
+	struct i2g_opts card = { "card", 0, 0, 0, NULL };
 	struct i2g_info in;
 	struct glb gl;
 	size_t n, wn;
@@ -254,7 +256,7 @@ test_exif(void)
 	};
 	unsigned char *px = solid(120, 60, 0, 0, 220, 255), *g;
 	struct buf jpg, ex;
-	struct i2g_opts o = { "relief", 0, 0, 0 };
+	struct i2g_opts o = { "relief", 0, 0, 0, NULL };
 	struct i2g_info in;
 	struct glb gl;
 	size_t n;
@@ -331,7 +333,7 @@ test_edge_cases(void)
 		    cases[k].h) : make_png(px, cases[k].w, cases[k].h, 4);
 
 		for (m = 0; m < 4; m++) {
-			struct i2g_opts o = { modes[m], 0, 0, 0 };
+			struct i2g_opts o = { modes[m], 0, 0, 0, NULL };
 			struct i2g_info in;
 			struct glb gl;
 			char name[64];
@@ -361,9 +363,9 @@ test_refusals(void)
 		8, 2, 0, 0, 0, 0, 0, 0, 0,
 		0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82,
 	};
-	struct i2g_opts bad_mode = { "sculpt", 0, 0, 0 };
-	struct i2g_opts bad_res = { NULL, 1000, 0, 0 };
-	struct i2g_opts bad_th = { NULL, 0, 2.0, 0 };
+	struct i2g_opts bad_mode = { "sculpt", 0, 0, 0, NULL };
+	struct i2g_opts bad_res = { NULL, 1000, 0, 0, NULL };
+	struct i2g_opts bad_th = { NULL, 0, 2.0, 0, NULL };
 	unsigned char *px = solid(8, 8, 1, 2, 3, 255);
 	struct buf b = make_png(px, 8, 8, 4);
 
@@ -440,5 +442,6 @@ main(void)
 	test_edge_cases();
 	test_refusals();
 	test_threads();
+	test_shapes();
 	return tap_done();
 }
