@@ -10,7 +10,8 @@
  * measured in a fresh process (this program re-executed with --one), so
  * the peak RSS (getrusage ru_maxrss) is that conversion's own and not
  * inflated by the other inputs.  Time is the median of `runs` (default
- * 20) conversions.  Targets: <= 200 ms and <= 64 MB for a 1024 px
+ * 20) conversions.  Default options first (mode auto), then every solid
+ * mode (inflate, lathe, extrude, relief) forced on the 1024 px inputs.  Targets: <= 200 ms and <= 64 MB for a 1024 px
  * photo, GLB <= 5 MB.
  */
 #include <stdio.h>
@@ -29,6 +30,8 @@
 #pragma GCC diagnostic pop
 
 #include "img2glb.h"
+
+#define NMODES 4 /* solid modes measured at 1024 px */
 
 struct buf {
 	unsigned char *p;
@@ -138,10 +141,12 @@ cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Child: convert one file `runs` times and print one table row. */
+/* Child: convert one file `runs` times in mode ("" = default) and print
+ * one table row. */
 static int
-one(const char *path, const char *label, int runs)
+one(const char *path, const char *label, int runs, const char *mode)
 {
+	struct i2g_opts o = { mode[0] != '\0' ? mode : NULL, 0, 0, 0, NULL };
 	struct buf in;
 	struct i2g_info info;
 	struct rusage ru;
@@ -160,7 +165,7 @@ one(const char *path, const char *label, int runs)
 		double t0 = now_ms();
 
 		free(glb);
-		if (i2g_convert(in.p, in.n, NULL, &glb, &glblen, &info, err,
+		if (i2g_convert(in.p, in.n, &o, &glb, &glblen, &info, err,
 		    sizeof(err)) != 0) {
 			fprintf(stderr, "bench_local: %s: %s\n", label, err);
 			return 1;
@@ -186,11 +191,13 @@ main(int argc, char **argv)
 	char tmp[] = "/tmp/bench_local.XXXXXX", path[4][512], runs_s[16];
 	static const char *label[4] = { "chair.png", "sneaker.jpg",
 	    "chair-1024.png", "sneaker-1024.jpg" };
+	static const char *modes[] = { "inflate", "lathe", "extrude",
+	    "relief" };
 	struct buf chair, sneak, b1024;
 	int runs = 20, k, rc = 0;
 
-	if (argc == 5 && strcmp(argv[1], "--one") == 0)
-		return one(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 6 && strcmp(argv[1], "--one") == 0)
+		return one(argv[2], argv[3], atoi(argv[4]), argv[5]);
 	if (argc > 1)
 		dir = argv[1];
 	if (dir == NULL)
@@ -228,13 +235,17 @@ main(int argc, char **argv)
 	    "pixels", "in_bytes", "mode", "med_ms", "min_ms", "glb_bytes",
 	    "verts", "tris", "rss_mb");
 	fflush(stdout);
-	for (k = 0; k < 4; k++) {
+	/* The four inputs in auto mode, then each solid mode forced on the
+	 * two 1024 px inputs. */
+	for (k = 0; k < 4 + 2 * NMODES; k++) {
+		int in = k < 4 ? k : 2 + (k - 4) / NMODES;
+		const char *mode = k < 4 ? "" : modes[(k - 4) % NMODES];
 		pid_t pid = fork();
 		int st;
 
 		if (pid == 0) {
-			execl("/proc/self/exe", argv[0], "--one", path[k],
-			    label[k], runs_s, (char *)NULL);
+			execl("/proc/self/exe", argv[0], "--one", path[in],
+			    label[in], runs_s, mode, (char *)NULL);
 			_exit(127);
 		}
 		if (pid < 0 || waitpid(pid, &st, 0) != pid ||

@@ -1,7 +1,7 @@
 /*
  * colour.c: colours sampled from the photo for what the photo does not
- * show (walls, a plain back): means over the silhouette's own pixels, so
- * the background fringe of a keyed photo never leaks in.
+ * show (walls, caps, a plain back): means over the silhouette's own
+ * pixels, so the background fringe of a keyed photo never leaks in.
  *
  * glTF's COLOR_0 multiplies the linear base colour, so every colour here
  * is converted from the image's sRGB bytes to linear before averaging
@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "img2glb_int.h"
 
@@ -72,12 +73,40 @@ colour_near(const struct image *im, const unsigned char *mask, double px,
 	return box_mean(im, mask, x - r, y - r, x + r, y + r, 1, out);
 }
 
+/*
+ * The subject's dominant colour: the mean of the pixels in the commonest
+ * coarse bin (4 levels per sRGB channel), not the mean of all, which
+ * mixes a green bottle and its cream label into grey-green.
+ */
 void
 colour_mean(const struct image *im, const unsigned char *mask, float out[3])
 {
 	int lng = im->w > im->h ? im->w : im->h;
-	int step = lng / 256 > 1 ? lng / 256 : 1;
+	int step = lng / 256 > 1 ? lng / 256 : 1, x, y, c, best = 0;
+	double sum[64][3];
+	long cnt[64];
 
+	memset(sum, 0, sizeof(sum));
+	memset(cnt, 0, sizeof(cnt));
 	out[0] = out[1] = out[2] = 0.5f;
-	box_mean(im, mask, 0, 0, im->w - 1, im->h - 1, step, out);
+	for (y = 0; y < im->h; y += step) {
+		for (x = 0; x < im->w; x += step) {
+			size_t p = (size_t)y * (size_t)im->w + (size_t)x;
+			const unsigned char *q = im->rgba + p * 4;
+			int b = (q[0] >> 6) << 4 | (q[1] >> 6) << 2 | q[2] >> 6;
+			float l[3];
+
+			if (!mask[p])
+				continue;
+			colour_lin(q, l);
+			for (c = 0; c < 3; c++)
+				sum[b][c] += l[c];
+			cnt[b]++;
+		}
+	}
+	for (c = 1; c < 64; c++)
+		best = cnt[c] > cnt[best] ? c : best;
+	if (cnt[best] > 0)
+		for (c = 0; c < 3; c++)
+			out[c] = (float)(sum[best][c] / (double)cnt[best]);
 }

@@ -1,10 +1,12 @@
 /*
  * img2glb_int.h: private interface between the parts of the offline
- * model: image.c (decode + EXIF), mask.c (foreground mask), mesh.c
- * (geometry: grid, card, centring) with inflate.c and relief.c (the two
- * solid modes), glb.c (texture choice + GLB container) and img2glb.c (the
- * public entry point).  sniff.c is public (sniff.h).  Not for use outside
- * img2glb/.
+ * model: image.c (decode + EXIF), mask.c (foreground mask, coverage,
+ * flat-graphic test), colour.c (colours sampled for walls and backs),
+ * mesh.c (mode choice, card, placing) with march.c (marching-triangles
+ * cap), poisson.c (inflation heights), inflate.c (inflate and extrude),
+ * lathe.c (symmetry test and lathe) and relief.c, glb.c (texture choice +
+ * GLB container) and img2glb.c (the public entry point).  sniff.c is
+ * public (sniff.h).  Not for use outside img2glb/.
  *
  * Ownership: every struct here owns its malloc'd arrays; the matching
  * *_free() releases them and leaves the struct zeroed, so it may be
@@ -161,6 +163,14 @@ int inflate_build(const struct image *im, const unsigned char *mask,
 /* Extrude: flat caps, a bevelled rim, one wall colour (flat graphics). */
 int extrude_build(const struct image *im, const unsigned char *mask,
     const struct grid *g, const struct bopts *o, struct mesh *m);
+/* lathe.c: 1 when the mask is clearly mirror-symmetric about a vertical
+ * axis (*axis, pixels, set either way), 0 not, -1 out of memory; the
+ * surface of revolution: 0 built, 1 no usable profile, -1 OOM. */
+int lathe_axis(const unsigned char *mask, int w, int h, double *axis);
+int lathe_build(const struct image *im, const unsigned char *mask,
+    const struct grid *g, const struct bopts *o, struct mesh *m);
+/* mask.c: 1 when the masked subject is a flat graphic (few colours). */
+int flat_graphic(const struct image *im, const unsigned char *mask);
 /* relief.c: luminance slab.  0 built, -1 out of memory. */
 int relief_build(const struct image *im, const struct grid *g,
     const struct bopts *b, struct mesh *m);

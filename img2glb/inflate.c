@@ -1,16 +1,15 @@
 /*
- * inflate.c: the inflate mode of mesh.c, a solid blown up from the
- * image's silhouette.
+ * inflate.c: the inflate and extrude modes of mesh.c, solids made from
+ * the marching-triangles cap of the image's silhouette (march.c).
  *
- * The foreground mask (mask.c) is box-filtered onto the vertex grid as
- * fractional coverage; marching *triangles* (each cell split into the
- * same two triangles, each clipped at coverage 0.5) give a manifold cap
- * without any polygon triangulation or saddle ambiguity.  The cap is
- * domed by the square root of a Poisson solution (poisson.c: fat where
- * the shape is wide, thin where it is narrow), mirrored for the back, and
- * closed by walls along the contour segments, so the solid is
- * watertight: every contour segment is shared by exactly one cap
- * triangle on each side and one wall quad.
+ * Inflate domes the cap by the square root of a Poisson solution
+ * (poisson.c: fat where the shape is wide, thin where it is narrow);
+ * extrude keeps it flat and chamfers the rim.  The cap is mirrored for
+ * the back and closed by walls along the contour segments, so the solid
+ * is watertight: every contour segment is shared by exactly one cap
+ * triangle on each side and the wall bands between them.  The walls are
+ * plain (COLOR_0 alone) in a colour sampled inside the silhouette's
+ * edge; the back is the photo mirrored and darkened, or plain.
  *
  * Conventions and determinism as in mesh.c (pure functions, no statics).
  */
@@ -164,12 +163,56 @@ cap_uv(const struct mt *s, const struct dome *d, long k, double *u, double *v)
 	}
 }
 
+/* A coarse bin (4 levels per channel) of a linear colour. */
+static int
+rim_bin(const float *c)
+{
+	int b[3], k;
+
+	for (k = 0; k < 3; k++) {
+		b[k] = (int)(sqrt(c[k]) * 4);
+		b[k] = b[k] > 3 ? 3 : b[k] < 0 ? 0 : b[k];
+	}
+	return b[0] << 4 | b[1] << 2 | b[2];
+}
+
+/*
+ * Extrude's walls: the commonest colour along the rim (coarse bins of
+ * the samples, their mean), not the mean of all: a red and blue sign
+ * has red or blue edges, not purple ones.
+ */
+static void
+one_colour(const struct mt *s, struct dome *d)
+{
+	long cnt[64], k, best = 0, n = 0;
+	double sum[3] = {0, 0, 0};
+	int c;
+
+	memset(cnt, 0, sizeof(cnt));
+	for (k = 0; k < s->ns; k++)
+		cnt[rim_bin(d->rc + s->seg[k * 2] * 3)]++;
+	for (k = 1; k < 64; k++)
+		best = cnt[k] > cnt[best] ? k : best;
+	for (k = 0; k < s->ns; k++) {
+		const float *a = d->rc + s->seg[k * 2] * 3;
+
+		if (rim_bin(a) != best)
+			continue;
+		for (c = 0; c < 3; c++)
+			sum[c] += a[c];
+		n++;
+	}
+	for (k = 0; k < s->nv; k++)
+		for (c = 0; c < 3; c++)
+			d->rc[k * 3 + c] = (float)(sum[c] / (double)(n > 0 ? n : 1));
+}
+
 /*
  * Wall colours: the photo a little inside the silhouette's edge (the
  * mean over a small box INSET px in along the inward normal, mask pixels
  * only), then smoothed along the contour, so walls show the subject's
- * colour and not streaks of edge pixels.  Extrude walls take one colour,
- * the mean of them all: a sign's edge is one colour.
+ * colour and not streaks of edge pixels.  Extrude walls take one colour
+ * (one_colour): a sign's edge is one colour.
  */
 static void
 rim_colours(const struct mt *s, const struct image *im,
@@ -177,7 +220,7 @@ rim_colours(const struct mt *s, const struct image *im,
 {
 	const struct grid *g = s->g;
 	int lng = im->w > im->h ? im->w : im->h, pass;
-	double ins = fmax(2, lng * 0.012), mean[3] = {0, 0, 0};
+	double ins = fmax(2, lng * 0.012);
 	int r = lng / 250 > 1 ? lng / 250 : 1;
 	long k;
 
@@ -204,14 +247,8 @@ rim_colours(const struct mt *s, const struct image *im,
 				a[c] = b[c] = (a[c] + b[c]) / 2;
 		}
 	}
-	if (d->bevel == 0)
-		return;
-	for (k = 0; k < s->ns; k++)
-		for (pass = 0; pass < 3; pass++)
-			mean[pass] += d->rc[s->seg[k * 2] * 3 + pass];
-	for (k = 0; k < s->nv; k++)
-		for (pass = 0; pass < 3; pass++)
-			d->rc[k * 3 + pass] = (float)(mean[pass] / (double)s->ns);
+	if (d->bevel > 0)
+		one_colour(s, d);
 }
 
 /* Front cap vertices (white: the photo as is), then the back's: the
@@ -401,12 +438,13 @@ inflate_build(const struct image *im, const unsigned char *mask,
 	return silhouette(im, mask, g, o, 0, m);
 }
 
-/* The bevel: a quarter of the thickness, at most half a grid cell wide
- * so that it cannot fold over on the grid's smallest features. */
+/* The bevel: a quarter of the thickness, at most 0.3 of a grid cell
+ * wide so that it cannot fold over on the grid's smallest features (at
+ * half a cell, offset points of a staircase contour coincide). */
 int
 extrude_build(const struct image *im, const unsigned char *mask,
     const struct grid *g, const struct bopts *o, struct mesh *m)
 {
 	return silhouette(
-	    im, mask, g, o, fmin(o->th / 4, 0.5 * g->sx / g->gw), m);
+	    im, mask, g, o, fmin(o->th / 4, 0.3 * g->sx / g->gw), m);
 }

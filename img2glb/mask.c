@@ -275,3 +275,56 @@ coverage(const unsigned char *mask, const struct grid *g, float *cov)
 	}
 	return 0;
 }
+
+static int
+cmp_long_desc(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * A flat graphic (logo, icon, sign) rather than a photo: the subject's
+ * pixels fall into few colours (FLAT_BINS coarse bins hold FLAT_SHARE of
+ * them) and neighbouring pixels are mostly exactly equal (flat fills,
+ * hard edges), where a photo has shading, gradients and sensor noise
+ * everywhere.  (A JPEG's noise breaks the equality too: a JPEG logo is
+ * inflated unless mode=extrude is asked for.)
+ */
+#define FLAT_BINS 8
+#define FLAT_SHARE 0.9
+#define FLAT_SMOOTH 0.8
+int
+flat_graphic(const struct image *im, const unsigned char *mask)
+{
+	long hist[512], n = 0, top = 0, same = 0, pairs = 0;
+	int x, y, k;
+
+	memset(hist, 0, sizeof(hist));
+	for (y = 0; y < im->h; y++) {
+		for (x = 0; x < im->w; x++) {
+			size_t p = (size_t)y * (size_t)im->w + (size_t)x;
+			const unsigned char *c = im->rgba + p * 4;
+
+			if (!mask[p])
+				continue;
+			hist[(c[0] >> 5) << 6 | (c[1] >> 5) << 3 | c[2] >> 5]++;
+			n++;
+			if (x + 1 < im->w && mask[p + 1]) {
+				const unsigned char *d = c + 4;
+
+				pairs++;
+				same += c[0] == d[0] && c[1] == d[1] &&
+				        c[2] == d[2];
+			}
+		}
+	}
+	if (n == 0 || pairs == 0)
+		return 0;
+	qsort(hist, 512, sizeof(long), cmp_long_desc);
+	for (k = 0; k < FLAT_BINS; k++)
+		top += hist[k];
+	return top >= FLAT_SHARE * (double)n &&
+	    same >= FLAT_SMOOTH * (double)pairs;
+}

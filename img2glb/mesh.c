@@ -5,13 +5,16 @@
  * Conventions (glTF): metres, +Y up, the picture faces +Z, front faces
  * CCW.  The long side of the image is 1.0 m; pixel (px, py) maps to
  * x = (px/W - 0.5)*sx, y = (0.5 - py/H)*sy and UV = (px/W, py/H) with no
- * V flip (glTF UVs start at the top-left).  The finished mesh is moved so
- * its bounding box is centred on the origin.
+ * V flip (glTF UVs start at the top-left).  The finished mesh stands on
+ * its base: lowest point at y = 0, bounding box centred in x and z.
  *
- * Modes: inflate (inflate.c, a solid from the silhouette that mask.c
- * finds), relief (relief.c, a luminance slab), card (here: one
- * double-sided quad).  "auto" (and "inflate") use inflate when a usable
- * silhouette exists and relief otherwise.
+ * Modes: inflate (inflate.c, a solid blown up from the silhouette that
+ * mask.c finds), lathe (lathe.c, turned about the silhouette's axis),
+ * extrude (inflate.c, flat with a bevel), relief (relief.c, a luminance
+ * slab), card (here: one double-sided quad).  "auto" takes extrude for a
+ * flat graphic, lathe for a clearly mirror-symmetric silhouette, else
+ * inflate; every silhouette mode falls back to relief when there is no
+ * usable silhouette.  Every mode but card is a closed solid.
  *
  * Every function is a pure function of its inputs (no statics, no
  * randomness), so the output is deterministic and thread-safe.  Normals
@@ -198,7 +201,24 @@ make_grid(const struct image *im, int res, struct grid *g)
 }
 
 /*
- * The silhouette modes: "auto" builds inflate from the mask; 1 when
+ * Which silhouette mode auto takes: extrude for a flat graphic, lathe
+ * for a clearly mirror-symmetric subject, else inflate; -1 out of
+ * memory.
+ */
+static const char *
+auto_mode(const struct image *im, const unsigned char *mask)
+{
+	double axis;
+	int r;
+
+	if (flat_graphic(im, mask))
+		return "extrude";
+	r = lathe_axis(mask, im->w, im->h, &axis);
+	return r == -1 ? NULL : r == 1 ? "lathe" : "inflate";
+}
+
+/*
+ * The silhouette modes (inflate, lathe, extrude; auto chooses); 1 when
  * there is no usable silhouette (the caller makes a relief).
  */
 static int
@@ -206,15 +226,23 @@ build_solid(const struct image *im, const struct grid *g,
     const struct bopts *b, struct mesh *m)
 {
 	unsigned char *mask = malloc((size_t)im->w * (size_t)im->h);
+	const char *mode = b->mode;
 	int r = -1;
 
 	if (mask == NULL)
 		return -1;
 	r = make_mask(im, mask);
-	if (r == 0)
+	if (r == 0 && strcmp(mode, "auto") == 0 &&
+	    (mode = auto_mode(im, mask)) == NULL)
+		r = -1;
+	if (r == 0 && strcmp(mode, "lathe") == 0)
+		r = lathe_build(im, mask, g, b, m);
+	else if (r == 0 && strcmp(mode, "extrude") == 0)
+		r = extrude_build(im, mask, g, b, m);
+	else if (r == 0)
 		r = inflate_build(im, mask, g, b, m);
 	if (r == 0)
-		snprintf(m->mode, sizeof(m->mode), "inflate");
+		snprintf(m->mode, sizeof(m->mode), "%s", mode);
 	free(mask);
 	return r;
 }

@@ -60,6 +60,68 @@ thin_strip(double x, double y, int w, int h)
 	return fabs(x - w / 2.0) < w * 0.03 && y > h * 0.1 && y < h * 0.9;
 }
 
+/* A vase: a round belly, a neck and a lip, symmetric about x = w/2. */
+static double
+vase_r(double y, int w, int h)
+{
+	double t = (y - h * 0.1) / (h * 0.8);
+
+	if (t < 0 || t > 1)
+		return -1;
+	return w * (0.12 + 0.14 * sin(M_PI * fmin(1, t * 1.4)) +
+	    (t > 0.85 ? 0.05 : 0));
+}
+
+static int
+vase(double x, double y, int w, int h)
+{
+	return fabs(x - w / 2.0) < vase_r(y, w, h);
+}
+
+/* The same vase with a handle on its right: no longer symmetric. */
+static int
+jug(double x, double y, int w, int h)
+{
+	double dx = x - w * 0.74, dy = y - h * 0.45;
+	double d = sqrt(dx * dx + dy * dy);
+
+	return vase(x, y, w, h) || (d > h * 0.1 && d < h * 0.15 && dx > 0);
+}
+
+/* A flat two-colour logo: a ring and a bar, hard edges. */
+static int
+logo(double x, double y, int w, int h)
+{
+	double dx = x - w / 2.0, dy = y - h / 2.0, d = sqrt(dx * dx + dy * dy);
+
+	return (d > h * 0.25 && d < h * 0.4) ||
+	    (fabs(dy) < h * 0.06 && fabs(dx) < w * 0.45);
+}
+
+static struct buf
+logo_png(int w, int h, int keyed)
+{
+	unsigned char *p = solid(w, h, 255, 255, 255, keyed ? 255 : 0);
+	struct buf b;
+	int x, y;
+
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			unsigned char *q = p + ((size_t)y * w + x) * 4;
+
+			if (!logo(x + 0.5, y + 0.5, w, h))
+				continue;
+			q[0] = y < h / 2 ? 200 : 20;
+			q[1] = y < h / 2 ? 30 : 60;
+			q[2] = y < h / 2 ? 40 : 160;
+			q[3] = 255;
+		}
+	}
+	b = make_png(p, w, h, 4);
+	free(p);
+	return b;
+}
+
 /* Convert with mode and back; bounds, mode and closedness. */
 struct shape {
 	double lo[3], hi[3];
@@ -147,9 +209,105 @@ test_back(void)
 	free(disc.p);
 }
 
+static void
+test_lathe(void)
+{
+	struct buf v = shape_png(vase, 300, 400, 0), j = shape_png(jug, 300,
+	    400, 1), d = shape_png(wide_disc, 200, 200, 0);
+	struct shape s;
+
+	if (shape_of("lathe_vase", &v, NULL, NULL, &s) == 0) {
+		double wd = s.hi[0] - s.lo[0], dp = s.hi[2] - s.lo[2];
+
+		TAP_OK(strcmp(s.mode, "lathe") == 0,
+		    "lathe: a symmetric vase is turned (%s)", s.mode);
+		TAP_OK(s.closed && on_base(&s) && fabs(dp - wd) < 0.05 * wd,
+		    "lathe: closed, on its base, as deep as wide (%.3f x "
+		    "%.3f)", wd, dp);
+	}
+	if (shape_of("lathe_jug", &j, NULL, NULL, &s) == 0)
+		TAP_OK(strcmp(s.mode, "inflate") == 0,
+		    "lathe: a jug with a handle is not symmetric (%s)",
+		    s.mode);
+	if (shape_of("lathe_forced", &j, "lathe", "plain", &s) == 0)
+		TAP_OK(strcmp(s.mode, "lathe") == 0 && s.closed &&
+		    on_base(&s) && s.plain_tris > 0,
+		    "lathe: forced on the jug, plain back, closed");
+	if (shape_of("lathe_ball", &d, NULL, NULL, &s) == 0) {
+		double wd = s.hi[0] - s.lo[0], dp = s.hi[2] - s.lo[2];
+
+		TAP_OK(strcmp(s.mode, "lathe") == 0 && s.closed &&
+		    fabs(dp - wd) < 0.05 * wd && fabs(s.hi[1] - wd) < 0.05,
+		    "lathe: a disc becomes a ball (%.3f x %.3f x %.3f)", wd,
+		    s.hi[1], dp);
+	}
+	free(v.p);
+	free(j.p);
+	free(d.p);
+}
+
+static void
+test_extrude(void)
+{
+	struct buf a = logo_png(320, 240, 0), k = logo_png(320, 240, 1);
+	struct buf v = shape_png(vase, 300, 400, 0);
+	struct shape s;
+
+	if (shape_of("extrude_alpha", &a, NULL, NULL, &s) == 0)
+		TAP_OK(strcmp(s.mode, "extrude") == 0 && s.closed &&
+		    on_base(&s) && s.hi[2] - s.lo[2] < 0.06,
+		    "extrude: a flat logo with alpha is extruded, closed, "
+		    "flat (%s, depth %.3f)", s.mode, s.hi[2] - s.lo[2]);
+	if (shape_of("extrude_keyed", &k, NULL, "plain", &s) == 0)
+		TAP_OK(strcmp(s.mode, "extrude") == 0 && s.closed,
+		    "extrude: a flat logo on white is extruded (%s)", s.mode);
+	if (shape_of("extrude_vase", &v, NULL, NULL, &s) == 0)
+		TAP_OK(strcmp(s.mode, "extrude") != 0,
+		    "extrude: a shaded photo-like subject is not (%s)",
+		    s.mode);
+	if (shape_of("extrude_forced", &v, "extrude", NULL, &s) == 0)
+		TAP_OK(s.closed && on_base(&s) && s.plain_tris > 0,
+		    "extrude: forced on the vase, closed, plain walls");
+	free(a.p);
+	free(k.p);
+	free(v.p);
+}
+
+/* Every solid mode, both backs: closed and standing on its base. */
+static void
+test_closed(void)
+{
+	static const char *modes[] = { "inflate", "lathe", "extrude",
+	    "relief" };
+	static const char *backs[] = { "mirror", "plain" };
+	struct buf j = shape_png(jug, 240, 300, 1);
+	struct shape s;
+	int m, b, ok = 1;
+
+	for (m = 0; m < 4; m++) {
+		for (b = 0; b < 2; b++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "closed_%s_%s", modes[m],
+			    backs[b]);
+			if (shape_of(name, &j, modes[m], backs[b], &s) != 0 ||
+			    !s.closed || !on_base(&s) ||
+			    strcmp(s.mode, modes[m]) != 0) {
+				TAP_OK(0, "%s: closed and on its base", name);
+				ok = 0;
+			}
+		}
+	}
+	TAP_OK(ok, "every solid mode and back: closed, on y = 0, centred");
+	free(j.p);
+}
+
 void
 test_shapes(void)
 {
 	test_poisson();
 	test_back();
+	test_lathe();
+	test_extrude();
+	test_closed();
 }
