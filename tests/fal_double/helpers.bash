@@ -14,6 +14,9 @@
 # The daemon is configured by env as in production: FAL_KEY, FAL_QUEUE_URL,
 # FAL_REST_URL point at the double; polls and backoff are short.
 
+# Daemons start and stop through the launcher every suite shares.
+source "${BASH_SOURCE[0]%/*}/../bats/lib/common.bash"
+
 FAL_TEST_KEY="fal-test-key-3f9c2a71d0e84b56"
 
 fal_double_start() {
@@ -66,27 +69,9 @@ fal_teardown() {
 	! cat "$LOGS"/*.log 2>/dev/null | grep -E -q 'Sanitizer|runtime error|== ?ERROR'
 }
 
-fal_daemon() {
-	local wrap=()
-	if [ "${VALGRIND:-0}" = 1 ]; then
-		wrap=(valgrind -q --error-exitcode=99 --leak-check=full
-			--errors-for-leak-kinds=definite)
-	fi
-	"${wrap[@]}" "$BUILD_ABS/bin/i2m-daemon" 2>>"$LOGS/$1.log" 3>&- &
-	echo $! >"$BATS_TEST_TMPDIR/pid.$1"
-}
+fal_daemon() { daemon_start "$1"; }
 
-fal_stop() {
-	local p
-	p=$(cat "$BATS_TEST_TMPDIR/pid.$1")
-	kill -"${2:-TERM}" "$p"
-	if [ "${2:-TERM}" = KILL ]; then
-		wait "$p" 2>/dev/null || true
-	else
-		wait "$p" || echo "exit $?" >>"$LOGS/$1.status"
-	fi
-	rm -f "$BATS_TEST_TMPDIR/pid.$1"
-}
+fal_stop() { daemon_stop "$@"; }
 
 fal_ctl() {
 	curl -sf -X POST -H 'Content-Type: application/json' \
