@@ -23,25 +23,35 @@ api_health(struct req *r, const char *const *arg)
 }
 
 /*
- * Number of live daemons (spool_daemons_alive).  *fal_rejected is set
- * when a live daemon's heartbeat says that FAL refused the key.
+ * Number of live daemons (spool_daemons_alive).  fal_why gets a sentence
+ * when a live daemon's heartbeat says that FAL refused the key
+ * ("fal_auth":"rejected") or the account ("locked", FAL's reason in
+ * "fal_message"), else "".
  */
 static int
-daemons_alive(int *fal_rejected)
+daemons_alive(char *fal_why, size_t len)
 {
 	json_t *beats = json_array(), *b;
 	size_t i;
 	int alive;
 
-	*fal_rejected = 0;
+	fal_why[0] = '\0';
 	alive = spool_daemons_alive(&cgi.sp, beats);
 	json_array_foreach(beats, i, b)
 	{
 		const char *fa =
 		    json_string_value(json_object_get(b, "fal_auth"));
+		const char *fm =
+		    json_string_value(json_object_get(b, "fal_message"));
 
 		if (fa != NULL && strcmp(fa, "rejected") == 0)
-			*fal_rejected = 1;
+			snprintf(fal_why, len,
+			    "FAL rejected the API key; check FAL_KEY.");
+		else if (fa != NULL && strcmp(fa, "locked") == 0 &&
+		    fal_why[0] == '\0')
+			snprintf(fal_why, len,
+			    "FAL refuses new work for this account: %s",
+			    fm != NULL ? fm : "no reason given");
 	}
 	json_decref(beats);
 	return alive;
@@ -50,7 +60,9 @@ daemons_alive(int *fal_rejected)
 void
 api_readiness(struct req *r, const char *const *arg)
 {
-	int fal_rejected, alive = daemons_alive(&fal_rejected);
+	char fal_why[400];
+	int alive = daemons_alive(fal_why, sizeof(fal_why));
+	int fal_rejected = fal_why[0] != '\0';
 	int writable = spool_writable(&cgi.sp);
 	long long free_mb = spool_free_space_mb(&cgi.sp);
 	int disk_ok = free_mb >= cgi.cfg.disk_floor_mb;
@@ -86,7 +98,7 @@ api_readiness(struct req *r, const char *const *arg)
 	        !writable        ? "The spool is not writable."
 	            : alive == 0 ? "No processing daemon is running."
 	            : !disk_ok   ? "Disk space is below the configured floor."
-	                         : "FAL rejected the API key; check FAL_KEY.",
+	                         : fal_why,
 	        "status_code", 503, "status", "not_ready", "timestamp", now,
 	        "failing", failing, "checks", checks, "details", "failing",
 	        failing));
@@ -163,7 +175,8 @@ api_metrics(struct req *r, const char *const *arg)
 	static const char *const les[6] = {"1", "5", "30", "60", "300", "+Inf"};
 	struct metrics mx;
 	FCGX_Stream *o = r->fr->out;
-	int i, rejected;
+	char why[400];
+	int i;
 	long long cum = 0;
 
 	(void)arg;
@@ -222,5 +235,5 @@ api_metrics(struct req *r, const char *const *arg)
 	    "# HELP i2m_daemons_alive Daemons with a fresh "
 	    "heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
 	    "i2m_daemons_alive %d\n",
-	    daemons_alive(&rejected));
+	    daemons_alive(why, sizeof(why)));
 }

@@ -46,6 +46,7 @@ struct job {
 	char result_image[64]; /* preview under out/, "" when none */
 	char result_image_type[32];
 	long long result_image_size;
+	char result_message[256]; /* final message, "" = "Model ready" */
 };
 
 enum backend_status {
@@ -57,6 +58,17 @@ enum backend_status {
 
 struct backend {
 	const char *name; /* "local", "fal" */
+	/*
+	 * Checked once at start, before any work: 0, or -1 with one sentence
+	 * in err (the daemon refuses to start).  May be NULL.
+	 */
+	int (*check)(const struct config *cfg, char *err, size_t errlen);
+	/*
+	 * Health for the heartbeat: an object of fields it carries (e.g.
+	 * {"fal_auth":"locked","fal_message":"..."}), new reference, or
+	 * NULL.  Called from the main thread while workers run.
+	 */
+	json_t *(*status)(const struct config *cfg);
 	/* Per-worker state, made by the worker thread at start; may be NULL. */
 	void *(*worker_init)(const struct config *cfg);
 	void (*worker_free)(void *w);
@@ -113,12 +125,6 @@ int scan_retention(struct spool *sp, int hours);
 
 /* Set by SIGTERM/SIGINT: stop taking work, hand back long jobs. */
 extern atomic_int daemon_stopping;
-/*
- * Set by the FAL backend when FAL answers 401/403 (cleared on the next
- * accepted call); the heartbeat file carries it as "fal_auth":"rejected"
- * so the readiness check can report it.
- */
-extern atomic_int daemon_fal_key_rejected;
 
 /*
  * Record progress of a running job: state, percent (0-100), queue
@@ -134,6 +140,13 @@ json_t *job_remote_load(struct job *job); /* NULL when none */
 /* Every backend; a worker keeps one state per entry (wstate[i]). */
 #define JOB_NBACKENDS 2
 extern const struct backend *const job_backends[JOB_NBACKENDS];
+/* Every backend's check(); 0, or -1 with the first failure in err. */
+int job_backends_check(const struct config *cfg, char *err, size_t errlen);
+/*
+ * The heartbeat's backend fields: "backends" (the names of the table)
+ * and what each backend's status() says.  New reference, NULL on ENOMEM.
+ */
+json_t *job_backends_status(const struct config *cfg);
 /*
  * Run one claimed marker to its end: load, pick the backend, run, write
  * the final status, then finish or hand back the marker.  wstate holds

@@ -58,6 +58,18 @@ fal_worker_new(const struct config *cfg)
 	return w;
 }
 
+void *
+fal_worker_init(const struct config *cfg)
+{
+	return fal_worker_new(cfg);
+}
+
+void
+fal_worker_done(void *w)
+{
+	fal_worker_free(w);
+}
+
 void
 fal_worker_free(struct fal_worker *w)
 {
@@ -162,152 +174,6 @@ fal_redact(char *s, const char *key)
 	}
 }
 
-/* Copy text into out as one line: control characters become spaces. */
-static void
-one_line(char *out, size_t len, const char *text)
-{
-	size_t i;
-
-	snprintf(out, len, "%s", text);
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20)
-			out[i] = ' ';
-}
-
-void
-fal_error_text(const struct fal_resp *rs, char *out, size_t len)
-{
-	json_t *j = NULL, *d, *e;
-	const char *msg = NULL;
-
-	out[0] = '\0';
-	if (rs->body != NULL && strstr(rs->ctype, "json") != NULL)
-		j = json_loadb(rs->body, rs->len, 0, NULL);
-	d = json_object_get(j, "detail");
-	if (json_is_string(d))
-		msg = json_string_value(d);
-	else if (json_is_array(d)) {
-		/* Validation errors: [{loc, msg, type}, ...]; the first. */
-		e = json_array_get(d, 0);
-		msg = json_string_value(json_object_get(e, "msg"));
-	}
-	if (msg == NULL)
-		msg = json_string_value(json_object_get(j, "message"));
-	if (msg == NULL)
-		msg = json_string_value(json_object_get(j, "error"));
-	if (msg != NULL)
-		one_line(out, len, msg);
-	else if (rs->code > 0)
-		snprintf(out, len, "HTTP %ld", rs->code);
-	else
-		snprintf(out, len, "%s", curl_easy_strerror(rs->cerr));
-	json_decref(j);
-}
-
-int
-fal_logs_progress(json_t *logs)
-{
-	size_t i;
-
-	if (!json_is_array(logs))
-		return -1;
-	for (i = json_array_size(logs); i-- > 0;) {
-		const char *m = json_string_value(
-		    json_object_get(json_array_get(logs, i), "message"));
-		const char *p;
-		long a, b;
-		char *end;
-
-		if (m == NULL)
-			continue;
-		/* tqdm style "Sampling:  40%|####  | 5/12": the percent. */
-		for (p = strchr(m, '%'); p != NULL; p = strchr(p + 1, '%')) {
-			const char *q = p;
-
-			while (q > m && q[-1] >= '0' && q[-1] <= '9')
-				q--;
-			if (q < p) {
-				a = strtol(q, NULL, 10);
-				if (a >= 0 && a <= 100)
-					return (int)a;
-			}
-		}
-		/* "step 3/50": a fraction. */
-		for (p = strchr(m, '/'); p != NULL; p = strchr(p + 1, '/')) {
-			const char *q = p;
-
-			while (q > m && q[-1] >= '0' && q[-1] <= '9')
-				q--;
-			if (q == p || p[1] < '0' || p[1] > '9')
-				continue;
-			a = strtol(q, NULL, 10);
-			b = strtol(p + 1, &end, 10);
-			if (b > 0 && a >= 0 && a <= b)
-				return (int)(a * 100 / b);
-		}
-	}
-	return -1;
-}
-
-int
-fal_owner_alias(const char *fal_id, char *out, size_t len)
-{
-	const char *p = fal_id;
-	int parts = strncmp(fal_id, "workflows/", 10) == 0 ||
-	        strncmp(fal_id, "comfy/", 6) == 0
-	    ? 3
-	    : 2;
-	int n = 0;
-
-	/* Keep the first `parts` path segments (protocol notes §1.3). */
-	while (*p != '\0') {
-		if (*p == '/' && ++n == parts)
-			break;
-		p++;
-	}
-	if (n < parts - 1 || (size_t)(p - fal_id) >= len) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(out, fal_id, (size_t)(p - fal_id));
-	out[p - fal_id] = '\0';
-	return 0;
-}
-
-json_t *
-fal_build_input(const struct model_info *m, json_t *params,
-    long long face_limit, const char *image_url)
-{
-	json_t *in = json_object(), *v;
-	const char *k;
-
-	if (in == NULL)
-		return NULL;
-	if (json_object_set_new(in, m->image_field, json_string(image_url)))
-		goto fail;
-	json_object_foreach(params, k, v)
-	{
-		/* Validated at upload; a name the model lacks is dropped. */
-		if (models_param(m, k) == NULL)
-			continue;
-		if (json_object_set(in, k, v) == -1)
-			goto fail;
-	}
-	if (face_limit >= 0 && models_param(m, "face_limit") != NULL &&
-	    json_object_get(in, "face_limit") == NULL &&
-	    json_object_set_new(
-	        in, "face_limit", json_integer((json_int_t)face_limit)) == -1)
-		goto fail;
-	/* We store and serve GLB only. */
-	if (models_param(m, "output_format") != NULL &&
-	    json_object_set_new(in, "output_format", json_string("glb")) == -1)
-		goto fail;
-	return in;
-fail:
-	json_decref(in);
-	return NULL;
-}
-
 /* curl callbacks ------------------------------------------------------ */
 
 static size_t
@@ -400,6 +266,7 @@ attempt(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 	char ct[128];
 	long tmo = rq->timeout_ms > 0 ? rq->timeout_ms : w->timeout_ms;
 	int rc = -1;
+	size_t i;
 
 	fal_resp_free(rs);
 	rs->code = 0;
@@ -430,6 +297,11 @@ attempt(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 	}
 	if (rq->auth) {
 		if ((t = curl_slist_append(h, w->auth)) == NULL)
+			goto out;
+		h = t;
+	}
+	for (i = 0; rq->headers != NULL && rq->headers[i] != NULL; i++) {
+		if ((t = curl_slist_append(h, rq->headers[i])) == NULL)
 			goto out;
 		h = t;
 	}
@@ -470,9 +342,8 @@ out:
 	return rc;
 }
 
-/* Sleep ms unless the daemon stops; 0, or -1 when it is stopping. */
-static int
-nap(long ms)
+int
+fal_nap(long ms)
 {
 	struct timespec ts;
 
@@ -508,17 +379,12 @@ fal_call(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 		transport = rs->cerr != CURLE_OK;
 		c = fal_classify(
 		    rs->code, transport, rs->user_timeout, rq->idempotent);
-		if (c == FC_OK) {
-			if (rq->auth)
-				atomic_store(&daemon_fal_key_rejected, 0);
+		if (c == FC_OK)
 			return FR_OK;
-		}
-		if (c == FC_AUTH) {
-			if (rq->auth)
-				atomic_store(&daemon_fal_key_rejected, 1);
-			return FR_AUTH;
-		}
-		if (c == FC_FAIL)
+		/* Without the key, a 401/403 says nothing about it. */
+		if (c == FC_AUTH && rq->auth)
+			return rs->code == 403 ? FR_DENIED : FR_AUTH;
+		if (c == FC_AUTH || c == FC_FAIL)
 			return FR_HTTP;
 		if (rq->attempts > 0 && i + 1 >= rq->attempts)
 			return FR_TRANSIENT;
@@ -533,7 +399,7 @@ fal_call(struct fal_worker *w, const struct fal_req *rq, struct fal_resp *rs)
 		else
 			log_debug("fal: %s %s: HTTP %ld; retry in %ld ms",
 			    rq->method, rq->url, rs->code, d);
-		if (nap(d) == -1)
+		if (fal_nap(d) == -1)
 			return FR_STOP;
 	}
 }

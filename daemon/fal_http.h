@@ -1,6 +1,6 @@
 /*
- * fal_http.h: the HTTP side of the FAL backend (fal_http.c), shared with
- * backend_fal.c and the unit tests.
+ * fal_http.h: the transport of the FAL backend (fal_http.c): one libcurl
+ * call with one retry policy.  What the calls mean is in fal_queue.h.
  *
  * One struct fal_worker per worker thread holds one CURL easy handle, so
  * each worker keeps its own connection pool (curl_easy_reset keeps live
@@ -8,7 +8,9 @@
  * answer buffer, and is retried by one policy (fal_classify): 408, 429,
  * 502, 503, 504 (not a 504 with X-Fal-Request-Timeout-Type: user) and
  * transport errors, with capped exponential backoff and jitter, Retry-After
- * honoured.  The key goes only to FAL_QUEUE_URL and FAL_REST_URL, never to
+ * honoured.  A 401/403 means something only from a call that carried the
+ * key (FR_AUTH, FR_DENIED); from a presigned URL or the CDN it is a plain
+ * final answer.  The key goes only to FAL_QUEUE_URL and FAL_REST_URL, never to
  * upload or CDN URLs, and is never logged: curl verbose stays off and every
  * message that may echo an answer goes through fal_redact().
  */
@@ -40,6 +42,7 @@ struct fal_req {
 	const char *url;
 	int auth; /* send the key (FAL's API hosts only) */
 	const char *ctype; /* Content-Type of body, NULL = none */
+	const char *const *headers; /* more header lines, NULL-terminated */
 	const void *body;
 	size_t len;
 	int attempts; /* 0 = until the deadline */
@@ -76,7 +79,8 @@ enum fal_class {
 enum fal_result {
 	FR_OK, /* 2xx, body in the answer */
 	FR_HTTP, /* a final non-2xx answer (code set) */
-	FR_AUTH, /* 401/403 */
+	FR_AUTH, /* 401 from a call with the key: the key is wrong */
+	FR_DENIED, /* 403 from a call with the key: the account is refused */
 	FR_TRANSIENT, /* attempts used up on transient errors */
 	FR_STOP, /* the daemon is stopping */
 	FR_DEADLINE /* the next try would pass the deadline */
@@ -85,6 +89,11 @@ enum fal_result {
 /* New per-worker state; NULL on failure. */
 struct fal_worker *fal_worker_new(const struct config *cfg);
 void fal_worker_free(struct fal_worker *w);
+/* The same as a backend's worker_init / worker_free hooks. */
+void *fal_worker_init(const struct config *cfg);
+void fal_worker_done(void *w);
+/* Sleep ms unless the daemon stops; 0, or -1 when it is stopping. */
+int fal_nap(long ms);
 
 /*
  * One call with the retry policy; *rs gets the last answer (free it with
@@ -104,19 +113,5 @@ long fal_backoff_ms(int attempt, long base_ms, long cap_ms, long retry_after_ms,
 long fal_parse_retry_after(const char *v, long long now_ms);
 /* Replace every occurrence of key in s by "***". */
 void fal_redact(char *s, const char *key);
-/* One sentence of FAL's own message from an error answer into out. */
-void fal_error_text(const struct fal_resp *rs, char *out, size_t len);
-/* Progress 0..100 read from a status answer's logs, -1 when none says. */
-int fal_logs_progress(json_t *logs);
-/* "owner/alias" (or "workflows/owner/alias") of a model id; 0 or -1. */
-int fal_owner_alias(const char *fal_id, char *out, size_t len);
-/*
- * The model input for one file: the image URL under the model's field,
- * the batch's params that the model knows, the batch's face_limit for
- * models that have one (a face_limit param wins), output_format "glb" for
- * models that have one.  New reference, NULL on ENOMEM.
- */
-json_t *fal_build_input(const struct model_info *m, json_t *params,
-    long long face_limit, const char *image_url);
 
 #endif

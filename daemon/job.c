@@ -18,12 +18,42 @@
 #include "daemon.h"
 
 atomic_int daemon_stopping;
-atomic_int daemon_fal_key_rejected;
 
 const struct backend *const job_backends[JOB_NBACKENDS] = {
     &backend_local,
     &backend_fal,
 };
+
+int
+job_backends_check(const struct config *cfg, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < JOB_NBACKENDS; i++)
+		if (job_backends[i]->check != NULL &&
+		    job_backends[i]->check(cfg, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+json_t *
+job_backends_status(const struct config *cfg)
+{
+	json_t *j = json_pack("{s:[]}", "backends"), *s;
+	int i;
+
+	for (i = 0; j != NULL && i < JOB_NBACKENDS; i++) {
+		json_array_append_new(json_object_get(j, "backends"),
+		    json_string(job_backends[i]->name));
+		if (job_backends[i]->status == NULL)
+			continue;
+		s = job_backends[i]->status(cfg);
+		if (s != NULL)
+			json_object_update(j, s);
+		json_decref(s);
+	}
+	return j;
+}
 
 static int
 backend_index(const char *model)
@@ -106,6 +136,14 @@ job_load(struct job *job)
 	}
 	fl = json_object_get(job->batch, "face_limit");
 	job->face_limit = json_is_integer(fl) ? json_integer_value(fl) : -1;
+	/*
+	 * A batch's face_limit beside its params is one of the model's
+	 * parameters: fold it in (a params value wins), so backends read
+	 * every parameter from params.
+	 */
+	if (json_is_integer(fl) && json_is_object(job->params) &&
+	    json_object_get(job->params, "face_limit") == NULL)
+		json_object_set(job->params, "face_limit", fl);
 	if (spool_input_path(job->sp, job->id, input, job->input,
 	        sizeof(job->input)) == -1)
 		return -1;
@@ -126,7 +164,9 @@ job_finish(
 		p = json_pack("{s:s, s:i, s:n, s:s, s:n, s:s, s:I, s:s?, s:s?,"
 		              " s:o, s:I}",
 		    "status", "completed", "progress", 100, "queue_position",
-		    "message", "Model ready", "error", "model_file",
+		    "message",
+		    job->result_message[0] ? job->result_message : "Model ready",
+		    "error", "model_file",
 		    job->result_model, "file_size",
 		    (json_int_t)job->result_size, "rendered_image_file",
 		    job->result_image[0] ? job->result_image : NULL,

@@ -61,20 +61,6 @@ usage(void)
 	    "environment.\n");
 }
 
-/*
- * The backends' health for the heartbeat.  Until each backend reports
- * its own (a status() hook), the FAL key's state comes from the global.
- */
-static json_t *
-backends_health(struct daemon *d)
-{
-	return json_pack("{s:[ss], s:s}", "backends", "local", "fal",
-	    "fal_auth",
-	    atomic_load(&daemon_fal_key_rejected) ? "rejected"
-	        : d->cfg.fal_key[0]               ? "ok"
-	                                          : "none");
-}
-
 static void
 heartbeat(struct daemon *d)
 {
@@ -84,7 +70,8 @@ heartbeat(struct daemon *d)
 	b.workers = d->cfg.workers;
 	b.busy = pool_busy(d->pool);
 	b.paused = d->paused_disk ? "disk below DISK_FLOOR_MB" : NULL;
-	b.health = backends_health(d);
+	/* "backends" and what each backend's status() says. */
+	b.health = job_backends_status(&d->cfg);
 	if (spool_daemon_beat(&d->sp, &d->me, &b) == -1)
 		log_warn("heartbeat");
 	json_decref(b.health);
@@ -269,7 +256,8 @@ main(int argc, char *argv[])
 	}
 	log_init("i2m-daemon", verbose);
 	umask(007);
-	if (config_load(&d.cfg, err, sizeof(err)) == -1) {
+	if (config_load(&d.cfg, err, sizeof(err)) == -1 ||
+	    job_backends_check(&d.cfg, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return 1;
 	}

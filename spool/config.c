@@ -56,6 +56,10 @@ static const struct key keys[] = {
     I("FAL_DEADLINE_S", fal_deadline_s, 1, 7 * 24 * 3600),
     I("FAL_POLL_MS", fal_poll_ms, 10, 60000),
     I("FAL_TIMEOUT_MS", fal_timeout_ms, 100, 3600000),
+    I("FAL_CANCEL_GRACE_S", fal_cancel_grace_s, 0, 7 * 24 * 3600),
+    I("FAL_PROBE_S", fal_probe_s, 1, 3600),
+    I("FAL_UPLOAD_TTL_S", fal_upload_ttl_s, 60, 365 * 24 * 3600),
+    I("FAL_OUTPUT_TTL_S", fal_output_ttl_s, 60, 365 * 24 * 3600),
     S("CORS_ORIGINS", cors_origins),
     X("API_KEYS", api_keys),
     I("SSE_THREADS", sse_threads, 1, 4096),
@@ -88,6 +92,10 @@ config_defaults(struct config *c)
 	c->fal_deadline_s = 30 * 60;
 	c->fal_poll_ms = 1000;
 	c->fal_timeout_ms = 60000;
+	c->fal_cancel_grace_s = 600;
+	c->fal_probe_s = 60;
+	c->fal_upload_ttl_s = 86400;
+	c->fal_output_ttl_s = 7 * 86400;
 	c->sse_threads = 64;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }

@@ -9,7 +9,8 @@
  *
  * Retry: failed and cancelled files lose their flag and their remote
  * record (a retry is a new, paid submission by the user's choice), go
- * back to "queued", and get a new marker.
+ * back to "queued", and get a new marker.  A record that holds a result
+ * stays: that model is paid for, and the retry downloads it again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +88,17 @@ spool_cancel(struct spool *sp, const char *id)
 	return touched;
 }
 
+/* 1 when the remote record holds a provider's result (a paid model). */
+static int
+record_has_result(int rdir, const char *name)
+{
+	json_t *rec = spool_read_json(rdir, name, 64 * 1024);
+	int has = json_object_get(rec, "result") != NULL;
+
+	json_decref(rec);
+	return has;
+}
+
 int
 spool_retry(struct spool *sp, const char *id)
 {
@@ -115,7 +127,7 @@ spool_retry(struct spool *sp, const char *id)
 		if (cdir != -1)
 			unlinkat(cdir, name, 0);
 		snprintf(name, sizeof(name), "%d.json", i);
-		if (rdir != -1)
+		if (rdir != -1 && !record_has_result(rdir, name))
 			unlinkat(rdir, name, 0);
 		p = json_pack("{s:s, s:i, s:s, s:n, s:n}", "status", "queued",
 		    "progress", 0, "message", "Queued again", "error",

@@ -51,6 +51,10 @@ struct config {
 	int fal_deadline_s; /* per-file deadline at FAL */
 	int fal_poll_ms; /* status poll interval */
 	int fal_timeout_ms; /* one FAL API call's total time limit */
+	int fal_cancel_grace_s; /* polls after cancelling a running request */
+	int fal_probe_s; /* a locked account is probed this often */
+	int fal_upload_ttl_s; /* lifetime of an uploaded photo at FAL */
+	int fal_output_ttl_s; /* lifetime of FAL's files of a model */
 	char cors_origins[1024]; /* space-separated, empty = none */
 	char api_keys[1024]; /* space-separated bearer keys, empty = open */
 	int sse_threads; /* FastCGI threads for streams */

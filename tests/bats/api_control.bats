@@ -96,3 +96,22 @@ setup() {
 	[[ "$(jq -r .message "$BODY")" == *"FAL rejected the API key"* ]]
 	json_eq .checks.daemon.ok true
 }
+
+@test "readiness: 503 naming fal and FAL's reason when a live daemon reports a locked account" {
+	d="$SPOOL_DIR/daemons/d-fa1fa1fa1fa2"
+	printf '{"daemon":"d-fa1fa1fa1fa2","heartbeat":%s,"fal_auth":"locked","fal_message":"User is locked. Reason: Exhausted balance."}\n' \
+		"$(date +%s%3N)" >"$d.json"
+	: >"$d.lock"
+	chmod 644 "$d.json" "$d.lock"
+	flock "$d.lock" sleep 20 3>&- &
+	holder=$!
+	# Wait until the stand-in holds its lock.
+	for i in $(seq 1 100); do flock -n "$d.lock" true || break; sleep 0.05; done
+	code=$(req "$I2M_URL/api/v1/health/readiness")
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	rm -f "$d.json" "$d.lock"
+	[ "$code" = 503 ]
+	[ "$(jq -r '.details.failing | join(",")' "$BODY")" = fal ]
+	[[ "$(jq -r .message "$BODY")" == *"FAL refuses new work for this account: User is locked. Reason: Exhausted balance."* ]]
+}

@@ -174,7 +174,9 @@ submits() { fal_state | jq .submits; }
 
 @test "fal: past FAL_DEADLINE_S the request is cancelled at FAL and the file fails" {
 	export FAL_DEADLINE_S=1
-	fal_ctl config '{"run_ms":5000}'
+	# Still in FAL's queue at the deadline: cancel removes it (a running
+	# one would finish and bill: fal_money.bats).
+	fal_ctl config '{"queue_ms":30000,"run_ms":5000}'
 	fal_daemon d1
 	run_one triposr
 	fails_with "did not finish this file within 1 s"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # fal_models.bats: the four FAL models get their parameters under the right
-# field names and with the right JSON types (the double refuses unknown
-# fields and wrong types with 422), and their results land in out/.
+# field names and with the right JSON types (the double, like FAL, ignores
+# unknown fields, which fal_teardown refuses, and fails a wrong type at run
+# time), and their results land in out/.
 
 load ../fal_double/helpers
 

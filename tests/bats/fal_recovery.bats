@@ -78,7 +78,9 @@ nremote() { ls "$SPOOL_DIR/batches/$1/remote" 2>/dev/null | grep -c json || true
 
 @test "fal: cancel reaches FAL for in-flight files; queued ones never reach FAL" {
 	export WORKERS=6 FAL_MAX_INFLIGHT=2
-	fal_ctl config '{"run_ms":5000}'
+	# Still in FAL's queue when cancelled: removed, nothing billed (a
+	# running one would finish and bill: fal_money.bats).
+	fal_ctl config '{"queue_ms":30000,"run_ms":5000}'
 	fal_daemon d1
 	id=$(submit6)
 	two() { [ "$(fal_state | jq .submits)" -eq 2 ]; }

@@ -5,16 +5,34 @@ It implements the parts of the protocol image2model uses, as written down in
 shared/docs/fal-protocol.md (section numbers below refer to it):
 
   POST /storage/upload/initiate?storage_type=...   (§3.2 A, the REST host)
-  PUT  /_upload/<token>                            (the presigned upload URL)
-  GET  /files/<token>/<name>                       (the CDN: inputs and results)
   POST /<owner>/<alias>[/<path>]                   (§1.4 submit, full model id)
   GET  /<owner>/<alias>/requests/<id>/status       (§1.5, 202 / 200; logs)
   GET  /<owner>/<alias>/requests/<id>              (§1.7 result)
   PUT  /<owner>/<alias>/requests/<id>/cancel       (§1.8)
+and, on a second server on another host and port (127.0.0.2) like FAL's
+storage and CDN:
+  PUT  /_upload/<token>                            (the presigned upload URL)
+  GET  /files/<token>/<name>                       (the CDN: inputs and results)
 
 Status, result and cancel accept the owner/alias form and, because the
 notes leave it unconfirmed, the full-model-id form too.  One server plays
-the queue host, the REST host and the CDN.
+the queue host and the REST host.
+
+It behaves as the real service does where a double that agrees with our
+client would not (§8):
+  - cancel removes a request still IN_QUEUE; one IN_PROGRESS only gets a
+    signal, which the model ignores: it completes and bills (§8.1);
+  - results stay retrievable (§8.2); CDN files do not expire (§8.3);
+  - a locked account ("locked": its detail) answers storage initiate and
+    submit with 403 {"detail": ...}; status polls still work (§8.4);
+  - each model answers with its own output fields (MODELS, §8.5);
+  - validation is late: unknown fields are ignored (and counted), a bad
+    value is accepted, then the request fails at run time and its result
+    answers 422 with a detail (§8.6, §8.7);
+  - meshes can be made 20-50 MB ("mesh_mb") and the CDN slow ("cdn_kbps"),
+    so download time-outs are real;
+  - it counts what it billed and what of it was never downloaded
+    ("billed_not_downloaded" in the state).
 
 Invariants the tests rely on:
   - every submit is recorded (per upload file_name and per image sha256)
@@ -25,10 +43,14 @@ Invariants the tests rely on:
   - the key is checked but never echoed in any answer.
 
 Control (no auth), all JSON:
-  GET  /_control/state        submissions, requests, cancels, fault rules
+  GET  /_control/state        submissions, requests, cancels, fault rules,
+                              billed / billed_not_downloaded, lifecycle
+                              headers, upload names, ignored fields
   POST /_control/config       {"run_ms","queue_ms","capacity","key",
                                "result_ttl_ms","log_progress": [models],
-                               "model_errors": {name-or-model: {...}}}
+                               "model_errors": {name-or-model: {...}},
+                               "locked": detail or null, "mesh_mb",
+                               "cdn_kbps", "honour_cancel"}
   POST /_control/faults       {"rules":[{"op","kind","count",...}]} (append)
   POST /_control/reset        forget everything (config back to defaults)
 
@@ -54,38 +76,55 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-# Each model's input schema (§4): field -> type name.  Unknown fields are
-# refused with 422 so a wrong field name in the client fails a test.
-SCHEMAS = {
+# The model table: one row per FAL model id (a new model is one row).
+#   image:   the input field of the image URL; "array": it takes [url]
+#   schema:  input field -> "str" | "int" | "num" | "bool" | ("enum", [...]);
+#            a field not here is ignored, as FAL does (and counted)
+#   outputs: result field -> what it holds: "glb" (a mesh file, billed
+#            until downloaded), "png" (a preview), "urls" (model_urls
+#            {"glb": file}), "id" (task id), "seed", "timings"
+MODELS = {
     "tripo3d/tripo/v2.5/image-to-3d": {
-        "image_url": "str", "seed": "int", "face_limit": "int",
-        "pbr": "bool", "texture": ("enum", ["no", "standard", "HD"]),
-        "texture_seed": "int", "auto_size": "bool", "quad": "bool",
-        "texture_alignment": ("enum", ["original_image", "geometry"]),
-        "orientation": ("enum", ["default", "align_image"]),
+        "image": "image_url",
+        "schema": {
+            "image_url": "str", "seed": "int", "face_limit": "int",
+            "pbr": "bool", "texture": ("enum", ["no", "standard", "HD"]),
+            "texture_seed": "int", "auto_size": "bool", "quad": "bool",
+            "texture_alignment": ("enum", ["original_image", "geometry"]),
+            "orientation": ("enum", ["default", "align_image"]),
+        },
+        # pbr_model and base_model, no model_mesh: as Tripo answers.
+        "outputs": {"pbr_model": "glb", "base_model": "glb",
+                    "rendered_image": "png", "task_id": "id"},
     },
     "fal-ai/trellis": {
-        "image_url": "str", "seed": "int", "ss_guidance_strength": "num",
-        "ss_sampling_steps": "int", "slat_guidance_strength": "num",
-        "slat_sampling_steps": "int", "mesh_simplify": "num",
-        "texture_size": ("enum", [512, 1024, 2048]),
+        "image": "image_url",
+        "schema": {
+            "image_url": "str", "seed": "int", "ss_guidance_strength": "num",
+            "ss_sampling_steps": "int", "slat_guidance_strength": "num",
+            "slat_sampling_steps": "int", "mesh_simplify": "num",
+            "texture_size": ("enum", [512, 1024, 2048]),
+        },
+        "outputs": {"model_mesh": "glb", "timings": "timings"},
     },
     "fal-ai/hunyuan3d/v2": {
-        "input_image_url": "str", "seed": "int",
-        "num_inference_steps": "int", "guidance_scale": "num",
-        "octree_resolution": "int", "textured_mesh": "bool",
+        "image": "input_image_url",
+        "schema": {
+            "input_image_url": "str", "seed": "int",
+            "num_inference_steps": "int", "guidance_scale": "num",
+            "octree_resolution": "int", "textured_mesh": "bool",
+        },
+        "outputs": {"model_mesh": "glb", "seed": "seed"},
     },
     "fal-ai/triposr": {
-        "image_url": "str", "output_format": ("enum", ["glb", "obj"]),
-        "do_remove_background": "bool", "foreground_ratio": "num",
-        "mc_resolution": "int",
+        "image": "image_url",
+        "schema": {
+            "image_url": "str", "output_format": ("enum", ["glb", "obj"]),
+            "do_remove_background": "bool", "foreground_ratio": "num",
+            "mc_resolution": "int",
+        },
+        "outputs": {"model_mesh": "glb", "timings": "timings"},
     },
-}
-REQUIRED = {
-    "tripo3d/tripo/v2.5/image-to-3d": "image_url",
-    "fal-ai/trellis": "image_url",
-    "fal-ai/hunyuan3d/v2": "input_image_url",
-    "fal-ai/triposr": "image_url",
 }
 
 # The 2026 models (fal-js 381105e types; docs/models.md): input schema,
@@ -138,17 +177,16 @@ MODELS_2026 = {
         "texture_size": ("enum", [1024, 2048, 4096]), "remesh": "bool",
         "decimation_target": "int"}, {"model_glb": "glb"}),
 }
-OUTPUTS = {}
 for _m, (_img, _schema, _out) in MODELS_2026.items():
-    SCHEMAS[_m] = dict(_schema, **{_img: "strs" if _img.endswith("s")
-                                   else "str"})
-    REQUIRED[_m] = _img
-    OUTPUTS[_m] = _out
+    MODELS[_m] = {"image": _img, "array": _img.endswith("s"),
+                  "schema": dict(_schema, **{_img: "str"}), "outputs": _out}
 
 
-def make_glb():
-    """A small valid glTF 2.0 binary: one triangle, positions only."""
+def make_glb(size=0):
+    """A valid glTF 2.0 binary: one triangle, positions only; with size,
+    its buffer is padded so the file is about size bytes."""
     pos = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
+    pos += b"\0" * max(0, size - len(pos) - 1000)
     gltf = {
         "asset": {"version": "2.0", "generator": "fal_double"},
         "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
@@ -156,7 +194,7 @@ def make_glb():
         "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3,
                        "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]}],
         "bufferViews": [{"buffer": 0, "byteOffset": 0,
-                         "byteLength": len(pos), "target": 34962}],
+                         "byteLength": 36, "target": 34962}],
         "buffers": [{"byteLength": len(pos)}],
     }
     js = json.dumps(gltf, separators=(",", ":")).encode()
@@ -180,12 +218,23 @@ def make_png():
 
 GLB = make_glb()
 PNG = make_png()
+BIG = {}  # mesh_mb -> GLB of that size, made once
+
+
+def glb_of(mb):
+    if not mb:
+        return GLB
+    if mb not in BIG:
+        BIG[mb] = make_glb(int(mb * 1024 * 1024))
+    return BIG[mb]
+
 
 DEFAULTS = {
     "run_ms": 300, "queue_ms": 0, "capacity": 1000, "key": "test-key",
     "result_ttl_ms": 0, "log_progress": ["fal-ai/trellis",
                                          "fal-ai/hunyuan3d/v2"],
-    "model_errors": {}, "preview": ["tripo3d/tripo/v2.5/image-to-3d"],
+    "model_errors": {}, "locked": None, "mesh_mb": 0, "cdn_kbps": 0,
+    "honour_cancel": False,
 }
 
 
@@ -209,6 +258,11 @@ class State:
         self.rejected_auth = 0
         self.connections = 0  # TCP connections accepted (reuse check)
         self.requests_seen = 0
+        self.lifecycle = {"initiate": [], "submit": []}
+        self.upload_names = []
+        self.ignored = []     # input fields FAL would ignore (§8.7)
+        self.cdn_auth = 0     # CDN calls that carried Authorization
+        self.cdn_base = getattr(self, "cdn_base", "")  # kept across resets
 
     def advance(self, now):
         """Move queued requests into running and running ones to done."""
@@ -231,10 +285,17 @@ class State:
 
     def finish(self, r, now):
         r["state"], r["finished"] = "COMPLETED", now
-        err = (self.cfg["model_errors"].get(r["image_name"]) or
+        err = (r["invalid"] or
+               self.cfg["model_errors"].get(r["image_name"]) or
                self.cfg["model_errors"].get(r["model"]))
         if err:
             r["error"] = err
+        else:
+            r["billed"] = True  # it ran: FAL charges for it
+
+    def billed_not_downloaded(self):
+        return [rid for rid in self.order if self.requests[rid]["billed"]
+                and not self.requests[rid]["downloaded"]]
 
     def queue_position(self, r):
         pos = 0
@@ -402,10 +463,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.control(method, parts[1:])
             if parts[:3] == ["storage", "upload", "initiate"]:
                 return self.initiate(method, q)
-            if parts and parts[0] == "_upload" and method == "PUT":
+            if self.server.cdn and parts and parts[0] == "_upload" and \
+                    method == "PUT":
                 return self.upload(parts[1:])
-            if parts and parts[0] == "files" and method == "GET":
+            if self.server.cdn and parts and parts[0] == "files" and \
+                    method == "GET":
                 return self.cdn(parts[1:])
+            if self.server.cdn:
+                return self.send(404, {"detail": "Not found"})
             if "requests" in parts:
                 i = parts.index("requests")
                 rest = parts[i + 1:]
@@ -435,7 +500,15 @@ class Handler(BaseHTTPRequestHandler):
                     "rules": st.rules, "requests": [
                         {k: st.requests[r][k] for k in
                          ("id", "model", "input", "state", "image_name",
-                          "cancelled")} for r in st.order],
+                          "cancelled", "cancel_requested", "billed",
+                          "downloaded", "ignored")} for r in st.order],
+                    "billed": sum(1 for r in st.order
+                                  if st.requests[r]["billed"]),
+                    "billed_not_downloaded": st.billed_not_downloaded(),
+                    "lifecycle": st.lifecycle,
+                    "upload_names": st.upload_names,
+                    "ignored_fields": st.ignored, "cdn_auth": st.cdn_auth,
+                    "cdn_base": st.cdn_base,
                 }
             return self.send(200, out)
         data = json.loads(self.body() or b"{}")
@@ -450,12 +523,23 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(404, {"detail": "no such control"})
         self.send(200, {"ok": True})
 
+    def locked(self):
+        """A locked account: billable calls get 403 with the reason."""
+        with self.st.lock:
+            why = self.st.cfg["locked"]
+        if why:
+            self.send(403, {"detail": why})
+        return bool(why)
+
     def initiate(self, method, q):
         if method != "POST" or not self.authorized():
             return
         data = self.body()
-        if self.fault("initiate"):
+        if self.fault("initiate") or self.locked():
             return
+        with self.st.lock:
+            self.st.lifecycle["initiate"].append(
+                self.headers.get("X-Fal-Object-Lifecycle"))
         try:
             req = json.loads(data)
             name = str(req.get("file_name") or "upload.bin")
@@ -466,10 +550,12 @@ class Handler(BaseHTTPRequestHandler):
         with self.st.lock:
             self.st.files[token] = {"name": name, "ctype": ctype,
                                     "data": None}
+            self.st.upload_names.append(name)
+            cdn = self.st.cdn_base
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
         self.send(200, {
-            "upload_url": "%s/_upload/%s?sig=x" % (self.base(), token),
-            "file_url": "%s/files/%s/%s" % (self.base(), token, safe)})
+            "upload_url": "%s/_upload/%s?sig=x" % (cdn, token),
+            "file_url": "%s/files/%s/%s" % (cdn, token, safe)})
 
     def upload(self, parts):
         data = self.body()
@@ -488,11 +574,23 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, b"", "text/plain")
 
     def cdn(self, parts):
+        if self.headers.get("Authorization"):
+            with self.st.lock:
+                self.st.cdn_auth += 1
+            return self.send(400, {"detail": "unexpected Authorization"})
         if self.fault("cdn"):
             return
         if parts[:1] == ["result"] and len(parts) == 3:
+            with self.st.lock:
+                r = self.st.requests.get(parts[1])
+                mb, kbps = self.st.cfg["mesh_mb"], self.st.cfg["cdn_kbps"]
+            if r is None:
+                return self.send(404, b"not found", "text/plain")
             if parts[2].endswith(".glb"):
-                return self.send(200, GLB, "model/gltf-binary")
+                if self.send_slowly(glb_of(mb), "model/gltf-binary", kbps):
+                    with self.st.lock:
+                        r["downloaded"] = True
+                return
             return self.send(200, PNG, "image/png")
         with self.st.lock:
             f = self.st.files.get(parts[0]) if parts else None
@@ -500,33 +598,57 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, b"not found", "text/plain")
         self.send(200, f["data"], f["ctype"])
 
+    def send_slowly(self, body, ctype, kbps):
+        """Send body at about kbps KiB/s (0 = at once); True when it all
+        went out (the client did not give up)."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        step = 64 * 1024
+        try:
+            for i in range(0, len(body), step):
+                self.wfile.write(body[i:i + step])
+                if kbps:
+                    time.sleep(64.0 / kbps)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return True
+
     def submit(self, model):
         if not self.authorized():
             return
         data = self.body()
-        if model not in SCHEMAS:
+        if model not in MODELS:
             return self.send(404, {"detail": "Application not found"})
-        if self.fault("submit", model):
+        if self.fault("submit", model) or self.locked():
             return
         try:
             inp = json.loads(data)
         except ValueError:
             return self.send(422, {"detail": "Invalid JSON"})
-        err = check_input(model, inp)
-        if err:
-            return self.send(422, {"detail": [err]})
-        url = inp[REQUIRED[model]]
-        if isinstance(url, list):
+        row = MODELS[model]
+        url = inp.get(row["image"]) if isinstance(inp, dict) else None
+        if row.get("array") and isinstance(url, list) and len(url) == 1:
             url = url[0]
+        if not isinstance(url, str):
+            return self.send(422, {"detail": [{
+                "loc": ["body", row["image"]], "msg": "field required",
+                "type": "value_error.missing"}]})
+        ignored, invalid = check_input(model, inp)
         token = url.split("/files/", 1)[-1].split("/", 1)[0]
         st = self.st
         with st.lock:
             f = st.files.get(token)
             if f is None or f["data"] is None:
                 return self.send(422, {"detail": [{
-                    "loc": ["body", REQUIRED[model]],
+                    "loc": ["body", row["image"]],
                     "msg": "Could not download the file", "type":
                     "file_download_error"}]})
+            st.lifecycle["submit"].append(
+                self.headers.get("X-Fal-Object-Lifecycle-Preference"))
+            st.ignored.extend(ignored)
             name = f["name"]
             sha = hashlib.sha256(f["data"]).hexdigest()
             rid = str(uuid.uuid4())
@@ -534,7 +656,10 @@ class Handler(BaseHTTPRequestHandler):
             r = {"id": rid, "model": model, "input": inp, "created": now,
                  "state": "IN_QUEUE", "started": None, "finished": None,
                  "run_ms": st.cfg["run_ms"], "error": None,
-                 "image_name": name, "cancelled": False}
+                 "image_name": name, "cancelled": False,
+                 "cancel_requested": False, "billed": False,
+                 "downloaded": False, "ignored": ignored,
+                 "invalid": invalid}
             st.requests[rid] = r
             st.order.append(rid)
             st.by_name[name] = st.by_name.get(name, 0) + 1
@@ -583,7 +708,7 @@ class Handler(BaseHTTPRequestHandler):
                 logs.append(log_line("Loading the model", r["started"]))
             if r["state"] == "IN_QUEUE":
                 out["queue_position"] = st.queue_position(r)
-            elif r["model"] in st.cfg["log_progress"]:
+            elif r["model"] in st.cfg["log_progress"] and r["started"]:
                 frac = min(1.0, (now - r["started"]) * 1000.0 /
                            max(1, r["run_ms"]))
                 if r["state"] == "COMPLETED":
@@ -625,28 +750,13 @@ class Handler(BaseHTTPRequestHandler):
             if r["error"]:
                 e = r["error"]
                 return self.send(e.get("code", 422), {"detail": [{
-                    "loc": ["body"], "msg": e.get("error", "Model error"),
+                    "loc": e.get("loc", ["body"]),
+                    "msg": e.get("msg", e.get("error", "Model error")),
                     "type": e.get("error_type", "internal_error")}]})
-            want_preview = r["model"] in st.cfg["preview"]
-        base = "%s/files/result/%s" % (self.base(), rid)
-        mesh = {"url": base + "/model.glb", "content_type":
-                "model/gltf-binary", "file_name": "model.glb",
-                "file_size": len(GLB)}
-        out = {"model_mesh": mesh, "timings": {"inference": 0.1}}
-        png = {"url": base + "/preview.png", "content_type": "image/png",
-               "file_name": "preview.png", "file_size": len(PNG)}
-        if r["model"] in OUTPUTS:
-            out = {k: {"glb": mesh, "png": png, "urls": {"glb": mesh}}[v]
-                   for k, v in OUTPUTS[r["model"]].items()}
-        if r["model"].startswith("tripo3d/"):
-            out["task_id"] = rid
-        if r["model"] == "fal-ai/hunyuan3d/v2":
-            out["seed"] = r["input"].get("seed", 42)
-        if want_preview:
-            out["rendered_image"] = {
-                "url": base + "/preview.png", "content_type": "image/png",
-                "file_name": "preview.png", "file_size": len(PNG)}
-        self.send(200, out)
+            size = len(glb_of(st.cfg["mesh_mb"]))
+            cdn = st.cdn_base
+        self.send(200, result_body(r, "%s/files/result/%s" % (cdn, rid),
+                                   size))
 
     def cancel(self, rid):
         if not self.authorized():
@@ -663,10 +773,14 @@ class Handler(BaseHTTPRequestHandler):
             if r["state"] == "COMPLETED":
                 return self.send(400, {"status": "ALREADY_COMPLETED"})
             was = r["state"]
-            r["cancelled"] = True
-            r["state"], r["finished"] = "COMPLETED", time.time()
-            r["error"] = {"error": "Request cancelled",
-                          "error_type": "cancelled", "code": 499}
+            r["cancel_requested"] = True
+            if was == "IN_QUEUE" or st.cfg["honour_cancel"]:
+                # Removed from the queue (or an app that stops): no bill.
+                r["cancelled"] = True
+                r["state"], r["finished"] = "COMPLETED", time.time()
+                r["error"] = {"error": "Request cancelled",
+                              "error_type": "cancelled", "code": 499}
+            # else: only a signal; the model runs on, completes, bills.
         if was == "IN_QUEUE":
             self.send(200, {"status": "OK"})
         else:
@@ -679,29 +793,48 @@ def log_line(msg, t):
                                        time.gmtime(t or time.time()))}
 
 
+def file_obj(url, ctype, size):
+    return {"url": url, "content_type": ctype,
+            "file_name": url.rsplit("/", 1)[-1], "file_size": size}
+
+
+def result_body(r, base, size):
+    """The result of a request, shaped by its model's row."""
+    out = {}
+    for field, kind in MODELS[r["model"]]["outputs"].items():
+        if kind == "glb":
+            out[field] = file_obj("%s/%s.glb" % (base, field),
+                                  "model/gltf-binary", size)
+        elif kind == "urls":
+            out[field] = {"glb": file_obj("%s/%s.glb" % (base, field),
+                                          "model/gltf-binary", size)}
+        elif kind == "png":
+            out[field] = file_obj("%s/%s.png" % (base, field), "image/png",
+                                  len(PNG))
+        elif kind == "id":
+            out[field] = r["id"]
+        elif kind == "seed":
+            out[field] = r["input"].get("seed", 42)
+        elif kind == "timings":
+            out[field] = {"inference": 0.1}
+    return out
+
+
 def check_input(model, inp):
-    if not isinstance(inp, dict):
-        return {"loc": ["body"], "msg": "Input must be an object",
-                "type": "type_error"}
-    schema = SCHEMAS[model]
-    need = REQUIRED[model]
-    v = inp.get(need)
-    if isinstance(v, list) and len(v) == 1:
-        v = v[0]
-    if not isinstance(v, str):
-        return {"loc": ["body", need], "msg": "field required",
-                "type": "value_error.missing"}
+    """Late validation (§8.7): (fields FAL ignores, the run-time error of
+    the first bad value or None)."""
+    schema = MODELS[model]["schema"]
+    ignored = []
     for k, v in inp.items():
         t = schema.get(k)
         bad = False
+        if k == MODELS[model]["image"]:
+            continue
         if t is None:
-            return {"loc": ["body", k], "msg": "extra fields not permitted",
-                    "type": "value_error.extra"}
+            ignored.append(k)
+            continue
         if t == "str":
             bad = not isinstance(v, str)
-        elif t == "strs":
-            bad = not (isinstance(v, list) and v and
-                       all(isinstance(x, str) for x in v))
         elif t == "int":
             bad = isinstance(v, bool) or not isinstance(v, int)
         elif t == "num":
@@ -711,15 +844,18 @@ def check_input(model, inp):
         else:
             bad = isinstance(v, bool) or v not in t[1]
         if bad:
-            return {"loc": ["body", k], "msg": "value is not a valid %s" %
-                    (t if isinstance(t, str) else "enumeration member"),
-                    "type": "type_error"}
-    return None
+            return ignored, {
+                "error": "Unprocessable Entity", "code": 422,
+                "error_type": "validation_error", "loc": ["body", k],
+                "msg": "%s: value is not a valid %s" % (
+                    k, t if isinstance(t, str) else "enumeration member")}
+    return ignored, None
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    cdn = False
 
 
 def main():
@@ -733,6 +869,15 @@ def main():
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = State(a.key, a.run_ms)
     port = srv.server_address[1]
+    # Storage and CDN on another host, as FAL's are (§3.3).
+    try:
+        cdn = Server(("127.0.0.2", 0), Handler)
+    except OSError:
+        cdn = Server(("127.0.0.1", 0), Handler)
+    cdn.cdn, cdn.state = True, srv.state
+    srv.state.cdn_base = "http://%s:%d" % cdn.server_address[:2]
+    threading.Thread(target=cdn.serve_forever, args=(0.1,),
+                     daemon=True).start()
     if a.portfile:
         tmp = a.portfile + ".tmp"
         with open(tmp, "w") as f:

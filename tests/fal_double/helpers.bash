@@ -10,6 +10,8 @@
 #   fal_state                              GET /_control/state (JSON)
 #   fal_fault OP KIND [COUNT] [MORE-JSON]  add one fault rule
 #   fal_file_json ID N                     state/<n>.json of a batch
+#   fal_paid_once N                        N billed, all downloaded, no
+#                                          image submitted twice
 #
 # The daemon is configured by env as in production: FAL_KEY, FAL_QUEUE_URL,
 # FAL_REST_URL point at the double; polls and backoff are short.
@@ -65,6 +67,8 @@ fal_teardown() {
 		fal_stop "${f##*/pid.}"
 	done
 	! cat "$LOGS"/*.status 2>/dev/null | grep -q exit
+	# FAL ignores unknown input fields and bills the run (§8.7): never one.
+	fal_state | jq -e '.ignored_fields == []' >/dev/null
 	# ASan/UBSan builds: a report anywhere fails the test.
 	! cat "$LOGS"/*.log 2>/dev/null | grep -E -q 'Sanitizer|runtime error|== ?ERROR'
 }
@@ -96,4 +100,15 @@ fal_wait_for() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# fal_paid_once N: N models billed, every one of them downloaded, and no
+# image submitted twice (the rule of never paying twice).
+fal_paid_once() {
+	local st
+	st=$(fal_state)
+	echo "$st" | jq -c '{submits, billed, billed_not_downloaded, by_sha}'
+	[ "$(echo "$st" | jq .billed)" -eq "$1" ]
+	[ "$(echo "$st" | jq '.billed_not_downloaded | length')" -eq 0 ]
+	[ "$(echo "$st" | jq '[.by_sha[]] | max // 0')" -le 1 ]
 }

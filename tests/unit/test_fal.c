@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fal_http.h"
+#include "fal_queue.h"
 #include "sniff.h"
 #include "tap.h"
 
@@ -174,9 +174,9 @@ test_input(void)
 	char *s;
 
 	m = models_find("tripo3d-v2.5");
-	p = json_pack("{s:s, s:b, s:I}", "texture", "HD", "pbr", 1, "seed",
-	    (json_int_t)7);
-	in = fal_build_input(m, p, 3000, "http://x/i.png");
+	p = json_pack("{s:s, s:b, s:I, s:I}", "texture", "HD", "pbr", 1, "seed",
+	    (json_int_t)7, "face_limit", (json_int_t)3000);
+	in = fal_build_input(m, p, "http://x/i.png");
 	s = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
 	TAP_OK(s != NULL &&
 	        strcmp(s,
@@ -189,7 +189,7 @@ test_input(void)
 
 	m = models_find("hunyuan3d-v2");
 	p = json_pack("{s:f, s:s}", "guidance_scale", 5.0, "unknown", "x");
-	in = fal_build_input(m, p, 3000, "u");
+	in = fal_build_input(m, p, "u");
 	s = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
 	TAP_OK(s != NULL &&
 	        strcmp(s,
@@ -200,12 +200,65 @@ test_input(void)
 	json_decref(p);
 
 	m = models_find("triposr");
-	in = fal_build_input(m, NULL, -1, "u");
+	in = fal_build_input(m, NULL, "u");
 	TAP_OK(json_is_string(json_object_get(in, "output_format")) &&
 	        strcmp(json_string_value(json_object_get(in, "output_format")),
 	            "glb") == 0,
 	    "triposr asks for glb");
 	json_decref(in);
+}
+
+static void
+test_outputs(void)
+{
+	struct model_info glb = {.id = "x", .fal_id = "a/b", .image_field =
+	    "image_urls", .image_array = 1, .outputs = {"model_glb"}};
+	const struct model_info *tripo = models_find("tripo3d-v2.5");
+	const char *field = NULL, *u;
+	json_t *res, *in;
+	char *s;
+
+	res = json_pack("{s:{s:s}, s:{s:s}}", "model_glb", "url", "g",
+	    "model_mesh", "url", "m");
+	u = fal_mesh_url(&glb, res, &field);
+	TAP_OK(u != NULL && strcmp(u, "g") == 0 && strcmp(field, "model_glb") == 0,
+	    "model_glb from its row");
+	json_decref(res);
+	res = json_pack("{s:{s:s}, s:{s:s}}", "base_model", "url", "b",
+	    "pbr_model", "url", "p");
+	u = fal_mesh_url(tripo, res, NULL);
+	TAP_OK(u != NULL && strcmp(u, "p") == 0, "the row's order: pbr_model first");
+	json_decref(res);
+	res = json_pack("{s:{s:s}}", "thumbnail", "url", "t");
+	TAP_OK(fal_mesh_url(tripo, res, NULL) == NULL, "no output of the row");
+	json_decref(res);
+	in = fal_build_input(&glb, NULL, "http://x/i.png");
+	s = json_dumps(in, JSON_COMPACT);
+	TAP_OK(s != NULL && strcmp(s, "{\"image_urls\":[\"http://x/i.png\"]}") == 0,
+	    "an array image field gets [url] (%s)", s);
+	free(s);
+	json_decref(in);
+}
+
+static void
+test_model_error(void)
+{
+	json_t *done = json_pack("{s:s, s:s}", "error", "Unprocessable Entity",
+	    "error_type", "validation_error");
+	json_t *res = json_pack("{s:[{s:s, s:s}]}", "detail", "msg",
+	    "texture_size: value is not a valid enumeration member", "type",
+	    "validation_error");
+	char err[512];
+
+	fal_model_error(done, res, err, sizeof(err));
+	TAP_OK(strstr(err, "The model failed at FAL: texture_size: value is not "
+	                   "a valid enumeration member (validation_error).") != NULL,
+	    "the result's detail msg and type (%s)", err);
+	fal_model_error(done, NULL, err, sizeof(err));
+	TAP_OK(strstr(err, "Unprocessable Entity (validation_error)") != NULL,
+	    "else the status' error (%s)", err);
+	json_decref(done);
+	json_decref(res);
 }
 
 static void
@@ -245,6 +298,8 @@ main(void)
 	test_logs();
 	test_owner_alias();
 	test_input();
+	test_outputs();
+	test_model_error();
 	test_redact();
 	test_image_ext();
 	return tap_done();
