@@ -330,9 +330,9 @@ int file_state_final(enum file_state st);
 
 /*
  * Replace batches/<id>/state/<file>.json with st (borrowed; this function
- * sets its "seq" and "updated").  Under an flock of state/.lock the next
- * sequence number is 1 + the highest seq of the batch, the status file is
- * written, then state/seq.  Returns the new seq, or -1 with errno.
+ * sets its "seq" and "updated").  Under an flock of state/.lock the
+ * counter it holds is bumped and synced, the status file is written, then
+ * state/seq (status.c).  Returns the new seq, or -1 with errno.
  */
 long long
 spool_status_put(struct spool *sp, const char *id, int file, json_t *st);

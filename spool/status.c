@@ -3,12 +3,20 @@
  *
  * batches/<id>/state/<n>.json is replaced whole (fsio.c) on every change
  * and carries "seq", the batch-wide number of that change.  Writers take
- * flock(state/.lock), compute seq = 1 + the highest seq found in state/seq
- * and every state/<n>.json (so a writer that died between its two renames
- * can never make a number repeat), write the status, then state/seq.
+ * flock(state/.lock); the lock file also holds the counter, the last
+ * number handed out.  A writer bumps the counter in place and makes it
+ * durable (fdatasync) first, then publishes the status, then state/seq.
+ * A writer that dies between any two of those steps leaves the counter
+ * at or above every number it used, so a number never repeats; a crash
+ * costs a gap, never a duplicate.  Allocation reads one small file, not
+ * every status of the batch.  A batch whose counter is empty (written
+ * before the counter existed) is scanned once: 1 + the highest seq of
+ * state/seq and every state/<n>.json.
+ *
  * Readers take no lock: they read state/seq first to learn whether
  * anything changed, then the status files, and treat seq as the SSE
- * event id.
+ * event id.  state/seq is written after the status it names, so a reader
+ * that sees k finds the change k in the status files.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -74,7 +82,7 @@ read_seq(int st)
 	return v < 0 ? 0 : v;
 }
 
-/* Highest seq in state/ (seq file and every status file). */
+/* Highest seq in state/ (seq file and every status file): legacy only. */
 static long long
 max_seq(int st)
 {
@@ -126,17 +134,58 @@ lock_state(int st)
 	return fd;
 }
 
+/* The last number handed out, from the lock file (else a scan). */
+static long long
+counter_get(int lk, int sdir)
+{
+	char buf[32], *end;
+	ssize_t n;
+	long long v;
+
+	n = pread(lk, buf, sizeof(buf) - 1, 0);
+	if (n == -1)
+		return -1;
+	buf[n] = '\0';
+	v = strtoll(buf, &end, 10);
+	if (n == 0 || end == buf || *end != '\n' || v < 0)
+		return max_seq(sdir);
+	return v;
+}
+
+/*
+ * Make seq the counter, durably, before anything carries it.  Numbers
+ * only grow, so the new text is never shorter than the old one and an
+ * overwrite in place leaves no stale digits.
+ */
+static int
+counter_put(int lk, long long seq)
+{
+	char num[32];
+	int len;
+
+	len = snprintf(num, sizeof(num), "%lld\n", seq);
+	errno = 0;
+	if (pwrite(lk, num, (size_t)len, 0) != len) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return fdatasync(lk);
+}
+
 /* Under the lock: stamp st with the next seq and publish it. */
 static long long
-put_locked(int sdir, int file, json_t *st)
+put_locked(int sdir, int lk, int file, json_t *st)
 {
 	char name[32], num[32];
 	long long seq;
 
-	seq = max_seq(sdir);
+	seq = counter_get(lk, sdir);
 	if (seq == -1)
 		return -1;
 	seq++;
+	if (counter_put(lk, seq) == -1)
+		return -1;
 	if (json_object_set_new(st, "seq", json_integer(seq)) == -1 ||
 	    json_object_set_new(st, "updated", json_integer(spool_now_ms())) ==
 	        -1) {
@@ -188,7 +237,7 @@ status_change(struct spool *sp, const char *id, int file, json_t *st,
 		}
 		st = cur;
 	}
-	rc = put_locked(sdir, file, st);
+	rc = put_locked(sdir, lk, file, st);
 out : {
 	int saved = errno;
 

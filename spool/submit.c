@@ -187,7 +187,10 @@ spool_submit_add_mem(struct spool_submit *s, const char *filename,
 	return spool_submit_entry(s, filename, ext, ctype, (long long)len);
 }
 
-/* Initial "queued" status of every file, seq 1..n, and state/seq = n. */
+/*
+ * Initial "queued" status of every file, seq 1..n, state/seq = n and the
+ * counter in state/.lock = n (status.c), all before the batch is visible.
+ */
 static int
 write_states(struct spool_submit *s, long long now)
 {
@@ -221,6 +224,8 @@ write_states(struct spool_submit *s, long long now)
 		json_decref(j);
 	}
 	snprintf(seq, sizeof(seq), "%d\n", s->nfiles);
+	if (spool_write_atomic(st, ".lock", seq, strlen(seq)) == -1)
+		goto out;
 	rc = spool_write_atomic(st, "seq", seq, strlen(seq));
 out:
 	close(st);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -308,6 +309,97 @@ test_submit(struct spool *sp)
 	sp->floor_mb = 0;
 }
 
+/* The rename that would publish crash_at kills the process instead. */
+static const char *crash_at;
+
+static int
+crash_rename(int a, const char *from, int b, const char *to)
+{
+	if (strcmp(to, crash_at) == 0)
+		_exit(0);
+	return renameat(a, from, b, to);
+}
+
+/* A writer of file 0 that dies just before renaming to name. */
+static void
+crash_writer(struct spool *sp, const char *id, const char *name)
+{
+	json_t *p = json_pack("{s:s}", "message", "crashing");
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		crash_at = name;
+		spool_io_rename = crash_rename;
+		spool_status_update(sp, id, 0, p, -1);
+		_exit(1);
+	}
+	waitpid(pid, &status, 0);
+	json_decref(p);
+}
+
+static long long
+file_seq(struct spool *sp, const char *id, int file)
+{
+	json_t *j = spool_status_get(sp, id, file);
+	long long v = json_integer_value(json_object_get(j, "seq"));
+
+	json_decref(j);
+	return v;
+}
+
+/*
+ * The sequence counter: O(1) (status files are not read to allocate),
+ * and a writer killed between its renames never makes a number repeat.
+ */
+static void
+test_seq(struct spool *sp)
+{
+	char id[SPOOL_ID_LEN + 1], path[600];
+	json_t *p = json_pack("{s:s}", "message", "tick"), *j;
+	long long k;
+	int st, fd;
+
+	TAP_OK(submit(sp, 3, id) == 0, "seq: submit 3 files");
+	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 4, "seq: next is 4");
+	/* A status file claiming seq 1000 behind the counter's back. */
+	st = spool_batch_dir(sp, id, "state");
+	j = json_pack("{s:s, s:s, s:i}", "file_id", "2", "status", "queued",
+	    "seq", 1000);
+	spool_write_json(st, "2.json", j);
+	json_decref(j);
+	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 5,
+	    "seq: allocation reads the counter, not every status file");
+
+	/* Killed after publishing the status, before state/seq. */
+	crash_writer(sp, id, "seq");
+	k = file_seq(sp, id, 0);
+	TAP_OK(k == 6 && spool_seq_get(sp, id) == 5,
+	    "seq: crash between renames left status 6, state/seq 5 (%lld)", k);
+	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 7,
+	    "seq: the next change after that crash is 7, not 6 again");
+
+	/* Killed after taking a number, before publishing the status. */
+	crash_writer(sp, id, "0.json");
+	TAP_OK(file_seq(sp, id, 0) == 6, "seq: crash before the status "
+	    "rename leaves the old status");
+	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 9,
+	    "seq: a number taken by a dead writer is skipped (gap, no repeat)");
+
+	/* A batch from before the counter (empty lock file): one scan. */
+	snprintf(path, sizeof(path), "%s/batches/%s/state/.lock", root, id);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	close(fd);
+	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 1001,
+	    "seq: without a counter the status files are scanned once");
+	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 1002 &&
+	    spool_seq_get(sp, id) == 1002, "seq: then the counter goes on");
+	close(st);
+	json_decref(p);
+}
+
 static void
 test_models(void)
 {
@@ -394,6 +486,7 @@ main(void)
 	TAP_OK(spool_open(&sp, path, 1) == 0, "spool created");
 	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/spool");
 	test_submit(&sp);
+	test_seq(&sp);
 	spool_close(&sp);
 	test_models();
 	test_config();
