@@ -10,8 +10,10 @@
  * spool_submit_commit() returned 0, i.e. every image, batch.json, the
  * status files and every queue marker are durable.  Any failure aborts
  * the submission, which removes tmp/<id>; nothing half-written stays and
- * no marker appears.  Types are judged by magic bytes only; limits come
- * from the config (MAX_FILES, MAX_FILE_BYTES).
+ * no marker appears.  What is accepted is the spool's one rule for every
+ * submission (spool/submit.c: model, parameters, count, size, type by
+ * magic bytes, names); this file maps its refusals to the contract's
+ * status codes and only adds what belongs to a form.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,12 +22,10 @@
 #include <string.h>
 
 #include "cgi.h"
-#include "sniff.h"
 
 #define UPLOAD_THREADS 4
 #define MAX_FIELDS 32
 #define FIELD_MAX 1024
-#define SNIFF_LEN 12
 
 enum kind { K_NONE, K_FILE, K_FIELD, K_SKIP };
 
@@ -38,17 +38,10 @@ struct field {
 struct upload {
 	struct req *r;
 	struct spool_submit s;
-	int begun;
-	struct spool_part part;
 	enum kind kind;
-	char filename[512];
-	unsigned char head[SNIFF_LEN];
-	size_t headlen;
-	long long size;
-	int nfiles;
 	struct field fields[MAX_FIELDS];
 	int nfields;
-	/* The first error wins; status 0 = none. */
+	/* The first error of the form itself wins; status 0 = none. */
 	int status;
 	char code[40];
 	char msg[512];
@@ -77,21 +70,62 @@ fail(struct upload *u, int status, const char *code, json_t *details,
 	u->details = details;
 }
 
-/* A spool error: no space is 507, anything else is the server's fault. */
+/* The rule's refusal as the contract's status, code and details. */
 static void
-fail_io(struct upload *u, const char *what)
+fail_rule(struct upload *u)
 {
-	if (errno == ENOSPC || errno == EDQUOT)
-		fail(u, 507, "INSUFFICIENT_STORAGE", NULL,
-		    "The server is out "
-		    "of disk space; try again later.");
-	else {
-		log_warn("upload: %s", what);
-		fail(u, 500, "INTERNAL_ERROR", NULL,
-		    "The upload could not "
-		    "be stored (%s); try again.",
-		    strerror(errno));
+	const struct spool_submit *s = &u->s;
+	const char *subj = s->subject;
+	json_t *d = NULL;
+	int st = 400;
+	const char *code = "INVALID_PARAMETER";
+
+	switch (s->err) {
+	case SUBMIT_OK:
+		return;
+	case SUBMIT_BAD_MODEL:
+		code = "INVALID_MODEL";
+		d = json_pack("{s:s}", "field", "model");
+		break;
+	case SUBMIT_BAD_PARAM:
+		d = s->model != NULL
+		    ? json_pack("{s:s, s:s}", "field", subj, "model", s->model->id)
+		    : json_pack("{s:s}", "field", subj);
+		break;
+	case SUBMIT_NO_FILES:
+		code = "NO_FILES";
+		break;
+	case SUBMIT_TOO_MANY_FILES:
+		code = "TOO_MANY_FILES";
+		d = json_pack("{s:i}", "max_files", cgi.cfg.max_files);
+		break;
+	case SUBMIT_TOO_LARGE:
+		st = 413;
+		code = "FILE_TOO_LARGE";
+		d = json_pack("{s:s, s:I}", "filename", subj, "limit_bytes",
+		    (json_int_t)cgi.cfg.max_file_bytes);
+		break;
+	case SUBMIT_EMPTY:
+		code = "EMPTY_FILE";
+		d = json_pack("{s:s}", "filename", subj);
+		break;
+	case SUBMIT_NOT_IMAGE:
+		st = 415;
+		code = "UNSUPPORTED_FILE_TYPE";
+		d = json_pack("{s:s, s:[sss]}", "filename", subj, "supported",
+		    "image/jpeg", "image/png", "image/webp");
+		break;
+	case SUBMIT_NO_SPACE:
+		st = 507;
+		code = "INSUFFICIENT_STORAGE";
+		break;
+	case SUBMIT_IO:
+		st = 500;
+		code = "INTERNAL_ERROR";
+		log_warnx("upload: %s", s->msg);
+		break;
 	}
+	fail(u, st, code, d, "%s", s->msg);
 }
 
 static double
@@ -113,8 +147,6 @@ on_begin(void *ctx, const char *name, const char *filename)
 	struct upload *u = ctx;
 
 	u->kind = K_SKIP;
-	u->size = 0;
-	u->headlen = 0;
 	if (filename != NULL) {
 		if (!is_file_field(name)) {
 			fail(u, 400, "INVALID_FIELD",
@@ -129,26 +161,8 @@ on_begin(void *ctx, const char *name, const char *filename)
 			u->kind = K_NONE;
 			return 0;
 		}
-		if (u->nfiles >= cgi.cfg.max_files) {
-			fail(u, 400, "TOO_MANY_FILES",
-			    json_pack("{s:i}", "max_files", cgi.cfg.max_files),
-			    "At most %d "
-			    "files can be uploaded at once.",
-			    cgi.cfg.max_files);
+		if (spool_submit_file_begin(&u->s, filename) == -1)
 			return -1;
-		}
-		if (!u->begun) {
-			if (spool_submit_begin(&cgi.sp, &u->s) == -1) {
-				fail_io(u, "submit_begin");
-				return -1;
-			}
-			u->begun = 1;
-		}
-		if (spool_part_open(&u->s, &u->part) == -1) {
-			fail_io(u, "part_open");
-			return -1;
-		}
-		snprintf(u->filename, sizeof(u->filename), "%s", filename);
 		u->kind = K_FILE;
 		return 0;
 	}
@@ -202,35 +216,13 @@ on_data(void *ctx, const char *buf, size_t len)
 	}
 	if (u->kind != K_FILE)
 		return 0;
-	u->size += (long long)len;
-	if (u->size > cgi.cfg.max_file_bytes) {
-		fail(u, 413, "FILE_TOO_LARGE",
-		    json_pack("{s:s, s:I}", "filename", u->filename,
-		        "limit_bytes", (json_int_t)cgi.cfg.max_file_bytes),
-		    "%.200s is larger "
-		    "than the limit of %.1f MB per file.",
-		    u->filename, mib(cgi.cfg.max_file_bytes));
-		return -1;
-	}
-	if (u->headlen < SNIFF_LEN) {
-		size_t n =
-		    SNIFF_LEN - u->headlen < len ? SNIFF_LEN - u->headlen : len;
-
-		memcpy(u->head + u->headlen, buf, n);
-		u->headlen += n;
-	}
-	if (spool_part_write(&u->part, buf, len) == -1) {
-		fail_io(u, "part_write");
-		return -1;
-	}
-	return 0;
+	return spool_submit_file_write(&u->s, buf, len);
 }
 
 static int
 on_end(void *ctx)
 {
 	struct upload *u = ctx;
-	const char *ext, *ctype = NULL;
 
 	if (u->kind == K_FIELD) {
 		u->fields[u->nfields].value[u->fields[u->nfields].len] = '\0';
@@ -239,100 +231,26 @@ on_end(void *ctx)
 	if (u->kind != K_FILE)
 		return 0;
 	u->kind = K_NONE;
-	if (u->size == 0) {
-		fail(u, 400, "EMPTY_FILE",
-		    json_pack("{s:s}", "filename", u->filename),
-		    "%.200s is empty; choose a photo with "
-		    "content.",
-		    u->filename);
-		return -1;
-	}
-	ext = i2g_sniff(u->head, u->headlen, &ctype);
-	if (ext == NULL) {
-		fail(u, 415, "UNSUPPORTED_FILE_TYPE",
-		    json_pack("{s:s, s:[sss]}", "filename", u->filename,
-		        "supported", "image/jpeg", "image/png", "image/webp"),
-		    "%.200s is not a JPEG, PNG or "
-		    "WebP image.",
-		    u->filename);
-		return -1;
-	}
-	if (spool_part_finish(&u->s, &u->part, u->filename, ext, ctype) == -1) {
-		fail_io(u, "part_finish");
-		return -1;
-	}
-	u->nfiles++;
-	return 0;
+	return spool_submit_file_end(&u->s);
 }
 
-/* Model, face_limit and the model's parameters from the form fields. */
+/* The model first, then every other field as one of its parameters. */
 static int
-read_fields(struct upload *u, const struct model_info **mp, json_t *params,
-    long long *face_limit)
+read_fields(struct upload *u)
 {
-	const char *model = models_default(&cgi.cfg);
-	const struct model_info *m;
-	char err[512];
+	const char *model = NULL;
 	int i;
 
 	for (i = 0; i < u->nfields; i++)
-		if (strcmp(u->fields[i].name, "model") == 0 &&
-		    u->fields[i].value[0] != '\0')
+		if (strcmp(u->fields[i].name, "model") == 0)
 			model = u->fields[i].value;
-	m = models_find(model);
-	if (m == NULL || !models_usable(m, &cgi.cfg)) {
-		fail(u, 400, "INVALID_MODEL",
-		    json_pack("{s:s, s:s}", "field", "model", "model", model),
-		    "The model \"%.64s\" is not "
-		    "available here; see /api/v1/models/available.",
-		    model);
+	if (spool_submit_model(&u->s, model) == -1)
 		return -1;
-	}
-	*mp = m;
-	*face_limit = -1;
-	for (i = 0; i < u->nfields; i++) {
-		const char *n = u->fields[i].name, *v = u->fields[i].value;
-		json_t *val;
-
-		if (strcmp(n, "model") == 0)
-			continue;
-		if (strcmp(n, "face_limit") == 0) {
-			char *end;
-			long long fl;
-
-			if (v[0] == '\0')
-				continue;
-			errno = 0;
-			fl = strtoll(v, &end, 10);
-			if (errno != 0 || *end != '\0' || fl <= 0) {
-				fail(u, 400, "INVALID_PARAMETER",
-				    json_pack("{s:s}", "field", "face_limit"),
-				    "face_limit "
-				    "must be a whole number above 0, not "
-				    "\"%.32s\".",
-				    v);
-				return -1;
-			}
-			if (models_param(m, "face_limit") != NULL &&
-			    models_param_parse(
-			        m, n, v, &val, err, sizeof(err)) == -1) {
-				fail(u, 400, "INVALID_PARAMETER",
-				    json_pack("{s:s}", "field", n), "%s", err);
-				return -1;
-			}
-			if (models_param(m, "face_limit") != NULL)
-				json_decref(val);
-			*face_limit = fl;
-			continue;
-		}
-		if (models_param_parse(m, n, v, &val, err, sizeof(err)) == -1) {
-			fail(u, 400, "INVALID_PARAMETER",
-			    json_pack("{s:s, s:s}", "field", n, "model", m->id),
-			    "%s", err);
+	for (i = 0; i < u->nfields; i++)
+		if (strcmp(u->fields[i].name, "model") != 0 &&
+		    spool_submit_param(&u->s, u->fields[i].name,
+		        u->fields[i].value) == -1)
 			return -1;
-		}
-		json_object_set_new(params, n, val);
-	}
 	return 0;
 }
 
@@ -347,7 +265,7 @@ check_budget(struct upload *u, const struct model_info *m, json_t *params)
 	double one = models_price(m, params), est, left;
 	char err[512];
 
-	est = one < 0 ? -1 : one * u->nfiles;
+	est = one < 0 ? -1 : one * u->s.nfiles;
 	if (strcmp(m->provider, "fal") != 0 ||
 	    spool_budget_check(&cgi.sp, &cgi.cfg, est, &left, err,
 	        sizeof(err)) == 0)
@@ -365,16 +283,17 @@ check_budget(struct upload *u, const struct model_info *m, json_t *params)
 	return est;
 }
 
+/* The 200 answer, from what the commit wrote (s->batch). */
 static void
-answer(struct upload *u, const struct model_info *m, long long face_limit,
-    double estimate)
+answer(struct upload *u, double estimate)
 {
 	struct req *r = u->r;
-	json_t *files = json_array(), *e;
+	json_t *b = u->s.batch, *files = json_array(), *f;
 	char msg[64];
 	size_t i;
 
 	if (r->html) {
+		json_decref(files);
 		cgi_begin(r, 303, "text/plain; charset=utf-8");
 		cgi_header(r, "Location: /processing?taskId=%s", u->s.id);
 		cgi_end_headers(r);
@@ -382,34 +301,25 @@ answer(struct upload *u, const struct model_info *m, long long face_limit,
 		    r->fr->out, "See /processing?taskId=%s\n", u->s.id);
 		return;
 	}
-	/* u->s.files was consumed by commit: rebuild from batch.json. */
-	e = spool_batch_get(&cgi.sp, u->s.id);
-	for (i = 0; e != NULL && files != NULL &&
-	     i < json_array_size(json_object_get(e, "files"));
-	     i++) {
-		json_t *f = json_array_get(json_object_get(e, "files"), i);
-
+	json_array_foreach(json_object_get(b, "files"), i, f)
+	{
 		json_array_append_new(files,
-		    json_pack("{s:O, s:O, s:O, s:O, "
-		              "s:s, s:n}",
-		        "file_id", json_object_get(f, "file_id"), "filename",
+		    json_pack("{s:O, s:O, s:O, s:O, s:s, s:n}", "file_id",
+		        json_object_get(f, "file_id"), "filename",
 		        json_object_get(f, "filename"), "file_size",
 		        json_object_get(f, "file_size"), "content_type",
 		        json_object_get(f, "content_type"), "status", "queued",
 		        "task_id"));
 	}
-	json_decref(e);
-	snprintf(msg, sizeof(msg), "%d file%s queued for processing", u->nfiles,
-	    u->nfiles == 1 ? "" : "s");
+	snprintf(msg, sizeof(msg), "%d file%s queued for processing",
+	    u->s.nfiles, u->s.nfiles == 1 ? "" : "s");
 	cgi_json(r, 200,
-	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:s, "
-	              "s:s, s:o}",
+	    json_pack("{s:s, s:s, s:s, s:o, s:O, s:s, s:i, s:s, s:s, s:o}",
 	        "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
 	        "uploaded_files", files != NULL ? files : json_array(),
-	        "face_limit",
-	        face_limit > 0 ? json_integer(face_limit) : json_null(),
-	        "model", m->id, "total_files", u->nfiles, "status", "queued",
-	        "message", msg, "estimated_cost_usd",
+	        "face_limit", json_object_get(b, "face_limit"), "model",
+	        u->s.model->id, "total_files", u->s.nfiles, "status",
+	        "queued", "message", msg, "estimated_cost_usd",
 	        estimate < 0 ? json_null() : json_real(estimate)));
 }
 
@@ -417,11 +327,9 @@ static void
 upload(struct req *r)
 {
 	struct upload *u;
-	const struct model_info *m = NULL;
 	char boundary[128];
-	long long clen, limit, face_limit = -1;
+	long long clen, limit;
 	double estimate = -1;
-	json_t *params = NULL;
 	enum mp_result mr;
 	static const struct mp_callbacks cb = {on_begin, on_data, on_end};
 
@@ -463,17 +371,13 @@ upload(struct req *r)
 		return;
 	}
 	u = calloc(1, sizeof(*u));
-	params = json_object();
-	if (u == NULL || params == NULL) {
-		free(u);
-		json_decref(params);
+	if (u == NULL) {
 		cgi_drain(r);
 		cgi_error(r, 500, "INTERNAL_ERROR", NULL, "Out of memory.");
 		return;
 	}
 	u->r = r;
-	u->part.t.fd = -1;
-	u->part.in = -1;
+	spool_submit_init(&u->s, &cgi.sp, &cgi.cfg);
 	mr = mp_parse(r->fr->in, boundary, &cb, u);
 	if (mr == MP_MALFORMED)
 		fail(u, 400, "MALFORMED_FORM", NULL,
@@ -483,31 +387,23 @@ upload(struct req *r)
 		fail(u, 400, "INCOMPLETE_UPLOAD", NULL,
 		    "The upload was cut "
 		    "off; send it again.");
-	if (u->status == 0 && u->nfiles == 0)
-		fail(u, 400, "NO_FILES", NULL,
-		    "No image was uploaded; add at "
-		    "least one JPEG, PNG or WebP file in the field \"files\".");
+	fail_rule(u);
+	if (u->status == 0 && read_fields(u) == -1)
+		fail_rule(u);
 	if (u->status == 0)
-		read_fields(u, &m, params, &face_limit);
-	if (u->status == 0)
-		estimate = check_budget(u, m, params);
-	if (u->status == 0 &&
-	    spool_submit_commit(&u->s, m->id, params, face_limit) == -1) {
-		u->begun = 0; /* commit aborted it already */
-		fail_io(u, "submit_commit");
-	}
+		estimate = check_budget(u, u->s.model, u->s.params);
+	if (u->status == 0 && spool_submit_commit(&u->s) == -1)
+		fail_rule(u);
 	if (u->status != 0) {
-		spool_part_abort(&u->part);
-		if (u->begun)
-			spool_submit_abort(&u->s);
+		spool_submit_abort(&u->s);
 		cgi_drain(r);
 		cgi_error(r, u->status, u->code, u->details, "%s", u->msg);
 	} else {
-		log_info("%s: %d file%s queued (model %s)", u->s.id, u->nfiles,
-		    u->nfiles == 1 ? "" : "s", m->id);
-		answer(u, m, face_limit, estimate);
+		log_info("%s: %d file%s queued (model %s)", u->s.id,
+		    u->s.nfiles, u->s.nfiles == 1 ? "" : "s", u->s.model->id);
+		answer(u, estimate);
+		spool_submit_free(&u->s);
 	}
-	json_decref(params);
 	free(u);
 }
 

@@ -134,7 +134,8 @@ job_load(struct job *job)
 		errno = EBADMSG;
 		return -1;
 	}
-	fl = json_object_get(job->batch, "face_limit");
+	/* Until backend_fal.c reads params: face_limit is one of them. */
+	fl = json_object_get(job->params, "face_limit");
 	job->face_limit = json_is_integer(fl) ? json_integer_value(fl) : -1;
 	/*
 	 * A batch's face_limit beside its params is one of the model's

@@ -268,42 +268,87 @@ int spool_daemons_alive(struct spool *sp, json_t *beats);
 long long spool_now_ms(void);
 
 /*
- * Submitting a batch (the upload handler and the CLI):
- *   spool_submit_begin()  makes tmp/<id>/ with in/ state/ out/
- *   spool_submit_add()    copies one image into tmp/<id>/in/<n>.<ext>
- *   spool_submit_commit() writes batch.json and the queued status files,
- *                         renames tmp/<id> to batches/<id>, then publishes
- *                         one queue marker per file through q/tmp -> q/new.
- *   spool_submit_abort()  removes everything the submission wrote.
+ * The one rule for every submission (the upload handler and i2m submit
+ * are thin adapters): choose the model, parse its parameters, check and
+ * store each file.  Every call returns 0, or -1 with the first refusal
+ * kept in err / subject / msg (one sentence, the same for every front
+ * end; later calls then do nothing and return -1).
+ *   spool_submit_init()    no disk access yet
+ *   spool_submit_model()   a usable model of the table; NULL or "" = default
+ *   spool_submit_param()   one parameter as text, typed by the table;
+ *                          face_limit is accepted by every model
+ *   spool_submit_file_*()  one file: begin (count, name), write (size),
+ *                          end (empty, type by its bytes); the first file
+ *                          makes tmp/<id>/ with in/ state/ out/ ...
+ *   spool_submit_commit()  writes batch.json and the queued status files,
+ *                          renames tmp/<id> to batches/<id>, then publishes
+ *                          one queue marker per file through q/tmp -> q/new;
+ *                          afterwards s->batch is what batch.json holds
+ *   spool_submit_abort()   removes everything the submission wrote
+ *   spool_submit_free()    frees memory after a commit
  * Nothing is visible before commit renames the directory; the batch is
  * durable when commit returns 0.
  */
-struct spool_submit {
-	struct spool *sp;
-	char id[SPOOL_ID_LEN + 1];
-	int dir; /* fd of tmp/<id> */
-	int nfiles;
-	json_t *files; /* array of file entries for batch.json */
+enum submit_err {
+	SUBMIT_OK,
+	SUBMIT_BAD_MODEL, /* subject "model" */
+	SUBMIT_BAD_PARAM, /* subject: the parameter */
+	SUBMIT_NO_FILES,
+	SUBMIT_TOO_MANY_FILES,
+	SUBMIT_TOO_LARGE, /* subject: the file's display name */
+	SUBMIT_EMPTY, /* subject: the file */
+	SUBMIT_NOT_IMAGE, /* subject: the file */
+	SUBMIT_NO_SPACE, /* disk full, or free space below DISK_FLOOR_MB */
+	SUBMIT_IO /* any other system error */
 };
 
-int spool_submit_begin(struct spool *sp, struct spool_submit *s);
-/*
- * Add one image read from srcfd (until EOF).  filename is the client's
- * name, kept for display only; ext ("jpg", "png", "webp") and ctype come
- * from the caller's sniffing of the bytes.
- */
-int spool_submit_add(struct spool_submit *s, const char *filename,
-    const char *ext, const char *ctype, int srcfd);
-/* Same from memory. */
-int spool_submit_add_mem(struct spool_submit *s, const char *filename,
-    const char *ext, const char *ctype, const void *buf, size_t len);
-/* params: object of model parameters (borrowed); face_limit < 0 = null. */
-int spool_submit_commit(struct spool_submit *s, const char *model,
-    json_t *params, long long face_limit);
+/* One file being streamed into a submission (part.c). */
+struct spool_part {
+	struct spool_tmpfile t; /* the temp file in in/ */
+	int in; /* fd of tmp/<id>/in */
+	long long size; /* bytes written so far */
+};
+
+struct spool_submit {
+	struct spool *sp;
+	const struct config *cfg; /* MAX_FILES, MAX_FILE_BYTES, the default */
+	char id[SPOOL_ID_LEN + 1];
+	int dir; /* fd of tmp/<id>, -1 before the first file */
+	int nfiles;
+	json_t *files; /* array of file entries for batch.json */
+	const struct model_info *model;
+	json_t *params; /* typed parameters, NULL when none */
+	json_t *batch; /* batch.json as committed */
+	/* the file being received */
+	struct spool_part part;
+	char name[256]; /* its display name */
+	unsigned char head[16]; /* its first bytes, for the type */
+	size_t headlen;
+	long long size;
+	/* the first refusal */
+	enum submit_err err;
+	char subject[256];
+	char msg[512];
+};
+
+void spool_submit_init(
+    struct spool_submit *s, struct spool *sp, const struct config *cfg);
+int spool_submit_model(struct spool_submit *s, const char *id);
+int
+spool_submit_param(struct spool_submit *s, const char *name, const char *text);
+/* filename is the client's, reduced to a display name, never a path. */
+int spool_submit_file_begin(struct spool_submit *s, const char *filename);
+int
+spool_submit_file_write(struct spool_submit *s, const void *buf, size_t len);
+int spool_submit_file_end(struct spool_submit *s);
+/* begin, write everything read from fd, end. */
+int spool_submit_file_fd(struct spool_submit *s, const char *filename, int fd);
+int spool_submit_commit(struct spool_submit *s);
 void spool_submit_abort(struct spool_submit *s);
+void spool_submit_free(struct spool_submit *s);
 /*
  * Record file entry s->nfiles (its bytes already at in/<n>.<ext>) with the
- * display form of filename; used by spool_submit_add and part.c.
+ * display form of filename; used by part.c.
  */
 int spool_submit_entry(struct spool_submit *s, const char *filename,
     const char *ext, const char *ctype, long long size);
@@ -563,12 +608,7 @@ int spool_budget_check(struct spool *sp, const struct config *c,
  * entry) or abort (remove the temp file).  Memory use does not depend on
  * the file's size.
  */
-struct spool_part {
-	struct spool_tmpfile t; /* the temp file in in/ */
-	int in; /* fd of tmp/<id>/in */
-	long long size; /* bytes written so far */
-};
-
+/* struct spool_part is defined with struct spool_submit above. */
 int spool_part_open(struct spool_submit *s, struct spool_part *p);
 int spool_part_write(struct spool_part *p, const void *buf, size_t len);
 int spool_part_finish(struct spool_submit *s, struct spool_part *p,

@@ -1,5 +1,16 @@
 /*
- * submit.c: putting a batch into the spool (upload handler and CLI).
+ * submit.c: the one rule for every submission (the upload handler and
+ * `i2m submit` are thin adapters over it) and putting the batch into the
+ * spool.
+ *
+ * The rule: the model is one of the table's usable models (the default
+ * when none is named); every parameter is one of that model's, typed by
+ * the table, except face_limit, which every model accepts (whole number
+ * above 0; the model's own range when it has the parameter) and which is
+ * kept in params like any other; at most MAX_FILES files, each 1 to
+ * MAX_FILE_BYTES bytes, a JPEG, PNG or WebP by its first bytes; client
+ * file names are reduced to a display name.  The first refusal wins and
+ * is kept as an enum and one sentence, the same for every front end.
  *
  * Order, after qmail-queue: build everything under tmp/<id>/ (images, then
  * batch.json and one "queued" status per file, each published by rename
@@ -12,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +31,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "sniff.h"
 #include "spool.h"
 
 long long
@@ -70,46 +83,256 @@ display_name(char *out, size_t outlen, const char *in)
 		snprintf(out, outlen, "image");
 }
 
+static int
+refuse(struct spool_submit *s, enum submit_err err, const char *subject,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Keep the first refusal; always -1. */
+static int
+refuse(struct spool_submit *s, enum submit_err err, const char *subject,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->err != SUBMIT_OK)
+		return -1;
+	s->err = err;
+	snprintf(s->subject, sizeof(s->subject), "%s",
+	    subject != NULL ? subject : "");
+	va_start(ap, fmt);
+	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A spool error (errno): no space, or anything else. */
+static int
+refuse_io(struct spool_submit *s)
+{
+	if (errno == ENOSPC || errno == EDQUOT)
+		return refuse(s, SUBMIT_NO_SPACE, NULL,
+		    "The server is out of disk space; try again later.");
+	return refuse(s, SUBMIT_IO, NULL,
+	    "The upload could not be stored (%s); try again.", strerror(errno));
+}
+
+static double
+mib(long long b)
+{
+	return (double)b / (1024.0 * 1024.0);
+}
+
+void
+spool_submit_init(
+    struct spool_submit *s, struct spool *sp, const struct config *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->sp = sp;
+	s->cfg = cfg;
+	s->dir = -1;
+	s->part.t.fd = -1;
+	s->part.in = -1;
+}
+
 int
-spool_submit_begin(struct spool *sp, struct spool_submit *s)
+spool_submit_model(struct spool_submit *s, const char *id)
+{
+	const struct model_info *m;
+
+	if (s->err != SUBMIT_OK)
+		return -1;
+	if (id == NULL || *id == '\0')
+		id = models_default(s->cfg);
+	m = models_find(id);
+	if (m == NULL || !models_usable(m, s->cfg))
+		return refuse(s, SUBMIT_BAD_MODEL, "model",
+		    "The model \"%.64s\" is not available here; see "
+		    "/api/v1/models/available.",
+		    id);
+	s->model = m;
+	return 0;
+}
+
+/* face_limit for a model that has no such parameter: any count above 0. */
+static int
+any_face_limit(struct spool_submit *s, const char *text, json_t **out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v <= 0)
+		return refuse(s, SUBMIT_BAD_PARAM, "face_limit",
+		    "face_limit must be a whole number above 0, not "
+		    "\"%.32s\".",
+		    text);
+	*out = json_integer(v);
+	return 0;
+}
+
+int
+spool_submit_param(struct spool_submit *s, const char *name, const char *text)
+{
+	char err[512];
+	json_t *v = NULL;
+	int fl = strcmp(name, "face_limit") == 0;
+
+	if (s->model == NULL && spool_submit_model(s, NULL) == -1)
+		return -1;
+	if (s->err != SUBMIT_OK)
+		return -1;
+	/* An empty face_limit is the form's "Auto": no limit. */
+	if (fl && *text == '\0') {
+		json_object_del(s->params, "face_limit");
+		return 0;
+	}
+	if (fl && models_param(s->model, name) == NULL) {
+		if (any_face_limit(s, text, &v) == -1)
+			return -1;
+	} else if (models_param_parse(
+	               s->model, name, text, &v, err, sizeof(err)) == -1)
+		return refuse(s, SUBMIT_BAD_PARAM, name, "%s", err);
+	if (s->params == NULL)
+		s->params = json_object();
+	if (v == NULL || s->params == NULL ||
+	    json_object_set_new(s->params, name, v) == -1) {
+		errno = ENOMEM;
+		return refuse_io(s);
+	}
+	return 0;
+}
+
+/* Make tmp/<id>/ with its subdirectories (at the first file). */
+static int
+batch_begin(struct spool_submit *s)
 {
 	char path[64];
 	int tries;
 
-	memset(s, 0, sizeof(*s));
-	s->sp = sp;
-	s->dir = -1;
-	if (spool_check_space(sp) == -1)
-		return -1;
 	for (tries = 0; tries < 8; tries++) {
 		if (spool_id_new(s->id) == -1)
 			return -1;
 		snprintf(path, sizeof(path), "tmp/%s", s->id);
-		if (mkdirat(sp->root, path, 0770) == 0)
+		if (mkdirat(s->sp->root, path, 0770) == 0)
 			break;
 		if (errno != EEXIST)
 			return -1;
 	}
 	if (tries == 8)
 		return -1;
-	s->dir = openat(sp->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dir == -1)
-		goto fail;
-	if (mkdirat(s->dir, "in", 0770) == -1 ||
+	s->dir = openat(s->sp->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir == -1 || mkdirat(s->dir, "in", 0770) == -1 ||
 	    mkdirat(s->dir, "state", 0770) == -1 ||
 	    mkdirat(s->dir, "out", 0770) == -1 ||
 	    mkdirat(s->dir, "remote", 0770) == -1 ||
 	    mkdirat(s->dir, "cancel", 0770) == -1)
-		goto fail;
+		return -1;
 	s->files = json_array();
 	if (s->files == NULL) {
 		errno = ENOMEM;
-		goto fail;
+		return -1;
 	}
 	return 0;
-fail:
-	spool_submit_abort(s);
-	return -1;
+}
+
+int
+spool_submit_file_begin(struct spool_submit *s, const char *filename)
+{
+	int max = s->cfg->max_files < SPOOL_MAX_FILES ? s->cfg->max_files
+	                                              : SPOOL_MAX_FILES;
+
+	if (s->err != SUBMIT_OK)
+		return -1;
+	display_name(
+	    s->name, sizeof(s->name), filename != NULL ? filename : "");
+	if (s->nfiles >= max)
+		return refuse(s, SUBMIT_TOO_MANY_FILES, NULL,
+		    "At most %d files can be uploaded at once.", max);
+	if (s->dir == -1 && spool_check_space(s->sp) == -1)
+		return errno != ENOSPC ? refuse_io(s)
+		                       : refuse(s, SUBMIT_NO_SPACE, NULL,
+		                             "The server's free disk space is "
+		                             "below DISK_FLOOR_MB; try again "
+		                             "later.");
+	if (s->dir == -1 && batch_begin(s) == -1)
+		return refuse_io(s);
+	if (spool_part_open(s, &s->part) == -1)
+		return refuse_io(s);
+	s->size = 0;
+	s->headlen = 0;
+	return 0;
+}
+
+int
+spool_submit_file_write(struct spool_submit *s, const void *buf, size_t len)
+{
+	size_t n;
+
+	if (s->err != SUBMIT_OK)
+		return -1;
+	if (s->size + (long long)len > s->cfg->max_file_bytes) {
+		spool_part_abort(&s->part);
+		return refuse(s, SUBMIT_TOO_LARGE, s->name,
+		    "%.200s is larger than the limit of %.1f MB per file.",
+		    s->name, mib(s->cfg->max_file_bytes));
+	}
+	n = sizeof(s->head) - s->headlen < len ? sizeof(s->head) - s->headlen
+	                                       : len;
+	memcpy(s->head + s->headlen, buf, n);
+	s->headlen += n;
+	s->size += (long long)len;
+	if (spool_part_write(&s->part, buf, len) == -1) {
+		spool_part_abort(&s->part);
+		return refuse_io(s);
+	}
+	return 0;
+}
+
+int
+spool_submit_file_end(struct spool_submit *s)
+{
+	const char *ext, *ctype = NULL;
+
+	if (s->err != SUBMIT_OK)
+		return -1;
+	if (s->size == 0) {
+		spool_part_abort(&s->part);
+		return refuse(s, SUBMIT_EMPTY, s->name,
+		    "%.200s is empty; choose a photo with content.", s->name);
+	}
+	ext = i2g_sniff(s->head, s->headlen, &ctype);
+	if (ext == NULL) {
+		spool_part_abort(&s->part);
+		return refuse(s, SUBMIT_NOT_IMAGE, s->name,
+		    "%.200s is not a JPEG, PNG or WebP image.", s->name);
+	}
+	if (spool_part_finish(s, &s->part, s->name, ext, ctype) == -1)
+		return refuse_io(s);
+	return 0;
+}
+
+int
+spool_submit_file_fd(struct spool_submit *s, const char *filename, int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (spool_submit_file_begin(s, filename) == -1)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			spool_part_abort(&s->part);
+			return refuse(s, SUBMIT_IO, s->name,
+			    "%.200s could not be read (%s).", s->name,
+			    strerror(errno));
+		}
+		if (spool_submit_file_write(s, buf, (size_t)n) == -1)
+			return -1;
+	}
+	return spool_submit_file_end(s);
 }
 
 /* Record the file entry once its bytes are in in/ (also used by part.c). */
@@ -132,59 +355,6 @@ spool_submit_entry(struct spool_submit *s, const char *filename,
 	}
 	s->nfiles++;
 	return 0;
-}
-
-static int
-input_dir(struct spool_submit *s, const char *ext, char *name, size_t len)
-{
-	int in;
-
-	if (s->nfiles >= SPOOL_MAX_FILES) {
-		errno = E2BIG;
-		return -1;
-	}
-	if (strchr(ext, '/') != NULL || strlen(ext) > 8) {
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(name, len, "%d.%s", s->nfiles, ext);
-	in = openat(s->dir, "in", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return in;
-}
-
-int
-spool_submit_add(struct spool_submit *s, const char *filename, const char *ext,
-    const char *ctype, int srcfd)
-{
-	char name[32];
-	off_t n = 0;
-	int in, rc;
-
-	in = input_dir(s, ext, name, sizeof(name));
-	if (in == -1)
-		return -1;
-	rc = spool_copy_atomic(in, name, srcfd, &n);
-	close(in);
-	if (rc == -1)
-		return -1;
-	return spool_submit_entry(s, filename, ext, ctype, (long long)n);
-}
-
-int
-spool_submit_add_mem(struct spool_submit *s, const char *filename,
-    const char *ext, const char *ctype, const void *buf, size_t len)
-{
-	char name[32];
-	int in, rc;
-
-	in = input_dir(s, ext, name, sizeof(name));
-	if (in == -1)
-		return -1;
-	rc = spool_write_atomic(in, name, buf, len);
-	close(in);
-	if (rc == -1)
-		return -1;
-	return spool_submit_entry(s, filename, ext, ctype, (long long)len);
 }
 
 /*
@@ -233,31 +403,35 @@ out:
 }
 
 int
-spool_submit_commit(struct spool_submit *s, const char *model, json_t *params,
-    long long face_limit)
+spool_submit_commit(struct spool_submit *s)
 {
 	char from[64], to[64];
 	long long now = spool_now_ms();
-	const struct model_info *m;
-	json_t *b = NULL, *p;
+	json_t *b = NULL, *fl;
 	int i, batches = -1, placed = 0;
 
-	if (s->nfiles == 0) {
-		errno = ENODATA;
-		goto fail;
-	}
-	/* Stored resolved: what the daemon sends is what was priced. */
-	m = models_find(model);
-	p = params != NULL ? json_deep_copy(params) : json_object();
-	if (p == NULL || (m != NULL && models_params_resolve(m, p) == -1)) {
-		json_decref(p);
+	if (s->err != SUBMIT_OK)
+		return -1;
+	if (s->model == NULL && spool_submit_model(s, NULL) == -1)
+		return -1;
+	if (s->nfiles == 0)
+		return refuse(s, SUBMIT_NO_FILES, NULL,
+		    "No image was sent; add at least one JPEG, PNG or WebP "
+		    "file.");
+	if (s->params == NULL && (s->params = json_object()) == NULL) {
 		errno = ENOMEM;
 		goto fail;
 	}
-	b = json_pack("{s:s, s:I, s:s, s:o, s:o, s:i, s:O}", "batch_id", s->id,
-	    "created", (json_int_t)now, "model", model, "params", p,
-	    "face_limit",
-	    face_limit >= 0 ? json_integer(face_limit) : json_null(),
+	/* Stored resolved: what the daemon sends is what was priced. */
+	if (models_params_resolve(s->model, s->params) == -1) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	/* The top-level face_limit mirrors params for older readers. */
+	fl = json_object_get(s->params, "face_limit");
+	b = json_pack("{s:s, s:I, s:s, s:O, s:O, s:i, s:O}", "batch_id", s->id,
+	    "created", (json_int_t)now, "model", s->model->id, "params",
+	    s->params, "face_limit", fl != NULL ? fl : json_null(),
 	    "total_files", s->nfiles, "files", s->files);
 	if (b == NULL) {
 		errno = ENOMEM;
@@ -279,11 +453,9 @@ spool_submit_commit(struct spool_submit *s, const char *model, json_t *params,
 		if (spool_queue_put(s->sp, s->id, i) == -1)
 			goto unpublish;
 	close(batches);
-	json_decref(b);
 	close(s->dir);
 	s->dir = -1;
-	json_decref(s->files);
-	s->files = NULL;
+	s->batch = b;
 	return 0;
 unpublish:
 	/* The batch was visible but not queued whole: take it all back. */
@@ -296,15 +468,12 @@ unpublish:
 			spool_rmtree(s->sp->root, to);
 		errno = saved;
 	}
-fail : {
-	int saved = errno;
-
+fail:
 	if (batches != -1)
 		close(batches);
 	json_decref(b);
+	refuse_io(s);
 	spool_submit_abort(s);
-	errno = saved;
-}
 	return -1;
 }
 
@@ -314,14 +483,23 @@ spool_submit_abort(struct spool_submit *s)
 	char path[64];
 	int saved = errno;
 
+	spool_part_abort(&s->part);
 	if (s->dir != -1)
 		close(s->dir);
 	s->dir = -1;
-	if (s->id[0] != '\0') {
+	if (s->id[0] != '\0' && s->batch == NULL) {
 		snprintf(path, sizeof(path), "tmp/%s", s->id);
 		spool_rmtree(s->sp->root, path);
 	}
-	json_decref(s->files);
-	s->files = NULL;
+	spool_submit_free(s);
 	errno = saved;
+}
+
+void
+spool_submit_free(struct spool_submit *s)
+{
+	json_decref(s->files);
+	json_decref(s->params);
+	json_decref(s->batch);
+	s->files = s->params = s->batch = NULL;
 }

@@ -20,6 +20,17 @@ unreadable(json_t *entry)
 	    "error", "The spool data of this file is unreadable.", "seq", 0);
 }
 
+/* face_limit is one of params; the top level mirrors it (older batches). */
+static json_t *
+face_limit(json_t *b)
+{
+	json_t *v = json_object_get(json_object_get(b, "params"), "face_limit");
+
+	if (v == NULL)
+		v = json_object_get(b, "face_limit");
+	return v != NULL ? v : json_null();
+}
+
 json_t *
 spool_batch_summary(struct spool *sp, const char *id)
 {
@@ -86,7 +97,7 @@ spool_batch_summary(struct spool *sp, const char *id)
 	    "batch_id", id, "model", json_object_get(b, "model"), "created",
 	    json_object_get(b, "created"), "params",
 	    json_object_get(b, "params"), "face_limit",
-	    json_object_get(b, "face_limit"), "total", n, "current", done,
+	    face_limit(b), "total", n, "current", done,
 	    "progress", (json_int_t)(n > 0 ? progress / n : 0), "status",
 	    status, "result_status", result, "successful", ok, "failed", failed,
 	    "cancelled", cancelled, "seq", (json_int_t)seq, "finished",

@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sniff.h"
 #include "i2m.h"
 #include "spool.h"
 
@@ -64,32 +63,33 @@ print_json(json_t *j)
 	}
 }
 
-/* Read the first bytes of path to judge its type. */
-static const char *
-sniff_file(const char *path, const char **ctype, long long *size)
+/* One file from the command line into the submission; exit code or 0. */
+static int
+submit_file(struct spool_submit *s, const char *path)
 {
-	unsigned char head[32];
 	struct stat st;
-	ssize_t n;
-	int fd;
+	int fd, rc = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		fprintf(stderr, "i2m: %s: %s\n", path, strerror(errno));
+		rc = EX_USAGE_;
+	} else if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "i2m: %s is not a regular file\n", path);
+		rc = EX_USAGE_;
+	} else if (spool_submit_file_fd(s, path, fd) == -1)
+		rc = -1;
+	if (fd != -1)
 		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	*size = (long long)st.st_size;
-	n = read(fd, head, sizeof(head));
-	close(fd);
-	if (n < 0)
-		return NULL;
-	errno = 0;
-	return i2g_sniff(head, (size_t)n, ctype);
+	return rc;
 }
 
+/*
+ * A thin adapter over the spool's submission rule (spool/submit.c):
+ * --face-limit is the face_limit parameter, set before the --param
+ * options so that an explicit --param face_limit=N wins.  A refusal is
+ * the rule's sentence; exit 111 when it is the disk or the system, else 1.
+ */
 static int
 cmd_submit(struct spool *sp, const struct config *cfg, int argc, char **argv)
 {
@@ -100,143 +100,72 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct spool_submit s;
-	const struct model_info *m;
-	const char *model = models_default(cfg);
-	json_t *params = json_object();
-	long long face_limit = -1;
-	char err[512];
-	int c, i, rc = EX_USAGE_;
+	const char *model = NULL, *face_limit = NULL;
+	char **kv;
+	int c, i, nkv = 0, rc = EX_USAGE_;
 
+	kv = calloc((size_t)argc + 1, sizeof(*kv));
+	if (kv == NULL)
+		return EX_TEMP;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:p:f:", opts, NULL)) != -1) {
-		char *eq;
-		json_t *v;
-
 		switch (c) {
 		case 'm':
 			model = optarg;
 			break;
 		case 'p':
-			eq = strchr(optarg, '=');
-			if (eq == NULL) {
+			if (strchr(optarg, '=') == NULL) {
 				fprintf(stderr,
-				    "i2m: --param wants K=V, not "
-				    "\"%s\"\n",
+				    "i2m: --param wants K=V, not \"%s\"\n",
 				    optarg);
-				goto out;
+				free(kv);
+				return EX_USAGE_;
 			}
-			*eq = '\0';
-			m = models_find(model);
-			if (m == NULL) {
-				fprintf(stderr,
-				    "i2m: give --model before "
-				    "--param\n");
-				goto out;
-			}
-			if (models_param_parse(m, optarg, eq + 1, &v, err,
-			        sizeof(err)) == -1) {
-				fprintf(stderr, "i2m: %s\n", err);
-				goto out;
-			}
-			json_object_set_new(params, optarg, v);
+			kv[nkv++] = optarg;
 			break;
 		case 'f':
-			face_limit = strtoll(optarg, NULL, 10);
-			if (face_limit <= 0) {
-				fprintf(stderr,
-				    "i2m: --face-limit must be a "
-				    "whole number above 0\n");
-				goto out;
-			}
+			face_limit = optarg;
 			break;
 		default:
 			usage();
-			goto out;
+			free(kv);
+			return EX_USAGE_;
 		}
 	}
-	m = models_find(model);
-	if (m == NULL || !models_usable(m, cfg)) {
-		fprintf(stderr,
-		    "i2m: the model \"%s\" is not available here%s\n", model,
-		    m != NULL ? " (set FAL_KEY)" : "");
-		goto out;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "i2m: name at least one image to submit\n");
-		goto out;
-	}
-	if (argc - optind > cfg->max_files) {
-		fprintf(stderr, "i2m: %d files; the limit is MAX_FILES=%d\n",
-		    argc - optind, cfg->max_files);
-		goto out;
-	}
-	if (spool_submit_begin(sp, &s) == -1) {
-		fprintf(stderr, "i2m: cannot start a batch: %s\n",
-		    errno == ENOSPC ? "the spool's disk is below DISK_FLOOR_MB"
-		                    : strerror(errno));
-		rc = EX_TEMP;
-		goto out;
-	}
-	for (i = optind; i < argc; i++) {
-		const char *ctype = "application/octet-stream", *ext;
-		long long size = 0;
-		int fd;
+	spool_submit_init(&s, sp, cfg);
+	spool_submit_model(&s, model);
+	if (face_limit != NULL)
+		spool_submit_param(&s, "face_limit", face_limit);
+	for (i = 0; i < nkv; i++) {
+		char *eq = strchr(kv[i], '=');
 
-		ext = sniff_file(argv[i], &ctype, &size);
-		if (ext == NULL && errno != 0) {
-			fprintf(
-			    stderr, "i2m: %s: %s\n", argv[i], strerror(errno));
-			goto abort;
-		}
-		if (size > cfg->max_file_bytes) {
-			fprintf(stderr,
-			    "i2m: %s is %lld bytes; the limit is "
-			    "MAX_FILE_BYTES=%lld\n",
-			    argv[i], size, cfg->max_file_bytes);
-			goto abort;
-		}
-		if (ext == NULL) {
-			/* Operators may queue it anyway; the daemon fails it
-			 * with the reason, the rest of the batch goes on. */
-			fprintf(stderr,
-			    "i2m: warning: %s is not a JPEG, PNG or "
-			    "WebP image; it will fail\n",
-			    argv[i]);
-			ext = "bin";
-			ctype = "application/octet-stream";
-		}
-		fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-		if (fd == -1 ||
-		    spool_submit_add(&s, argv[i], ext, ctype, fd) == -1) {
-			fprintf(
-			    stderr, "i2m: %s: %s\n", argv[i], strerror(errno));
-			if (fd != -1)
-				close(fd);
-			rc = errno == ENOSPC ? EX_TEMP : EX_USAGE_;
-			goto abort;
-		}
-		close(fd);
+		*eq = '\0';
+		spool_submit_param(&s, kv[i], eq + 1);
 	}
-	if (spool_submit_commit(&s, model, params, face_limit) == -1) {
-		fprintf(stderr, "i2m: cannot queue the batch: %s\n",
-		    strerror(errno));
-		rc = EX_TEMP;
-		goto out;
+	for (i = optind; i < argc && s.err == SUBMIT_OK; i++)
+		if ((rc = submit_file(&s, argv[i])) > 0)
+			goto abort;
+	rc = EX_USAGE_;
+	if (spool_submit_commit(&s) == -1) {
+		fprintf(stderr, "i2m: %s\n", s.msg);
+		if (s.err == SUBMIT_NO_SPACE || s.err == SUBMIT_IO)
+			rc = EX_TEMP;
+		goto abort;
 	}
 	if (json_out) {
 		json_t *j = json_pack("{s:s, s:s, s:i}", "batch_id", s.id,
-		    "model", model, "total_files", argc - optind);
+		    "model", s.model->id, "total_files", s.nfiles);
 
 		print_json(j);
 		json_decref(j);
 	} else
 		printf("%s\n", s.id);
-	rc = 0;
-	goto out;
+	spool_submit_free(&s);
+	free(kv);
+	return 0;
 abort:
 	spool_submit_abort(&s);
-out:
-	json_decref(params);
+	free(kv);
 	return rc;
 }
 

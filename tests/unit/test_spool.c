@@ -199,23 +199,39 @@ test_tmpfile(void)
 static const unsigned char png_head[] = { 0x89, 'P', 'N', 'G', 13, 10, 26,
 	10, 0, 0 };
 
+static struct config cfg;
+
+/* One file from memory through the rule. */
+static int
+add_mem(struct spool_submit *s, const char *name, const void *buf, size_t len)
+{
+	if (spool_submit_file_begin(s, name) == -1)
+		return -1;
+	if (len > 0 && spool_submit_file_write(s, buf, len) == -1)
+		return -1;
+	return spool_submit_file_end(s);
+}
+
 static int
 submit(struct spool *sp, int n, char *id)
 {
 	struct spool_submit s;
 	int i;
 
-	if (spool_submit_begin(sp, &s) == -1)
-		return -1;
+	spool_submit_init(&s, sp, &cfg);
 	for (i = 0; i < n; i++)
-		if (spool_submit_add_mem(&s, "../../evil/na\x01me.png", "png",
-		    "image/png", png_head, sizeof(png_head)) == -1) {
+		if (add_mem(&s, "../../evil/na\x01me.png", png_head,
+		        sizeof(png_head)) == -1) {
 			spool_submit_abort(&s);
 			return -1;
 		}
-	if (spool_submit_commit(&s, "local", NULL, -1) == -1)
+	if (spool_submit_model(&s, "local") == -1 ||
+	    spool_submit_commit(&s) == -1) {
+		spool_submit_abort(&s);
 		return -1;
+	}
 	memcpy(id, s.id, SPOOL_ID_LEN + 1);
+	spool_submit_free(&s);
 	return 0;
 }
 
@@ -277,14 +293,15 @@ test_submit(struct spool *sp)
 	    errno == ENOENT, "cancel of an unknown batch is ENOENT");
 
 	/* ENOSPC in the middle of a submission leaves nothing. */
-	TAP_OK(spool_submit_begin(sp, &s) == 0, "begin");
-	spool_submit_add_mem(&s, "a.png", "png", "image/png", png_head,
-	    sizeof(png_head));
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(add_mem(&s, "a.png", png_head, sizeof(png_head)) == 0,
+	    "first file in");
 	spool_io_write = faulty_write;
 	fail_after = 1;
 	fail_errno = ENOSPC;
-	TAP_OK(spool_submit_add_mem(&s, "b.png", "png", "image/png", png_head,
-	    sizeof(png_head)) == -1 && errno == ENOSPC, "second file ENOSPC");
+	TAP_OK(add_mem(&s, "b.png", png_head, sizeof(png_head)) == -1 &&
+	        s.err == SUBMIT_NO_SPACE,
+	    "second file ENOSPC: %s", s.msg);
 	spool_io_write = write;
 	fail_after = -1;
 	spool_submit_abort(&s);
@@ -292,21 +309,102 @@ test_submit(struct spool *sp)
 	TAP_OK(count_entries("batches") == 1, "only the first batch exists");
 
 	/* A rename race lost while placing markers takes the batch back. */
-	TAP_OK(spool_submit_begin(sp, &s) == 0, "begin again");
-	spool_submit_add_mem(&s, "a.png", "png", "image/png", png_head,
-	    sizeof(png_head));
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(add_mem(&s, "a.png", png_head, sizeof(png_head)) == 0,
+	    "begin again");
 	spool_io_rename = lost_race_rename;
-	TAP_OK(spool_submit_commit(&s, "local", NULL, -1) == -1,
+	TAP_OK(spool_submit_commit(&s) == -1,
 	    "commit fails when a marker cannot be published");
 	spool_io_rename = renameat;
+	spool_submit_abort(&s);
 	TAP_OK(count_entries("batches") == 1 && count_entries("tmp") == 0 &&
 	    count_entries("q/tmp") == 0, "failed commit leaves nothing");
 
 	/* Disk floor. */
 	sp->floor_mb = 1LL << 40;
-	TAP_OK(spool_submit_begin(sp, &s) == -1 && errno == ENOSPC,
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(add_mem(&s, "a.png", png_head, sizeof(png_head)) == -1 &&
+	        s.err == SUBMIT_NO_SPACE,
 	    "below the disk floor a batch is refused");
+	spool_submit_abort(&s);
 	sp->floor_mb = 0;
+}
+
+/* The rule: the same refusal whatever the front end. */
+static void
+test_rule(struct spool *sp)
+{
+	static const char text[] = "just some text";
+	struct spool_submit s;
+	unsigned char big[64];
+	int i;
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(spool_submit_model(&s, "no-such") == -1 &&
+	        s.err == SUBMIT_BAD_MODEL && strcmp(s.subject, "model") == 0,
+	    "rule: unknown model: %s", s.msg);
+	TAP_OK(spool_submit_param(&s, "mode", "auto") == -1,
+	    "rule: after a refusal everything is refused");
+	spool_submit_abort(&s);
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(spool_submit_model(&s, "tripo3d-v2.5") == -1 &&
+	        s.err == SUBMIT_BAD_MODEL,
+	    "rule: a FAL model without a key is refused");
+	spool_submit_abort(&s);
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(spool_submit_param(&s, "resolution", "9999") == -1 &&
+	        s.err == SUBMIT_BAD_PARAM &&
+	        strcmp(s.subject, "resolution") == 0,
+	    "rule: bad value names the field: %s", s.msg);
+	spool_submit_abort(&s);
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(spool_submit_param(&s, "face_limit", "12x") == -1 &&
+	        s.err == SUBMIT_BAD_PARAM,
+	    "rule: face_limit checked to its end: %s", s.msg);
+	spool_submit_abort(&s);
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(spool_submit_param(&s, "face_limit", "5000") == 0 &&
+	        json_integer_value(json_object_get(s.params, "face_limit")) ==
+	            5000,
+	    "rule: face_limit is a parameter of every model");
+	TAP_OK(add_mem(&s, "notes.png", text, sizeof(text)) == -1 &&
+	        s.err == SUBMIT_NOT_IMAGE && strcmp(s.subject, "notes.png") == 0,
+	    "rule: type by the bytes: %s", s.msg);
+	spool_submit_abort(&s);
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(add_mem(&s, "/some/dir/empty.png", "", 0) == -1 &&
+	        s.err == SUBMIT_EMPTY && strcmp(s.subject, "empty.png") == 0,
+	    "rule: empty file, named by its display name: %s", s.msg);
+	spool_submit_abort(&s);
+
+	cfg.max_file_bytes = sizeof(big) - 1;
+	memset(big, 0, sizeof(big));
+	memcpy(big, png_head, sizeof(png_head));
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(add_mem(&s, "big.png", big, sizeof(big)) == -1 &&
+	        s.err == SUBMIT_TOO_LARGE,
+	    "rule: too large: %s", s.msg);
+	spool_submit_abort(&s);
+	cfg.max_file_bytes = 10 * 1024 * 1024;
+
+	spool_submit_init(&s, sp, &cfg);
+	for (i = 0; i <= cfg.max_files; i++)
+		if (add_mem(&s, "a.png", png_head, sizeof(png_head)) == -1)
+			break;
+	TAP_OK(i == cfg.max_files && s.err == SUBMIT_TOO_MANY_FILES,
+	    "rule: too many files: %s", s.msg);
+	spool_submit_abort(&s);
+
+	spool_submit_init(&s, sp, &cfg);
+	TAP_OK(spool_submit_commit(&s) == -1 && s.err == SUBMIT_NO_FILES,
+	    "rule: no files: %s", s.msg);
+	spool_submit_abort(&s);
+	TAP_OK(count_entries("tmp") == 0, "rule: refusals leave nothing");
 }
 
 /* The rename that would publish crash_at kills the process instead. */
@@ -485,7 +583,12 @@ main(void)
 	snprintf(path, sizeof(path), "%s/spool", root);
 	TAP_OK(spool_open(&sp, path, 1) == 0, "spool created");
 	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/spool");
+	unsetenv("FAL_KEY");
+	unsetenv("I2M_CONFIG");
+	if (config_load(&cfg, path, sizeof(path)) == -1)
+		return 1;
 	test_submit(&sp);
+	test_rule(&sp);
 	test_seq(&sp);
 	spool_close(&sp);
 	test_models();
