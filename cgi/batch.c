@@ -2,13 +2,18 @@
  * batch.c: the contract's JSON objects (shared/docs/api.md) built from the
  * spool's batch summary, and the download names.
  *
- * The summary is cached per process by (batch id, state/seq): seq grows
- * on every status change (spool/README.md, "Sequence numbers"), so a
- * cached summary whose seq equals the current state/seq is still true.
+ * Each change of a batch is reshaped once per process: the summary is
+ * cached by (batch id, state/seq) together with everything derived from
+ * it (the download names, every file's contract object, the result and
+ * the polling object), built when the summary enters the cache.  seq
+ * grows on every status change (spool/README.md, "Sequence numbers"), so
+ * a cached summary whose seq equals the current state/seq is still true.
+ * The functions below take a summary; for a cached one they hand back a
+ * shallow copy of the prepared object, for any other they build it.
  * Cached objects are shared between threads and therefore never modified
  * after insertion; readers only get values and take references (jansson's
  * reference counts are atomic here), and every object handed back to a
- * caller is new.
+ * caller is new at its top level (what it holds is shared: read only).
  *
  * Download names follow the uploaded names: the stem of "Chair photo.png"
  * is "Chair_photo" (URL-safe characters only, so the URL needs no
@@ -26,10 +31,19 @@
 #define CACHE_SLOTS 16
 #define STEM_MAX 100
 
+/* A summary and what is derived from it, all built once. */
+struct view {
+	json_t *sum;
+	json_t *names; /* download names, upload order */
+	json_t *files; /* file_update objects, upload order */
+	json_t *result; /* task_completed's result; NULL until finished */
+	json_t *status; /* the polling object */
+};
+
 struct cache_slot {
 	char id[SPOOL_ID_LEN + 1];
 	long long seq;
-	json_t *sum;
+	struct view v;
 	unsigned long long used;
 };
 
@@ -81,58 +95,6 @@ batch_seq(const char *id)
 	return v;
 }
 
-json_t *
-batch_summary(const char *id)
-{
-	struct cache_slot *victim = &cache[0];
-	long long seq;
-	json_t *sum = NULL;
-	int i;
-
-	if (!spool_id_valid(id)) {
-		errno = ENOENT;
-		return NULL;
-	}
-	seq = spool_seq_get(&cgi.sp, id);
-	if (seq == -1)
-		return NULL;
-	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < CACHE_SLOTS; i++) {
-		if (cache[i].sum != NULL && cache[i].seq == seq &&
-		    strcmp(cache[i].id, id) == 0) {
-			cache[i].used = ++cache_clock;
-			sum = json_incref(cache[i].sum);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-	if (sum != NULL)
-		return sum;
-	sum = spool_batch_summary(&cgi.sp, id);
-	if (sum == NULL)
-		return NULL;
-	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < CACHE_SLOTS; i++) {
-		if (cache[i].sum == NULL || strcmp(cache[i].id, id) == 0) {
-			victim = &cache[i];
-			break;
-		}
-		if (cache[i].used < victim->used)
-			victim = &cache[i];
-	}
-	/* Keep the newer of two racing summaries of one batch. */
-	if (victim->sum == NULL || strcmp(victim->id, id) != 0 ||
-	    victim->seq <= seq) {
-		json_decref(victim->sum);
-		memcpy(victim->id, id, sizeof(victim->id));
-		victim->seq = seq;
-		victim->sum = json_incref(sum);
-		victim->used = ++cache_clock;
-	}
-	pthread_mutex_unlock(&cache_lock);
-	return sum;
-}
-
 /* URL-safe stem of an uploaded name: "My chair.PNG" -> "My_chair". */
 static void
 stem_of(const char *filename, char *out, size_t len)
@@ -170,8 +132,8 @@ name_taken(json_t *names, const char *name)
 	return 0;
 }
 
-json_t *
-batch_names(json_t *summary)
+static json_t *
+build_names(json_t *summary)
 {
 	json_t *names = json_array(), *f;
 	size_t i;
@@ -210,8 +172,8 @@ preview_name(json_t *f, const char *glbname, char *out, size_t len)
 	return 1;
 }
 
-json_t *
-batch_file_json(const char *id, json_t *summary, json_t *names, size_t i)
+static json_t *
+build_file(const char *id, json_t *summary, json_t *names, size_t i)
 {
 	json_t *f = json_array_get(json_object_get(summary, "files"), i);
 	const char *name = json_string_value(json_array_get(names, i));
@@ -261,7 +223,7 @@ files_json(const char *id, json_t *summary, json_t *names)
 	size_t i, n = json_array_size(json_object_get(summary, "files"));
 
 	for (i = 0; arr != NULL && i < n; i++) {
-		json_t *f = batch_file_json(id, summary, names, i);
+		json_t *f = build_file(id, summary, names, i);
 
 		if (f == NULL || json_array_append_new(arr, f) == -1) {
 			json_decref(arr);
@@ -271,8 +233,8 @@ files_json(const char *id, json_t *summary, json_t *names)
 	return arr;
 }
 
-json_t *
-batch_result_json(const char *id, json_t *summary, json_t *names)
+static json_t *
+build_result(const char *id, json_t *summary, json_t *names)
 {
 	json_t *results = files_json(id, summary, names);
 	const char *rs =
@@ -290,20 +252,16 @@ batch_result_json(const char *id, json_t *summary, json_t *names)
 	    "results", results);
 }
 
-json_t *
-batch_status_json(const char *id, json_t *summary)
+/* The polling object; names, files and result are borrowed. */
+static json_t *
+build_status(const char *id, json_t *summary, json_t *files, json_t *result)
 {
-	json_t *names = batch_names(summary), *files, *j;
+	json_t *j;
 
-	if (names == NULL)
+	if (files == NULL)
 		return NULL;
-	files = files_json(id, summary, names);
-	if (files == NULL) {
-		json_decref(names);
-		return NULL;
-	}
 	j = json_pack(
-	    "{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, "
+	    "{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O, "
 	    "s:O?, s:O?, s:O?, s:O?, s:O?}",
 	    "task_id", id, "job_id", id, "batch_id", id, "status",
 	    json_object_get(summary, "status"), "progress",
@@ -317,10 +275,173 @@ batch_status_json(const char *id, json_t *summary)
 	    json_object_get(summary, "face_limit"), "created",
 	    json_object_get(summary, "created"), "finished",
 	    json_object_get(summary, "finished"));
-	if (j != NULL && json_is_true(json_object_get(summary, "finished")))
-		json_object_set_new(
-		    j, "result", batch_result_json(id, summary, names));
+	if (j != NULL && result != NULL)
+		json_object_set(j, "result", result);
+	return j;
+}
+
+static void
+view_free(struct view *v)
+{
+	json_decref(v->sum);
+	json_decref(v->names);
+	json_decref(v->files);
+	json_decref(v->result);
+	json_decref(v->status);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Everything derived from sum (stolen); -1 when memory ran out. */
+static int
+view_build(struct view *v, const char *id, json_t *sum)
+{
+	memset(v, 0, sizeof(*v));
+	v->sum = sum;
+	v->names = build_names(sum);
+	if (v->names == NULL)
+		goto fail;
+	v->files = files_json(id, sum, v->names);
+	if (json_is_true(json_object_get(sum, "finished")))
+		v->result = build_result(id, sum, v->names);
+	v->status = build_status(id, sum, v->files, v->result);
+	if (v->files == NULL || v->status == NULL ||
+	    (v->result == NULL &&
+	        json_is_true(json_object_get(sum, "finished"))))
+		goto fail;
+	return 0;
+fail:
+	v->sum = NULL;
+	view_free(v);
+	errno = ENOMEM;
+	return -1;
+}
+
+json_t *
+batch_summary(const char *id)
+{
+	struct cache_slot *victim = &cache[0];
+	struct view v;
+	long long seq;
+	json_t *sum = NULL;
+	int i;
+
+	if (!spool_id_valid(id)) {
+		errno = ENOENT;
+		return NULL;
+	}
+	seq = spool_seq_get(&cgi.sp, id);
+	if (seq == -1)
+		return NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].v.sum != NULL && cache[i].seq == seq &&
+		    strcmp(cache[i].id, id) == 0) {
+			cache[i].used = ++cache_clock;
+			sum = json_incref(cache[i].v.sum);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (sum != NULL)
+		return sum;
+	sum = spool_batch_summary(&cgi.sp, id);
+	if (sum == NULL)
+		return NULL;
+	/* Built outside the lock; an uncached summary still works. */
+	if (view_build(&v, id, json_incref(sum)) == -1)
+		return sum;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].v.sum == NULL || strcmp(cache[i].id, id) == 0) {
+			victim = &cache[i];
+			break;
+		}
+		if (cache[i].used < victim->used)
+			victim = &cache[i];
+	}
+	/* Keep the newer of two racing summaries of one batch. */
+	if (victim->v.sum == NULL || strcmp(victim->id, id) != 0 ||
+	    victim->seq <= seq) {
+		struct view old = victim->v;
+
+		memcpy(victim->id, id, sizeof(victim->id));
+		victim->seq = seq;
+		victim->v = v;
+		victim->used = ++cache_clock;
+		v = old;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	view_free(&v);
+	return sum;
+}
+
+enum part { P_NAMES, P_FILE, P_RESULT, P_STATUS };
+
+/* A shallow copy of part of sum's cached view; NULL when not cached. */
+static json_t *
+cached(const json_t *sum, enum part which, size_t i)
+{
+	json_t *j = NULL;
+	int k;
+
+	pthread_mutex_lock(&cache_lock);
+	for (k = 0; k < CACHE_SLOTS; k++) {
+		const struct view *v = &cache[k].v;
+
+		if (v->sum != sum || sum == NULL)
+			continue;
+		j = which == P_NAMES    ? v->names
+		    : which == P_FILE   ? json_array_get(v->files, i)
+		    : which == P_RESULT ? v->result
+		                        : v->status;
+		j = json_copy(j);
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return j;
+}
+
+json_t *
+batch_names(json_t *summary)
+{
+	json_t *j = cached(summary, P_NAMES, 0);
+
+	return j != NULL ? j : build_names(summary);
+}
+
+json_t *
+batch_file_json(const char *id, json_t *summary, json_t *names, size_t i)
+{
+	json_t *j = cached(summary, P_FILE, i);
+
+	return j != NULL ? j : build_file(id, summary, names, i);
+}
+
+json_t *
+batch_result_json(const char *id, json_t *summary, json_t *names)
+{
+	json_t *j = cached(summary, P_RESULT, 0);
+
+	return j != NULL ? j : build_result(id, summary, names);
+}
+
+json_t *
+batch_status_json(const char *id, json_t *summary)
+{
+	json_t *j = cached(summary, P_STATUS, 0), *names, *files, *result;
+
+	if (j != NULL)
+		return j;
+	names = build_names(summary);
+	files = names != NULL ? files_json(id, summary, names) : NULL;
+	result =
+	    files != NULL && json_is_true(json_object_get(summary, "finished"))
+	    ? build_result(id, summary, names)
+	    : NULL;
+	j = build_status(id, summary, files, result);
 	json_decref(names);
+	json_decref(files);
+	json_decref(result);
 	return j;
 }
 

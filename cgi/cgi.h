@@ -79,7 +79,8 @@ long long cgi_param_ll(struct req *r, const char *name, long long dflt);
 /*
  * The batch summary (spool_batch_summary) through a small per-process
  * cache keyed by (id, state/seq), so many readers of one batch do the
- * file reads once per change.  New reference, or NULL with errno.
+ * file reads, and the reshaping into the contract's objects below, once
+ * per change.  New reference, or NULL with errno.
  */
 json_t *batch_summary(const char *id);
 /*
@@ -93,6 +94,11 @@ long long batch_seq(const char *id);
  * "chair-2.glb").  New reference: array of strings.
  */
 json_t *batch_names(json_t *summary);
+/*
+ * The objects below are prepared once per cached summary and handed back
+ * as shallow copies (new at the top level; what they hold is shared and
+ * read only); for a summary that is not cached they are built.
+ */
 /* The contract's file object (file_update) for file i; new reference. */
 json_t *
 batch_file_json(const char *id, json_t *summary, json_t *names, size_t i);

@@ -11,8 +11,11 @@
  * event the highest seq sent so far.  Ids therefore never decrease, and
  * "Last-Event-ID: k" means "I have every change up to k": on reconnect we
  * send each file whose seq is above k (its latest state), or everything
- * when k is not a number we gave out.  A first connection gets every
- * file's current state first.
+ * when k is not a number we gave out.  "?since=k" on the URL says the
+ * same for a new EventSource (the page already read the status object,
+ * whose seq is k, so the stream does not replay it); the header wins,
+ * since the browser sends it on its own reconnects.  A first connection
+ * without either gets every file's current state first.
  *
  * The thread polls state/seq every POLL_MS (no inotify per client: the
  * per-user limit is 128) while waiting on the FastCGI socket for
@@ -183,12 +186,47 @@ client_gone(struct req *r, int ms)
 	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
+/* The value of "since" in the query string, NULL when absent. */
+static const char *
+query_since(const char *q)
+{
+	while (q != NULL && *q != '\0') {
+		if (strncmp(q, "since=", 6) == 0)
+			return q + 6;
+		q = strchr(q, '&');
+		if (q != NULL)
+			q++;
+	}
+	return NULL;
+}
+
+/*
+ * The seq the client already has: Last-Event-ID, else ?since=, when it is
+ * a number we gave out (at most the batch's seq); else 0, everything.
+ */
+static long long
+resume_point(struct req *r, long long seq)
+{
+	const char *v = cgi_param(r, "HTTP_LAST_EVENT_ID");
+	char *end;
+	long long k;
+
+	if (v == NULL || *v == '\0')
+		v = query_since(r->query);
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	k = strtoll(v, &end, 10);
+	if (errno != 0 || (*end != '\0' && *end != '&') || k > seq)
+		return 0;
+	return k;
+}
+
 static void
 stream(struct req *r, const char *id)
 {
 	struct stream s;
 	json_t *sum;
-	const char *lei;
 	long long seq_seen;
 	int rc;
 
@@ -209,16 +247,8 @@ stream(struct req *r, const char *id)
 			    strerror(errno));
 		return;
 	}
-	lei = cgi_param(r, "HTTP_LAST_EVENT_ID");
-	if (lei != NULL && *lei != '\0') {
-		char *end;
-		long long v = strtoll(lei, &end, 10);
-
-		/* An id we never gave out: start from a fresh snapshot. */
-		if (*end == '\0' && v >= 0 &&
-		    v <= json_integer_value(json_object_get(sum, "seq")))
-			s.sent = v;
-	}
+	s.sent =
+	    resume_point(r, json_integer_value(json_object_get(sum, "seq")));
 	/* Read the (empty) request body so the socket is quiet until EOF. */
 	cgi_drain(r);
 	cgi_begin(r, 200, "text/event-stream; charset=utf-8");

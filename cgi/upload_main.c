@@ -88,9 +88,9 @@ fail_rule(struct upload *u)
 		d = json_pack("{s:s}", "field", "model");
 		break;
 	case SUBMIT_BAD_PARAM:
-		d = s->model != NULL
-		    ? json_pack("{s:s, s:s}", "field", subj, "model", s->model->id)
-		    : json_pack("{s:s}", "field", subj);
+		d = s->model != NULL ? json_pack("{s:s, s:s}", "field", subj,
+		                           "model", s->model->id)
+		                     : json_pack("{s:s}", "field", subj);
 		break;
 	case SUBMIT_NO_FILES:
 		code = "NO_FILES";
@@ -248,8 +248,8 @@ read_fields(struct upload *u)
 		return -1;
 	for (i = 0; i < u->nfields; i++)
 		if (strcmp(u->fields[i].name, "model") != 0 &&
-		    spool_submit_param(&u->s, u->fields[i].name,
-		        u->fields[i].value) == -1)
+		    spool_submit_param(
+		        &u->s, u->fields[i].name, u->fields[i].value) == -1)
 			return -1;
 	return 0;
 }
@@ -318,8 +318,8 @@ answer(struct upload *u, double estimate)
 	        "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
 	        "uploaded_files", files != NULL ? files : json_array(),
 	        "face_limit", json_object_get(b, "face_limit"), "model",
-	        u->s.model->id, "total_files", u->s.nfiles, "status",
-	        "queued", "message", msg, "estimated_cost_usd",
+	        u->s.model->id, "total_files", u->s.nfiles, "status", "queued",
+	        "message", msg, "estimated_cost_usd",
 	        estimate < 0 ? json_null() : json_real(estimate)));
 }
 

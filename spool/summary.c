@@ -96,10 +96,10 @@ spool_batch_summary(struct spool *sp, const char *id)
 	                "s:i, s:i, s:i, s:I, s:b, s:o}",
 	    "batch_id", id, "model", json_object_get(b, "model"), "created",
 	    json_object_get(b, "created"), "params",
-	    json_object_get(b, "params"), "face_limit",
-	    face_limit(b), "total", n, "current", done,
-	    "progress", (json_int_t)(n > 0 ? progress / n : 0), "status",
-	    status, "result_status", result, "successful", ok, "failed", failed,
+	    json_object_get(b, "params"), "face_limit", face_limit(b), "total",
+	    n, "current", done, "progress",
+	    (json_int_t)(n > 0 ? progress / n : 0), "status", status,
+	    "result_status", result, "successful", ok, "failed", failed,
 	    "cancelled", cancelled, "seq", (json_int_t)seq, "finished",
 	    done == n, "files", files);
 	files = NULL;

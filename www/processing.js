@@ -2,8 +2,9 @@
 // State comes first from the status endpoint (so a reload or a shared
 // link shows everything at once), then live from the SSE stream; when the
 // stream fails the page polls the status endpoint and tries SSE again
-// later.  The EventSource is closed on task_completed, since a reconnect
-// would replay it.
+// later.  The stream is opened with ?since=<seq of what the page shows>,
+// so it sends only later changes.  The EventSource is closed on
+// task_completed, since a reconnect would replay it.
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
 const id = q.get('taskId') || q.get('batch') || q.get('task_id') || '';
@@ -16,6 +17,7 @@ let es = null;
 let pollTimer = null;
 let created = null;
 let frozen = false;       // elapsed time stops when the batch is finished
+let seq = 0;              // the batch's last change this page has shown
 // Thumbnails the upload page of this browser stored, keyed by batch id + file index.
 function thumbOf(fileId) {
   try { return sessionStorage.getItem(`i2m:thumb:${id}:${fileId}`); } catch (e) { return null; }
@@ -130,6 +132,7 @@ function finish() {
 
 function applyStatus(s) {
   batch = s;
+  if (Number.isInteger(s.seq)) seq = s.seq;
   $('b-id').textContent = s.batch_id;
   $('b-model').textContent = s.model;
   created = s.created;
@@ -163,8 +166,10 @@ function pollLoop() {
 
 function connect() {
   if (finished || es) return;
-  es = new EventSource(`${api}/stream`);
-  es.addEventListener('file_update', (e) => { renderFile(JSON.parse(e.data)); renderBatch(); });
+  // The stream skips what the page has (seq), so nothing is sent twice.
+  es = new EventSource(`${api}/stream?since=${seq}`);
+  const seen = (e) => { const k = Number(e.lastEventId); if (k > seq) seq = k; };
+  es.addEventListener('file_update', (e) => { seen(e); renderFile(JSON.parse(e.data)); renderBatch(); });
   es.addEventListener('task_progress', (e) => renderBatch(JSON.parse(e.data)));
   es.addEventListener('task_completed', (e) => {
     const d = JSON.parse(e.data);
