@@ -32,20 +32,23 @@ static int
 submit(struct spool *sp, int n, char *id)
 {
 	static const unsigned char png[] = {0x89, 'P', 'N', 'G', 13, 10, 26, 10};
+	struct config cfg = {.max_files = 25, .max_file_bytes = 1 << 20};
 	struct spool_submit s;
 	int i;
 
-	if (spool_submit_begin(sp, &s) == -1)
-		return -1;
+	spool_submit_init(&s, sp, &cfg);
+	spool_submit_model(&s, "local");
 	for (i = 0; i < n; i++)
-		if (spool_submit_add_mem(&s, "a.png", "png", "image/png", png,
-		        sizeof(png)) == -1) {
-			spool_submit_abort(&s);
-			return -1;
-		}
-	if (spool_submit_commit(&s, "local", NULL, -1) == -1)
+		if (spool_submit_file_begin(&s, "a.png") == -1 ||
+		    spool_submit_file_write(&s, png, sizeof(png)) == -1 ||
+		    spool_submit_file_end(&s) == -1)
+			break;
+	if (spool_submit_commit(&s) == -1) {
+		spool_submit_abort(&s);
 		return -1;
+	}
 	memcpy(id, s.id, SPOOL_ID_LEN + 1);
+	spool_submit_free(&s);
 	return 0;
 }
 
