@@ -67,3 +67,22 @@ teardown_file() {
 	run node tests/tools/validate.js "$BATS_TEST_TMPDIR/text.glb"
 	[ "$status" -eq 2 ]
 }
+
+# The sample photos' models seen from the front, at 45 degrees and from the
+# side (tests/tools/render.js: three model-viewer views per PNG), kept in
+# tests/screenshots/offline/ to be looked at.  A view with nothing drawn
+# compresses to a few KB of floor colour; a textured model is far larger.
+@test "offline model: sample models render from the front, 45 degrees and the side" {
+	[ -x /usr/bin/chromium ] || { echo "/usr/bin/chromium is missing: run tools/deps"; false; }
+	out=tests/screenshots/offline
+	rm -rf "$out"
+	run timeout 180 node tests/tools/render.js "$out" \
+		"$GLB_DIR/chair.glb" "$GLB_DIR/sneaker.glb" "$GLB_DIR/sneaker_relief.glb"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for f in chair sneaker sneaker_relief; do
+		size=$(stat -c %s "$out/$f.png")
+		echo "$f.png: $size bytes"
+		[ "$size" -gt 30000 ]
+	done
+}
