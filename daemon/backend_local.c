@@ -19,25 +19,6 @@
 
 #define LOCAL_INPUT_CAP (256LL * 1024 * 1024)
 
-/*
- * The batch's value of parameter name, else the model table's default;
- * new reference, NULL when neither.  The batch's values were checked
- * against the same row when it was submitted, and i2g_convert checks
- * them again.
- */
-static json_t *
-param_value(const struct model_info *m, json_t *params, const char *name)
-{
-	const struct model_param *p = models_param(m, name);
-	json_t *v = json_object_get(params, name);
-
-	if (v != NULL)
-		return json_incref(v);
-	if (p == NULL || p->def == NULL)
-		return NULL;
-	return json_loads(p->def, JSON_DECODE_ANY, NULL);
-}
-
 static enum backend_status
 local_run(struct job *job, char *err, size_t errlen)
 {
@@ -52,10 +33,10 @@ local_run(struct job *job, char *err, size_t errlen)
 
 	memset(&o, 0, sizeof(o));
 	if (m != NULL) {
-		mode = param_value(m, job->params, "mode");
-		res = param_value(m, job->params, "resolution");
-		th = param_value(m, job->params, "thickness");
-		back = param_value(m, job->params, "back");
+		mode = models_param_value(m, job->params, "mode");
+		res = models_param_value(m, job->params, "resolution");
+		th = models_param_value(m, job->params, "thickness");
+		back = models_param_value(m, job->params, "back");
 	}
 	o.mode = json_string_value(mode);
 	o.back = json_string_value(back);
