@@ -103,8 +103,8 @@ remake(const struct buf *in, int side, int png, struct buf *out)
 	nw = w >= h ? side : (int)((double)w * side / h + 0.5);
 	nh = h >= w ? side : (int)((double)h * side / w + 0.5);
 	rs = malloc((size_t)nw * (size_t)nh * 4);
-	if (rs == NULL || !stbir_resize_uint8_srgb(px, w, h, 0, rs, nw, nh, 0,
-	    4, 3, 0)) {
+	if (rs == NULL ||
+	    !stbir_resize_uint8_srgb(px, w, h, 0, rs, nw, nh, 0, 4, 3, 0)) {
 		free(rs);
 		stbi_image_free(px);
 		return -1;
@@ -115,7 +115,8 @@ remake(const struct buf *in, int side, int png, struct buf *out)
 
 		for (i = 0; i < (long)nw * nh; i++)
 			memmove(rs + i * 3, rs + i * 4, 3);
-		ok = stbi_write_png_to_func(buf_put, out, nw, nh, 3, rs, nw * 3);
+		ok =
+		    stbi_write_png_to_func(buf_put, out, nw, nh, 3, rs, nw * 3);
 	} else {
 		ok = stbi_write_jpg_to_func(buf_put, out, nw, nh, 4, rs, 90);
 	}
@@ -146,7 +147,7 @@ cmp_d(const void *a, const void *b)
 static int
 one(const char *path, const char *label, int runs, const char *mode)
 {
-	struct i2g_opts o = { mode[0] != '\0' ? mode : NULL, 0, 0, 0, NULL };
+	struct i2g_opts o = {mode[0] != '\0' ? mode : NULL, 0, 0, 0, NULL};
 	struct buf in;
 	struct i2g_info info;
 	struct rusage ru;
@@ -156,8 +157,8 @@ one(const char *path, const char *label, int runs, const char *mode)
 	char err[256];
 	int k, w, h, c;
 
-	if (read_file(path, &in) == -1 || (t = calloc((size_t)runs,
-	    sizeof(double))) == NULL) {
+	if (read_file(path, &in) == -1 ||
+	    (t = calloc((size_t)runs, sizeof(double))) == NULL) {
 		fprintf(stderr, "bench_local: cannot read %s\n", path);
 		return 1;
 	}
@@ -166,7 +167,7 @@ one(const char *path, const char *label, int runs, const char *mode)
 
 		free(glb);
 		if (i2g_convert(in.p, in.n, &o, &glb, &glblen, &info, err,
-		    sizeof(err)) != 0) {
+		        sizeof(err)) != 0) {
 			fprintf(stderr, "bench_local: %s: %s\n", label, err);
 			return 1;
 		}
@@ -189,10 +190,9 @@ main(int argc, char **argv)
 {
 	const char *dir = getenv("I2M_SAMPLES");
 	char tmp[] = "/tmp/bench_local.XXXXXX", path[4][512], runs_s[16];
-	static const char *label[4] = { "chair.png", "sneaker.jpg",
-	    "chair-1024.png", "sneaker-1024.jpg" };
-	static const char *modes[] = { "inflate", "lathe", "extrude",
-	    "relief" };
+	static const char *label[4] = {
+	    "chair.png", "sneaker.jpg", "chair-1024.png", "sneaker-1024.jpg"};
+	static const char *modes[] = {"inflate", "lathe", "extrude", "relief"};
 	struct buf chair, sneak, b1024;
 	int runs = 20, k, rc = 0;
 
@@ -201,8 +201,9 @@ main(int argc, char **argv)
 	if (argc > 1)
 		dir = argv[1];
 	if (dir == NULL)
-		dir = access("tests/fixtures/chair.png", R_OK) == 0 ?
-		    "tests/fixtures" : "/work/shared/samples";
+		dir = access("tests/fixtures/chair.png", R_OK) == 0
+		    ? "tests/fixtures"
+		    : "/work/shared/samples";
 	if (argc > 2)
 		runs = atoi(argv[2]) > 0 ? atoi(argv[2]) : 20;
 	snprintf(path[0], sizeof(path[0]), "%s/chair.png", dir);
@@ -229,8 +230,9 @@ main(int argc, char **argv)
 	free(chair.p);
 	free(sneak.p);
 	snprintf(runs_s, sizeof(runs_s), "%d", runs);
-	printf("# i2g_convert, default options, median of %d runs, one "
-	    "process per input\n", runs);
+	printf(
+	    "# i2g_convert, default options, median of %d runs, one process per input\n",
+	    runs);
 	printf("%-16s %11s %9s %7s %8s %8s %9s %8s %8s %7s\n", "input",
 	    "pixels", "in_bytes", "mode", "med_ms", "min_ms", "glb_bytes",
 	    "verts", "tris", "rss_mb");
@@ -248,8 +250,8 @@ main(int argc, char **argv)
 			    label[in], runs_s, mode, (char *)NULL);
 			_exit(127);
 		}
-		if (pid < 0 || waitpid(pid, &st, 0) != pid ||
-		    !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
 			rc = 1;
 	}
 	unlink(path[2]);

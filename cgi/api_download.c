@@ -36,8 +36,7 @@ api_download_list(struct req *r, const char *const *arg)
 	files = json_array();
 	urls = json_array();
 	failed = json_array();
-	json_array_foreach(json_object_get(s, "files"), i, f)
-	{
+	json_array_foreach(json_object_get(s, "files"), i, f) {
 		const char *st =
 		    json_string_value(json_object_get(f, "status"));
 		json_t *fj;
@@ -46,12 +45,10 @@ api_download_list(struct req *r, const char *const *arg)
 		    (strcmp(st, "failed") == 0 ||
 		        strcmp(st, "cancelled") == 0)) {
 			json_array_append_new(failed,
-			    json_pack("{s:O?, s:O?, "
-			              "s:s, s:O?}",
-			        "file_id", json_object_get(f, "file_id"),
-			        "filename", json_object_get(f, "filename"),
-			        "status", st, "error",
-			        json_object_get(f, "error")));
+			    json_pack("{s:O?, s:O?, s:s, s:O?}", "file_id",
+			        json_object_get(f, "file_id"), "filename",
+			        json_object_get(f, "filename"), "status", st,
+			        "error", json_object_get(f, "error")));
 			continue;
 		}
 		if (st == NULL || strcmp(st, "completed") != 0)
@@ -60,8 +57,7 @@ api_download_list(struct req *r, const char *const *arg)
 		if (fj == NULL)
 			continue;
 		json_array_append_new(files,
-		    json_pack("{s:O, s:O, s:O, s:O, "
-		              "s:s, s:f, s:O, s:O, s:O}",
+		    json_pack("{s:O, s:O, s:O, s:O, s:s, s:f, s:O, s:O, s:O}",
 		        "file_id", json_object_get(fj, "file_id"), "filename",
 		        json_array_get(names, i), "size",
 		        json_object_get(fj, "file_size"), "file_size",
@@ -101,8 +97,7 @@ api_download_file(struct req *r, const char *const *arg)
 	    batch_lookup_name(s, names, name, &i, &preview) == -1) {
 		cgi_error(r, 404, "FILE_NOT_FOUND",
 		    json_pack("{s:s}", "task_id", id),
-		    "This upload has no finished file by that "
-		    "name; see /api/v1/download/%s/all.",
+		    "This upload has no finished file by that name; see /api/v1/download/%s/all.",
 		    id);
 		goto out;
 	}
@@ -114,8 +109,7 @@ api_download_file(struct req *r, const char *const *arg)
 	    : "model/gltf-binary";
 	if (spool_out_path(&cgi.sp, id, file, path, sizeof(path)) == -1) {
 		cgi_error(r, 404, "FILE_NOT_FOUND", NULL,
-		    "The file is not "
-		    "available.");
+		    "The file is not available.");
 		goto out;
 	}
 	/* lighttpd sends the bytes (x-sendfile-docroot = batches/). */
@@ -207,8 +201,7 @@ api_download_zip(struct req *r, const char *const *arg)
 	        ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
 		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
-		    "The zip could not be "
-		    "started.");
+		    "The zip could not be started.");
 		goto out;
 	}
 	cgi_begin(r, 200, "application/zip");
@@ -220,8 +213,7 @@ api_download_zip(struct req *r, const char *const *arg)
 	cgi_end_headers(r);
 	if (archive_write_open(a, r, NULL, zip_write, NULL) != ARCHIVE_OK)
 		goto out;
-	json_array_foreach(json_object_get(s, "files"), i, f)
-	{
+	json_array_foreach(json_object_get(s, "files"), i, f) {
 		const char *st =
 		    json_string_value(json_object_get(f, "status"));
 		const char *file =

@@ -37,8 +37,7 @@ daemons_alive(char *fal_why, size_t len)
 
 	fal_why[0] = '\0';
 	alive = spool_daemons_alive(&cgi.sp, beats);
-	json_array_foreach(beats, i, b)
-	{
+	json_array_foreach(beats, i, b) {
 		const char *fa =
 		    json_string_value(json_object_get(b, "fal_auth"));
 		const char *fm =
@@ -71,10 +70,10 @@ api_readiness(struct req *r, const char *const *arg)
 
 	(void)arg;
 	api_iso_now(now, sizeof(now));
-	checks = json_pack("{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, "
-	                   "s:{s:b}}",
-	    "spool", "ok", writable, "daemon", "ok", alive > 0, "alive", alive,
-	    "disk", "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb",
+	checks = json_pack(
+	    "{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, s:{s:b}}", "spool",
+	    "ok", writable, "daemon", "ok", alive > 0, "alive", alive, "disk",
+	    "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb",
 	    (json_int_t)cgi.cfg.disk_floor_mb, "fal", "ok", !fal_rejected);
 	if (writable && alive > 0 && disk_ok && !fal_rejected) {
 		cgi_json(r, 200,
@@ -92,8 +91,7 @@ api_readiness(struct req *r, const char *const *arg)
 	if (fal_rejected)
 		json_array_append_new(failing, json_string("fal"));
 	cgi_json(r, 503,
-	    json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, "
-	              "s:{s:o}}",
+	    json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, s:{s:o}}",
 	        "error", 1, "error_code", "NOT_READY", "message",
 	        !writable        ? "The spool is not writable."
 	            : alive == 0 ? "No processing daemon is running."
@@ -104,7 +102,6 @@ api_readiness(struct req *r, const char *const *arg)
 	        failing));
 }
 
-
 void
 api_models(struct req *r, const char *const *arg)
 {
@@ -113,14 +110,12 @@ api_models(struct req *r, const char *const *arg)
 	(void)arg;
 	/* The limits too, so the upload page checks what the server checks. */
 	cgi_json(r, 200,
-	    json_pack("{s:o, s:s, s:{s:i, s:I}}",
-	        "models", arr != NULL ? arr : json_array(),
-	        "default", models_default(&cgi.cfg),
-	        "limits",
-	            "max_files", cgi.cfg.max_files,
-	            "max_file_bytes", (json_int_t)cgi.cfg.max_file_bytes));
+	    json_pack("{s:o, s:s, s:{s:i, s:I}}", "models",
+	        arr != NULL ? arr : json_array(), "default",
+	        models_default(&cgi.cfg), "limits", "max_files",
+	        cgi.cfg.max_files, "max_file_bytes",
+	        (json_int_t)cgi.cfg.max_file_bytes));
 }
-
 
 struct metrics {
 	long long by_state[FS_NSTATES];
@@ -140,8 +135,7 @@ metrics_batch(const char *id, void *arg)
 	if (s == NULL)
 		return 0;
 	mx->batches++;
-	json_array_foreach(json_object_get(s, "files"), i, f)
-	{
+	json_array_foreach(json_object_get(s, "files"), i, f) {
 		int st = file_state_parse(
 		    json_string_value(json_object_get(f, "status")));
 		long long a = json_integer_value(json_object_get(f, "attempt"));
@@ -207,16 +201,15 @@ api_metrics(struct req *r, const char *const *arg)
 	    "# HELP i2m_retries Extra attempts over all files.\n"
 	    "# TYPE i2m_retries gauge\ni2m_retries %lld\n",
 	    mx.retries);
-	FCGX_PutS("# HELP i2m_processing_seconds Time from start to model "
-	          "ready (provider latency).\n"
-	          "# TYPE i2m_processing_seconds histogram\n",
+	FCGX_PutS(
+	    "# HELP i2m_processing_seconds Time from start to model ready (provider latency).\n"
+	    "# TYPE i2m_processing_seconds histogram\n",
 	    o);
 	for (i = 0; i < 6; i++) {
 		cum += mx.lat_bucket[i];
 		FCGX_FPrintF(o,
-		    "i2m_processing_seconds_bucket{le=\"%s\"} "
-		    "%lld\n",
-		    les[i], cum);
+		    "i2m_processing_seconds_bucket{le=\"%s\"} %lld\n", les[i],
+		    cum);
 	}
 	FCGX_FPrintF(o,
 	    "i2m_processing_seconds_sum %.3f\n"
@@ -227,13 +220,11 @@ api_metrics(struct req *r, const char *const *arg)
 	    "# TYPE i2m_spool_bytes gauge\ni2m_spool_bytes %lld\n",
 	    spool_batches_bytes(&cgi.sp));
 	FCGX_FPrintF(o,
-	    "# HELP i2m_spool_free_bytes Free bytes on the "
-	    "spool's file system.\n# TYPE i2m_spool_free_bytes gauge\n"
+	    "# HELP i2m_spool_free_bytes Free bytes on the spool's file system.\n# TYPE i2m_spool_free_bytes gauge\n"
 	    "i2m_spool_free_bytes %lld\n",
 	    spool_free_space_mb(&cgi.sp) * 1024 * 1024);
 	FCGX_FPrintF(o,
-	    "# HELP i2m_daemons_alive Daemons with a fresh "
-	    "heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
+	    "# HELP i2m_daemons_alive Daemons with a fresh heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
 	    "i2m_daemons_alive %d\n",
 	    daemons_alive(why, sizeof(why)));
 }

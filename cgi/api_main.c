@@ -44,8 +44,7 @@ api_unknown_task(struct req *r, const char *id)
 	cgi_error(r, 404, "TASK_NOT_FOUND",
 	    json_pack(
 	        "{s:s}", "task_id", spool_id_valid(id) ? id : "(invalid)"),
-	    "There is no upload with "
-	    "this id; it may have expired.");
+	    "There is no upload with this id; it may have expired.");
 }
 
 json_t *
@@ -59,8 +58,7 @@ api_summary_or_reply(struct req *r, const char *id)
 		api_unknown_task(r, id);
 	else
 		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
-		    "The upload's data "
-		    "could not be read (%s).",
+		    "The upload's data could not be read (%s).",
 		    strerror(errno));
 	return NULL;
 }
@@ -133,8 +131,7 @@ api(struct req *r)
 		cgi_method_not_allowed(r, allow);
 	else
 		cgi_error(r, 404, "NOT_FOUND", NULL,
-		    "There is nothing at this "
-		    "address.");
+		    "There is nothing at this address.");
 }
 
 int

@@ -35,16 +35,14 @@ control(struct req *r, const char *id, int retry)
 			api_unknown_task(r, id);
 		else
 			cgi_error(r, 500, "INTERNAL_ERROR", NULL,
-			    "The %s "
-			    "failed (%s).",
-			    retry ? "retry" : "cancel", strerror(errno));
+			    "The %s failed (%s).", retry ? "retry" : "cancel",
+			    strerror(errno));
 		return;
 	}
 	if (retry && n == 0) {
 		cgi_error(r, 409, "NOTHING_TO_RETRY",
 		    json_pack("{s:s}", "task_id", id),
-		    "No file of this upload has failed or was "
-		    "cancelled, so there is nothing to retry.");
+		    "No file of this upload has failed or was cancelled, so there is nothing to retry.");
 		return;
 	}
 	log_info("%s: %s %d file%s", id, retry ? "retried" : "cancelled", n,

@@ -127,8 +127,9 @@ name_taken(json_t *names, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(
-	    names, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
+	json_array_foreach(names, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -140,8 +141,7 @@ build_names(json_t *summary)
 
 	if (names == NULL)
 		return NULL;
-	json_array_foreach(json_object_get(summary, "files"), i, f)
-	{
+	json_array_foreach(json_object_get(summary, "files"), i, f) {
 		const char *fn =
 		    json_string_value(json_object_get(f, "filename"));
 		char stem[STEM_MAX + 1], name[STEM_MAX + 32];
@@ -261,8 +261,7 @@ build_status(const char *id, json_t *summary, json_t *files, json_t *result)
 	if (files == NULL)
 		return NULL;
 	j = json_pack(
-	    "{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O, "
-	    "s:O?, s:O?, s:O?, s:O?, s:O?}",
+	    "{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O, s:O?, s:O?, s:O?, s:O?, s:O?}",
 	    "task_id", id, "job_id", id, "batch_id", id, "status",
 	    json_object_get(summary, "status"), "progress",
 	    json_object_get(summary, "progress"), "current",

@@ -120,8 +120,7 @@ send_changes(struct stream *s, json_t *sum)
 	order = calloc(json_array_size(files) + 1, sizeof(*order));
 	if (order == NULL)
 		goto out;
-	json_array_foreach(files, i, f)
-	{
+	json_array_foreach(files, i, f) {
 		long long seq = json_integer_value(json_object_get(f, "seq"));
 
 		if (seq > s->sent) {
@@ -143,8 +142,7 @@ send_changes(struct stream *s, json_t *sum)
 		json_t *res = batch_result_json(s->id, sum, names);
 
 		if (emit(s, "task_completed", s->sent,
-		        json_pack("{s:s, s:i, "
-		                  "s:o, s:{s:O?, s:O?, s:I}}",
+		        json_pack("{s:s, s:i, s:o, s:{s:O?, s:O?, s:I}}",
 		            "status", "completed", "progress", 100, "result",
 		            res != NULL ? res : json_null(), "summary",
 		            "total_files", json_object_get(sum, "total"),
@@ -238,12 +236,10 @@ stream(struct req *r, const char *id)
 	if (sum == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			cgi_error(r, 404, "TASK_NOT_FOUND", NULL,
-			    "There is no "
-			    "upload with this id; it may have expired.");
+			    "There is no upload with this id; it may have expired.");
 		else
 			cgi_error(r, 500, "INTERNAL_ERROR", NULL,
-			    "The upload's "
-			    "data could not be read (%s).",
+			    "The upload's data could not be read (%s).",
 			    strerror(errno));
 		return;
 	}
@@ -270,16 +266,14 @@ stream(struct req *r, const char *id)
 		seq = batch_seq(id);
 		if (seq == -1) {
 			task_failed(&s,
-			    "The upload's data is no longer "
-			    "available on the server.");
+			    "The upload's data is no longer available on the server.");
 			break;
 		}
 		if (seq != seq_seen) {
 			sum = batch_summary(id);
 			if (sum == NULL) {
-				task_failed(&s,
-				    "The upload's data could not "
-				    "be read.");
+				task_failed(
+				    &s, "The upload's data could not be read.");
 				break;
 			}
 			seq_seen = seq;
@@ -305,8 +299,7 @@ sse(struct req *r)
 	    strcmp(r->seg[3], "tasks") != 0 ||
 	    strcmp(r->seg[5], "stream") != 0) {
 		cgi_error(r, 404, "NOT_FOUND", NULL,
-		    "There is nothing at this "
-		    "address.");
+		    "There is nothing at this address.");
 		return;
 	}
 	if (strcmp(r->method, "GET") != 0) {
@@ -315,8 +308,7 @@ sse(struct req *r)
 	}
 	if (!spool_id_valid(r->seg[4])) {
 		cgi_error(r, 404, "TASK_NOT_FOUND", NULL,
-		    "There is no upload "
-		    "with this id.");
+		    "There is no upload with this id.");
 		return;
 	}
 	stream(r, r->seg[4]);

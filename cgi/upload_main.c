@@ -151,8 +151,7 @@ on_begin(void *ctx, const char *name, const char *filename)
 		if (!is_file_field(name)) {
 			fail(u, 400, "INVALID_FIELD",
 			    json_pack("{s:s}", "field", name),
-			    "The form field \"%.64s\" cannot "
-			    "hold a file; send images in \"files\".",
+			    "The form field \"%.64s\" cannot hold a file; send images in \"files\".",
 			    name);
 			return -1;
 		}
@@ -168,9 +167,7 @@ on_begin(void *ctx, const char *name, const char *filename)
 	}
 	if (u->nfields >= MAX_FIELDS) {
 		fail(u, 400, "TOO_MANY_FIELDS", NULL,
-		    "The form has more than "
-		    "%d fields.",
-		    MAX_FIELDS);
+		    "The form has more than %d fields.", MAX_FIELDS);
 		return -1;
 	}
 	if (strlen(name) >= sizeof(u->fields[0].name)) {
@@ -208,8 +205,7 @@ on_data(void *ctx, const char *buf, size_t len)
 		/* An unnamed file part that has bytes after all. */
 		if (len > 0) {
 			fail(u, 400, "INVALID_FILE", NULL,
-			    "A file was sent "
-			    "without a file name.");
+			    "A file was sent without a file name.");
 			return -1;
 		}
 		return 0;
@@ -267,8 +263,8 @@ check_budget(struct upload *u, const struct model_info *m, json_t *params)
 
 	est = one < 0 ? -1 : one * u->s.nfiles;
 	if (strcmp(m->provider, "fal") != 0 ||
-	    spool_budget_check(&cgi.sp, &cgi.cfg, est, &left, err,
-	        sizeof(err)) == 0)
+	    spool_budget_check(
+	        &cgi.sp, &cgi.cfg, est, &left, err, sizeof(err)) == 0)
 		return est;
 	if (errno != EDQUOT) {
 		log_warn("upload: %s", err);
@@ -301,8 +297,7 @@ answer(struct upload *u, double estimate)
 		    r->fr->out, "See /processing?taskId=%s\n", u->s.id);
 		return;
 	}
-	json_array_foreach(json_object_get(b, "files"), i, f)
-	{
+	json_array_foreach(json_object_get(b, "files"), i, f) {
 		json_array_append_new(files,
 		    json_pack("{s:O, s:O, s:O, s:O, s:s, s:n}", "file_id",
 		        json_object_get(f, "file_id"), "filename",
@@ -336,8 +331,7 @@ upload(struct req *r)
 	if (r->nseg != 3 || strcmp(r->seg[0], "api") != 0 ||
 	    strcmp(r->seg[1], "v1") != 0 || strcmp(r->seg[2], "upload") != 0) {
 		cgi_error(r, 404, "NOT_FOUND", NULL,
-		    "There is nothing at this "
-		    "address.");
+		    "There is nothing at this address.");
 		return;
 	}
 	if (strcmp(r->method, "POST") != 0) {
@@ -347,8 +341,7 @@ upload(struct req *r)
 	if (!cgi_authorized(r)) {
 		cgi_drain(r);
 		cgi_error(r, 401, "UNAUTHORIZED", NULL,
-		    "Send a valid API key "
-		    "as \"Authorization: Bearer <key>\".");
+		    "Send a valid API key as \"Authorization: Bearer <key>\".");
 		return;
 	}
 	clen = cgi_param_ll(r, "CONTENT_LENGTH", 0);
@@ -357,17 +350,15 @@ upload(struct req *r)
 		cgi_drain(r);
 		cgi_error(r, 413, "REQUEST_TOO_LARGE",
 		    json_pack("{s:I}", "limit_bytes", (json_int_t)limit),
-		    "The upload is %.1f MB; "
-		    "the limit is %.1f MB.",
-		    mib(clen), mib(limit));
+		    "The upload is %.1f MB; the limit is %.1f MB.", mib(clen),
+		    mib(limit));
 		return;
 	}
 	if (mp_boundary(cgi_param(r, "CONTENT_TYPE"), boundary,
 	        sizeof(boundary)) == -1) {
 		cgi_drain(r);
 		cgi_error(r, 400, "INVALID_CONTENT_TYPE", NULL,
-		    "Send the "
-		    "images as multipart/form-data in the field \"files\".");
+		    "Send the images as multipart/form-data in the field \"files\".");
 		return;
 	}
 	u = calloc(1, sizeof(*u));
@@ -381,12 +372,10 @@ upload(struct req *r)
 	mr = mp_parse(r->fr->in, boundary, &cb, u);
 	if (mr == MP_MALFORMED)
 		fail(u, 400, "MALFORMED_FORM", NULL,
-		    "The form data is "
-		    "incomplete or malformed; send it again.");
+		    "The form data is incomplete or malformed; send it again.");
 	else if (mr == MP_IO)
 		fail(u, 400, "INCOMPLETE_UPLOAD", NULL,
-		    "The upload was cut "
-		    "off; send it again.");
+		    "The upload was cut off; send it again.");
 	fail_rule(u);
 	if (u->status == 0 && read_fields(u) == -1)
 		fail_rule(u);

@@ -57,9 +57,7 @@ record(struct run *r, json_t *ans, const char *file_url)
 	if (r->rec == NULL) {
 		/* It was accepted (2xx): sending it again could pay twice. */
 		snprintf(r->err, r->errlen,
-		    "FAL accepted the request but its answer could not be "
-		    "read; it was not sent again so that it is not paid "
-		    "twice. Retry the file to submit it anew.");
+		    "FAL accepted the request but its answer could not be read; it was not sent again so that it is not paid twice. Retry the file to submit it anew.");
 		return BACKEND_FAILED;
 	}
 	/* Durable before anything else; one retry for a passing hiccup. */
@@ -71,11 +69,11 @@ record(struct run *r, json_t *ans, const char *file_url)
 		return BACKEND_OK;
 	}
 	snprintf(r->err, r->errlen,
-	    "The FAL request could not be recorded on the server's disk (%s); "
-	    "it was cancelled at FAL.",
+	    "The FAL request could not be recorded on the server's disk (%s); it was cancelled at FAL.",
 	    strerror(errno));
 	fal_q_cancel(r->w,
-	    json_string_value(json_object_get(r->rec, "cancel_url")), &rs, NULL);
+	    json_string_value(json_object_get(r->rec, "cancel_url")), &rs,
+	    NULL);
 	fal_resp_free(&rs);
 	return BACKEND_FAILED;
 }
@@ -95,12 +93,12 @@ send_file(struct run *r)
 	json_t *in = NULL, *ans = NULL, *qp;
 	size_t len;
 
-	fal_show(&r->shown, r->job, FS_UPLOADING, 3, -1, "Uploading the image to FAL", 1);
+	fal_show(&r->shown, r->job, FS_UPLOADING, 3, -1,
+	    "Uploading the image to FAL", 1);
 	if (spool_read_file(AT_FDCWD, job->input, IMAGE_CAP, &img, &len) ==
 	    -1) {
 		snprintf(r->err, r->errlen,
-		    "The uploaded image could not be read back from the spool "
-		    "(%s).",
+		    "The uploaded image could not be read back from the spool (%s).",
 		    strerror(errno));
 		goto out;
 	}
@@ -112,8 +110,7 @@ send_file(struct run *r)
 		goto out;
 	}
 	if (fr != FR_OK) {
-		bs = fal_failure(
-		    r->cfg, fr, &rs, "upload", r->err, r->errlen);
+		bs = fal_failure(r->cfg, fr, &rs, "upload", r->err, r->errlen);
 		goto out;
 	}
 	/* Last point at which a cancel costs nothing. */
@@ -123,14 +120,13 @@ send_file(struct run *r)
 		goto out;
 	}
 	in = fal_build_input(r->m, job->params, file_url);
-	fr = in != NULL ? fal_q_submit(r->w, r->m->fal_id, in, r->deadline,
-	                      &rs, &ans)
-	                : FR_TRANSIENT;
+	fr = in != NULL
+	    ? fal_q_submit(r->w, r->m->fal_id, in, r->deadline, &rs, &ans)
+	    : FR_TRANSIENT;
 	if (fr == FR_DENIED)
 		bs = fal_gate_refused(&rs);
 	else if (fr != FR_OK)
-		bs = fal_failure(
-		    r->cfg, fr, &rs, "request", r->err, r->errlen);
+		bs = fal_failure(r->cfg, fr, &rs, "request", r->err, r->errlen);
 	else if ((bs = record(r, ans, file_url)) == BACKEND_OK) {
 		qp = json_object_get(ans, "queue_position");
 		fal_show(&r->shown, r->job, FS_IN_QUEUE, 8,
@@ -152,7 +148,8 @@ cancel(struct run *r, const char *why)
 	struct fal_resp rs = {0};
 
 	fal_q_cancel(r->w,
-	    json_string_value(json_object_get(r->rec, "cancel_url")), &rs, NULL);
+	    json_string_value(json_object_get(r->rec, "cancel_url")), &rs,
+	    NULL);
 	log_info("%s: cancel (%s) sent to FAL: HTTP %ld", r->job->marker, why,
 	    rs.code);
 	json_object_set_new(
@@ -173,8 +170,7 @@ cancelled(struct run *r)
 	if (why != NULL && strcmp(why, "user") == 0)
 		return BACKEND_CANCELLED;
 	snprintf(r->err, r->errlen,
-	    "FAL did not finish this file within %d s (FAL_DEADLINE_S). The "
-	    "request was cancelled at FAL.",
+	    "FAL did not finish this file within %d s (FAL_DEADLINE_S). The request was cancelled at FAL.",
 	    r->cfg->fal_deadline_s);
 	return BACKEND_FAILED;
 }
@@ -189,7 +185,8 @@ poll(struct run *r, json_t **done)
 	struct fal_resp rs = {0};
 	enum backend_status bs = BACKEND_FAILED;
 	enum fal_result fr;
-	const char *su = json_string_value(json_object_get(r->rec, "status_url"));
+	const char *su =
+	    json_string_value(json_object_get(r->rec, "status_url"));
 	const char *st, *want;
 	long long sent, giveup;
 	json_t *j = NULL;
@@ -197,7 +194,8 @@ poll(struct run *r, json_t **done)
 
 	for (;; fal_nap(r->cfg->fal_poll_ms)) {
 		json_decref(j);
-		sent = json_integer_value(json_object_get(r->rec, "cancel_sent"));
+		sent =
+		    json_integer_value(json_object_get(r->rec, "cancel_sent"));
 		giveup = (sent > 0 ? sent : r->deadline) +
 		    r->cfg->fal_cancel_grace_s * 1000LL;
 		if (atomic_load(&daemon_stopping)) {
@@ -210,12 +208,11 @@ poll(struct run *r, json_t **done)
 				bs = cancelled(r);
 			else
 				snprintf(r->err, r->errlen,
-				    "FAL no longer knows this request (it may "
-				    "have expired); retry the file.");
+				    "FAL no longer knows this request (it may have expired); retry the file.");
 			goto out;
 		}
-		if (fr == FR_DEADLINE || (fr == FR_OK && sent > 0 &&
-		                             spool_now_ms() >= giveup)) {
+		if (fr == FR_DEADLINE ||
+		    (fr == FR_OK && sent > 0 && spool_now_ms() >= giveup)) {
 			bs = sent > 0 ? cancelled(r)
 			              : fal_failure(r->cfg, fr, &rs, "", r->err,
 			                    r->errlen);
@@ -244,7 +241,7 @@ poll(struct run *r, json_t **done)
 		}
 		fal_show_status(&r->shown, r->job, r->m, j,
 		    json_object_get(r->rec, "cancel_sent") != NULL);
-		want = job_cancel_requested(r->job)      ? "user"
+		want = job_cancel_requested(r->job) ? "user"
 		    : spool_now_ms() >= r->deadline ? "deadline"
 		                                    : NULL;
 		if (want != NULL && sent == 0)
@@ -275,21 +272,18 @@ completed(struct run *r, json_t *done)
 	if (json_object_get(r->rec, "cancel_sent") != NULL &&
 	    (e != NULL || (fr == FR_HTTP && rs.code == 499)))
 		bs = cancelled(r);
-	else if (e != NULL || (fr == FR_HTTP && rs.code >= 400 &&
-	                          rs.code < 500 && rs.code != 404 &&
-	                          rs.code != 410))
+	else if (e != NULL ||
+	    (fr == FR_HTTP && rs.code >= 400 && rs.code < 500 &&
+	        rs.code != 404 && rs.code != 410))
 		fal_model_error(done, res, r->err, r->errlen);
 	else if (fr == FR_HTTP && (rs.code == 404 || rs.code == 410))
 		snprintf(r->err, r->errlen,
-		    "FAL no longer has the result of this file (it expired "
-		    "before it could be fetched); retry the file.");
+		    "FAL no longer has the result of this file (it expired before it could be fetched); retry the file.");
 	else if (fr != FR_OK)
-		bs = fal_failure(
-		    r->cfg, fr, &rs, "result", r->err, r->errlen);
+		bs = fal_failure(r->cfg, fr, &rs, "result", r->err, r->errlen);
 	else if (fal_mesh_url(r->m, res, NULL) == NULL)
 		snprintf(r->err, r->errlen,
-		    "FAL's result has no model (none of the fields this "
-		    "model's row names).");
+		    "FAL's result has no model (none of the fields this model's row names).");
 	else {
 		/* Paid: keep it, a failed download is retried from here. */
 		if (json_object_set(r->rec, "result", res) == -1 ||
@@ -298,10 +292,11 @@ completed(struct run *r, json_t *done)
 		bs = BACKEND_OK;
 	}
 	/* Completed = paid: counted once per request id (spend.c). */
-	if (e == NULL && spool_spend_add(r->job->sp, NULL,
-	                     models_price(r->m, r->job->params),
-	                     json_string_value(json_object_get(r->rec, "request_id")),
-	                     r->job->marker) == -1)
+	if (e == NULL &&
+	    spool_spend_add(r->job->sp, NULL,
+	        models_price(r->m, r->job->params),
+	        json_string_value(json_object_get(r->rec, "request_id")),
+	        r->job->marker) == -1)
 		log_warn("%s: counting the FAL spend", r->job->marker);
 	json_decref(res);
 	fal_resp_free(&rs);
@@ -318,8 +313,7 @@ kept_message(struct run *r)
 	if (why == NULL && !job_cancel_requested(r->job))
 		return;
 	snprintf(r->job->result_message, sizeof(r->job->result_message),
-	    "%s after FAL had started the model; FAL finished it and charged "
-	    "for it, so the model was kept.",
+	    "%s after FAL had started the model; FAL finished it and charged for it, so the model was kept.",
 	    why != NULL && strcmp(why, "deadline") == 0
 	        ? "FAL_DEADLINE_S passed"
 	        : "The cancel came");
@@ -328,16 +322,20 @@ kept_message(struct run *r)
 static enum backend_status
 fal_run(struct job *job, char *err, size_t errlen)
 {
-	struct run r = {.job = job, .w = job->worker, .cfg = job->cfg,
-	    .err = err, .errlen = errlen, .shown = {.st = -2}};
+	struct run r = {.job = job,
+	    .w = job->worker,
+	    .cfg = job->cfg,
+	    .err = err,
+	    .errlen = errlen,
+	    .shown = {.st = -2}};
 	enum backend_status bs = BACKEND_FAILED;
 	json_t *done = NULL;
 	int rc;
 
 	r.m = models_find(job->model);
 	if (r.w == NULL || r.m == NULL || r.m->fal_id == NULL) {
-		snprintf(err, errlen, "The model \"%s\" cannot run at FAL here.",
-		    job->model);
+		snprintf(err, errlen,
+		    "The model \"%s\" cannot run at FAL here.", job->model);
 		goto out;
 	}
 	r.rec = job_remote_load(job);
@@ -345,7 +343,8 @@ fal_run(struct job *job, char *err, size_t errlen)
 		/* Submitted by an earlier run: resume, never submit again. */
 		log_info("%s: resuming FAL request %s", job->marker,
 		    json_string_value(json_object_get(r.rec, "request_id")));
-		r.deadline = json_integer_value(json_object_get(r.rec, "deadline"));
+		r.deadline =
+		    json_integer_value(json_object_get(r.rec, "deadline"));
 		r.slot = fal_gate_slot(0, 0); /* at FAL already: no waiting */
 	} else {
 		json_decref(r.rec);
@@ -362,7 +361,8 @@ fal_run(struct job *job, char *err, size_t errlen)
 				goto out;
 			}
 			r.slot = 1;
-			r.deadline = spool_now_ms() + r.cfg->fal_deadline_s * 1000LL;
+			r.deadline =
+			    spool_now_ms() + r.cfg->fal_deadline_s * 1000LL;
 			if ((rc = send_file(&r)) != BS_LOCKED)
 				break;
 		}
@@ -374,10 +374,10 @@ fal_run(struct job *job, char *err, size_t errlen)
 	        (bs = completed(&r, done)) != BACKEND_OK))
 		goto out;
 	slot_give(&r); /* done at FAL */
-	fal_show(&r.shown, job, FS_DOWNLOADING, 92, -1, "Downloading the model",
-	    1);
-	bs = fal_fetch_files(r.w, job, r.m, json_object_get(r.rec, "result"),
-	    err, errlen);
+	fal_show(
+	    &r.shown, job, FS_DOWNLOADING, 92, -1, "Downloading the model", 1);
+	bs = fal_fetch_files(
+	    r.w, job, r.m, json_object_get(r.rec, "result"), err, errlen);
 	if (bs == BACKEND_OK)
 		kept_message(&r);
 out:

@@ -48,8 +48,7 @@ local_run(struct job *job, char *err, size_t errlen)
 	if (spool_read_file(
 	        AT_FDCWD, job->input, LOCAL_INPUT_CAP, &img, &imglen) == -1) {
 		snprintf(err, errlen,
-		    "The uploaded image could not be read "
-		    "back from the spool (%s).",
+		    "The uploaded image could not be read back from the spool (%s).",
 		    strerror(errno));
 		goto out;
 	}
@@ -68,12 +67,10 @@ local_run(struct job *job, char *err, size_t errlen)
 	    -1) {
 		if (errno == ENOSPC)
 			snprintf(err, errlen,
-			    "The server's disk is full; "
-			    "retry this file later.");
+			    "The server's disk is full; retry this file later.");
 		else
 			snprintf(err, errlen,
-			    "The model could not be saved "
-			    "(%s).",
+			    "The model could not be saved (%s).",
 			    strerror(errno));
 		goto out;
 	}

@@ -25,9 +25,9 @@
  * err set (*gone = 1 on a 404/410).
  */
 static int
-fetch_one(struct fal_worker *w, struct job *job, const char *url,
-    long long cap, const char *magic, int sniff, char *name, size_t namelen,
-    long long *size, int *gone, char *err, size_t errlen)
+fetch_one(struct fal_worker *w, struct job *job, const char *url, long long cap,
+    const char *magic, int sniff, char *name, size_t namelen, long long *size,
+    int *gone, char *err, size_t errlen)
 {
 	struct spool_tmpfile t;
 	struct fal_resp rs = {0};
@@ -49,16 +49,13 @@ fetch_one(struct fal_worker *w, struct job *job, const char *url,
 		*gone = fr == FR_HTTP && (rs.code == 404 || rs.code == 410);
 		if (*gone)
 			snprintf(err, errlen,
-			    "FAL's CDN no longer has the model (HTTP %ld); "
-			    "retry the file to make it again (paid again).",
+			    "FAL's CDN no longer has the model (HTTP %ld); retry the file to make it again (paid again).",
 			    rs.code);
 		else if (fr == FR_STOP)
 			snprintf(err, errlen, "The daemon is stopping.");
 		else
 			snprintf(err, errlen,
-			    "The model could not be downloaded from FAL "
-			    "(%s); retry the file: it is downloaded again, "
-			    "not paid again.",
+			    "The model could not be downloaded from FAL (%s); retry the file: it is downloaded again, not paid again.",
 			    rs.code > 0 ? "an HTTP error"
 			                : curl_easy_strerror(rs.cerr));
 		goto out;
@@ -67,24 +64,22 @@ fetch_one(struct fal_worker *w, struct job *job, const char *url,
 	n = n < 0 ? 0 : n;
 	if (magic != NULL &&
 	    ((size_t)n < strlen(magic) || memcmp(head, magic, strlen(magic)))) {
-		snprintf(err, errlen, "FAL returned a model that is not a GLB "
-		                      "file.");
+		snprintf(err, errlen,
+		    "FAL returned a model that is not a GLB file.");
 		goto out;
 	}
 	if (sniff && (ext = i2g_sniff(head, (size_t)n, NULL)) == NULL) {
-		snprintf(err, errlen, "The preview is not a PNG, JPEG or WebP "
-		                      "image.");
+		snprintf(err, errlen,
+		    "The preview is not a PNG, JPEG or WebP image.");
 		goto out;
 	}
 	snprintf(name, namelen, "%d.%s", job->file, ext);
 	*size = (long long)lseek(t.fd, 0, SEEK_END);
 	if (spool_tmp_rename(&t, name) == -1 || spool_tmp_publish(&t) == -1) {
 		snprintf(err, errlen,
-		    errno == ENOSPC ? "The server's disk is full (%s); free "
-		                      "space and retry the file: it is "
-		                      "downloaded again, not paid again."
-		                    : "The model could not be saved (%s); "
-		                      "retry the file.",
+		    errno == ENOSPC
+		        ? "The server's disk is full (%s); free space and retry the file: it is downloaded again, not paid again."
+		        : "The model could not be saved (%s); retry the file.",
 		    strerror(errno));
 		goto out;
 	}
@@ -101,7 +96,8 @@ out:
 static void
 forget(struct job *job, const char *url)
 {
-	json_t *rec = json_pack("{s:s, s:s}", "provider", "fal", "cdn_gone", url);
+	json_t *rec =
+	    json_pack("{s:s, s:s}", "provider", "fal", "cdn_gone", url);
 
 	if (rec == NULL || job_remote_save(job, rec) == -1)
 		log_warn("%s: saving the FAL record", job->marker);

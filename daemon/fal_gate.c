@@ -84,8 +84,8 @@ fal_gate_lock(const char *reason)
 {
 	pthread_mutex_lock(&mu);
 	if (!locked) {
-		log_warnx("FAL refuses new work for this account: %s; files "
-		          "wait until it works again",
+		log_warnx(
+		    "FAL refuses new work for this account: %s; files wait until it works again",
 		    reason);
 		last_probe = spool_now_ms();
 	}
@@ -201,8 +201,7 @@ fal_gate_enter(struct fal_worker *w, struct job *job)
 			return BACKEND_CANCELLED;
 		if (fal_gate_locked(reason, sizeof(reason))) {
 			snprintf(msg, sizeof(msg),
-			    "Waiting: FAL refuses new work for this account "
-			    "(%s)",
+			    "Waiting: FAL refuses new work for this account (%s)",
 			    reason);
 			fal_redact(msg, cfg->fal_key);
 			say(job, last, sizeof(last), msg);

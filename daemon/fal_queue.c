@@ -161,8 +161,8 @@ fal_q_result(struct fal_worker *w, const char *response_url,
 	*ans = NULL;
 	for (tries = 0; tries < FAL_TRIES; tries++) {
 		json_decref(*ans);
-		fr = api(w, "GET", response_url, NULL, NULL, FAL_TRIES, 0, rs,
-		    ans);
+		fr = api(
+		    w, "GET", response_url, NULL, NULL, FAL_TRIES, 0, rs, ans);
 		if (fr != FR_OK || *ans != NULL)
 			break;
 		/* A cut answer: the next GET gives it whole. */
@@ -172,8 +172,8 @@ fal_q_result(struct fal_worker *w, const char *response_url,
 }
 
 enum fal_result
-fal_q_cancel(struct fal_worker *w, const char *cancel_url,
-    struct fal_resp *rs, json_t **ans)
+fal_q_cancel(struct fal_worker *w, const char *cancel_url, struct fal_resp *rs,
+    json_t **ans)
 {
 	return api(w, "PUT", cancel_url, NULL, NULL, 4, 0, rs, ans);
 }
@@ -204,8 +204,7 @@ fal_models_check(const struct config *cfg, char *err, size_t errlen)
 		if (m->fal_id != NULL &&
 		    (m->image_field == NULL || m->outputs[0] == NULL)) {
 			snprintf(err, errlen,
-			    "The model \"%s\" runs at FAL but its row in the "
-			    "model table names no %s; add it.",
+			    "The model \"%s\" runs at FAL but its row in the model table names no %s; add it.",
 			    m->id,
 			    m->image_field == NULL ? "image field"
 			                           : "output field");
@@ -238,16 +237,16 @@ pick_url(const struct config *cfg, const struct model_info *m, json_t *ans,
 }
 
 json_t *
-fal_q_record(const struct config *cfg, const struct model_info *m,
-    json_t *ans, const char *file_url, long long deadline)
+fal_q_record(const struct config *cfg, const struct model_info *m, json_t *ans,
+    const char *file_url, long long deadline)
 {
 	const char *rid = json_string_value(json_object_get(ans, "request_id"));
 	char su[1024], ru[1024], cu[1024];
 
 	if (rid == NULL || rid[0] == '\0' || strlen(rid) > 128 ||
 	    strchr(rid, '/') != NULL ||
-	    pick_url(cfg, m, ans, "status_url", rid, "/status", su,
-	        sizeof(su)) ||
+	    pick_url(
+	        cfg, m, ans, "status_url", rid, "/status", su, sizeof(su)) ||
 	    pick_url(cfg, m, ans, "response_url", rid, "", ru, sizeof(ru)) ||
 	    pick_url(cfg, m, ans, "cancel_url", rid, "/cancel", cu, sizeof(cu)))
 		return NULL;
@@ -273,22 +272,19 @@ fal_failure(const struct config *cfg, enum fal_result fr,
 		    rs->code);
 	else if (fr == FR_DEADLINE)
 		snprintf(err, errlen,
-		    "FAL did not finish this file within %d s "
-		    "(FAL_DEADLINE_S).",
+		    "FAL did not finish this file within %d s (FAL_DEADLINE_S).",
 		    cfg->fal_deadline_s);
 	else if (fr == FR_TRANSIENT)
 		snprintf(err, errlen,
-		    "FAL could not be reached for the %s after %d tries (%s); "
-		    "retry the file later.",
+		    "FAL could not be reached for the %s after %d tries (%s); retry the file later.",
 		    what, FAL_TRIES, text);
 	else if (rs->over)
 		snprintf(err, errlen,
-		    "FAL's answer to the %s was larger than this server "
-		    "accepts.",
+		    "FAL's answer to the %s was larger than this server accepts.",
 		    what);
 	else if (rs->code == 0)
-		snprintf(err, errlen, "FAL's answer to the %s could not be read.",
-		    what);
+		snprintf(err, errlen,
+		    "FAL's answer to the %s could not be read.", what);
 	else
 		snprintf(err, errlen, "FAL refused the %s (HTTP %ld): %s", what,
 		    rs->code, text);
@@ -310,8 +306,7 @@ fal_model_error(json_t *done, json_t *result, char *err, size_t errlen)
 		snprintf(text, sizeof(text), "%s",
 		    e != NULL ? e : "no reason given");
 	snprintf(err, errlen,
-	    "The model failed at FAL: %s. Retry the file, or change its "
-	    "parameters or the model.",
+	    "The model failed at FAL: %s. Retry the file, or change its parameters or the model.",
 	    text);
 }
 
@@ -326,8 +321,9 @@ fal_run_progress(json_t *logs, long long elapsed_ms, long long typical_ms)
 	if (p < 0)
 		p = elapsed_ms < typical_ms
 		    ? (int)(elapsed_ms * 90 / typical_ms)
-		    : 90 + (int)(9 - 9 * typical_ms /
-		                       (elapsed_ms > 0 ? elapsed_ms : 1));
+		    : 90 +
+		        (int)(9 -
+		            9 * typical_ms / (elapsed_ms > 0 ? elapsed_ms : 1));
 	return 15 + p * 75 / 100;
 }
 
@@ -483,8 +479,7 @@ fal_build_input(
 		v = json_pack("[o]", v);
 	if (json_object_set_new(in, m->image_field, v))
 		goto fail;
-	json_object_foreach(params, k, v)
-	{
+	json_object_foreach(params, k, v) {
 		/* Validated at upload; a name the model lacks is dropped. */
 		if (models_param(m, k) == NULL)
 			continue;

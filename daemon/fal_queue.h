@@ -26,9 +26,9 @@
  * id leaves the server); ctype NULL = from the bytes.  file_url gets the
  * URL a model reads.  img NULL: initiate only (a cheap probe).
  */
-enum fal_result fal_q_upload(struct fal_worker *w, const void *img,
-    size_t len, const char *ctype, int index, long long deadline,
-    char *file_url, size_t urllen, struct fal_resp *rs);
+enum fal_result fal_q_upload(struct fal_worker *w, const void *img, size_t len,
+    const char *ctype, int index, long long deadline, char *file_url,
+    size_t urllen, struct fal_resp *rs);
 /* Submit input to the model (§1.4), with the output lifecycle preference. */
 enum fal_result fal_q_submit(struct fal_worker *w, const char *fal_id,
     json_t *input, long long deadline, struct fal_resp *rs, json_t **ans);
@@ -94,8 +94,8 @@ int fal_owner_alias(const char *fal_id, char *out, size_t len);
 json_t *fal_build_input(
     const struct model_info *m, json_t *params, const char *image_url);
 /* The first of the row's output fields the result has, with its URL. */
-const char *fal_mesh_url(
-    const struct model_info *m, json_t *result, const char **field);
+const char *
+fal_mesh_url(const struct model_info *m, json_t *result, const char **field);
 
 /* fal_fetch.c ---------------------------------------------------------- */
 

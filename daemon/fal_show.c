@@ -46,8 +46,8 @@ fal_show_status(struct fal_shown *s, struct job *job,
 	    fal_run_progress(json_object_get(status, "logs"),
 	        spool_now_ms() - s->proc_start, m->typical_s * 1000LL),
 	    -1,
-	    cancel_sent ? "Cancel sent; FAL had already started the model, "
-	                  "waiting for it to stop or finish"
-	                : "Generating the model at FAL",
+	    cancel_sent
+	        ? "Cancel sent; FAL had already started the model, waiting for it to stop or finish"
+	        : "Generating the model at FAL",
 	    0);
 }

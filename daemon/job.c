@@ -145,8 +145,8 @@ job_load(struct job *job)
 	if (json_is_integer(fl) && json_is_object(job->params) &&
 	    json_object_get(job->params, "face_limit") == NULL)
 		json_object_set(job->params, "face_limit", fl);
-	if (spool_input_path(job->sp, job->id, input, job->input,
-	        sizeof(job->input)) == -1)
+	if (spool_input_path(
+	        job->sp, job->id, input, job->input, sizeof(job->input)) == -1)
 		return -1;
 	job->outdir = spool_out_dir(job->sp, job->id);
 	return job->outdir == -1 ? -1 : 0;
@@ -166,9 +166,9 @@ job_finish(
 		              " s:o, s:I}",
 		    "status", "completed", "progress", 100, "queue_position",
 		    "message",
-		    job->result_message[0] ? job->result_message : "Model ready",
-		    "error", "model_file",
-		    job->result_model, "file_size",
+		    job->result_message[0] ? job->result_message
+		                           : "Model ready",
+		    "error", "model_file", job->result_model, "file_size",
 		    (json_int_t)job->result_size, "rendered_image_file",
 		    job->result_image[0] ? job->result_image : NULL,
 		    "rendered_image_type",
@@ -270,8 +270,7 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	bi = backend_index(job.model);
 	if (bi < 0) {
 		snprintf(err, sizeof(err),
-		    "The model \"%s\" is not available "
-		    "on this server.",
+		    "The model \"%s\" is not available on this server.",
 		    job.model);
 		job_finish(&job, BACKEND_FAILED, err, started);
 		goto done;

@@ -57,8 +57,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: i2m-daemon [-v]\n"
 	    "  Watches SPOOL_DIR and turns queued images into 3D models.\n"
-	    "  Configuration: image2model.conf or $I2M_CONFIG, and the "
-	    "environment.\n");
+	    "  Configuration: image2model.conf or $I2M_CONFIG, and the environment.\n");
 }
 
 static void
@@ -87,8 +86,8 @@ dispatch(struct daemon *d)
 		return 0;
 	if (spool_check_space(&d->sp) == -1) {
 		if (!d->paused_disk)
-			log_warnx("free disk is below DISK_FLOOR_MB=%lld; not "
-			          "taking new work until space is freed",
+			log_warnx(
+			    "free disk is below DISK_FLOOR_MB=%lld; not taking new work until space is freed",
 			    d->cfg.disk_floor_mb);
 		d->paused_disk = 1;
 		return 1;
@@ -191,8 +190,8 @@ run(struct daemon *d)
 		}
 		if (pfd[0].revents & POLLIN) {
 			if (drain_inotify(d) == -1) {
-				log_warnx("the queue directory went away; "
-				          "exiting");
+				log_warnx(
+				    "the queue directory went away; exiting");
 				return -1;
 			}
 			scan = 1;
@@ -291,8 +290,8 @@ main(int argc, char *argv[])
 		log_warn("cannot start the workers");
 		goto out;
 	}
-	log_info("%s: watching %s with %d workers (default model %s)", d.me.name,
-	    d.cfg.spool_dir, d.cfg.workers, models_default(&d.cfg));
+	log_info("%s: watching %s with %d workers (default model %s)",
+	    d.me.name, d.cfg.spool_dir, d.cfg.workers, models_default(&d.cfg));
 	rc = run(&d) == 0 ? 0 : 111;
 out:
 	shutdown_daemon(&d);

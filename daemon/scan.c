@@ -48,8 +48,8 @@ orphan_batch(const char *id, void *arg)
 		if (spool_queue_has(sp, id, (int)i))
 			continue;
 		if (spool_queue_put(sp, id, (int)i) == 0)
-			log_info("%s.%zu: queued file had no marker; queued "
-			         "again",
+			log_info(
+			    "%s.%zu: queued file had no marker; queued again",
 			    id, i);
 	}
 	return 0;

@@ -18,7 +18,8 @@ lin1(unsigned char c)
 {
 	double v = c / 255.0;
 
-	return (float)(v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4));
+	return (
+	    float)(v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4));
 }
 
 void

@@ -181,8 +181,7 @@ plan(const struct mesh *m, const struct texture *t, struct layout *l)
 }
 
 /* Append to the JSON text; 0, or -1 when it would not fit. */
-static int
-jcat(char *json, size_t len, size_t *n, const char *fmt, ...)
+static int jcat(char *json, size_t len, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -209,8 +208,8 @@ jcat(char *json, size_t len, size_t *n, const char *fmt, ...)
  * the vertex accessors.
  */
 static int
-json_mesh(const struct mesh *m, const struct layout *l, char *json,
-    size_t len, size_t *n)
+json_mesh(const struct mesh *m, const struct layout *l, char *json, size_t len,
+    size_t *n)
 {
 	static const char prim[] =
 	    "{\"attributes\":{\"POSITION\":0,\"NORMAL\":1,\"TEXCOORD_0\":2,"

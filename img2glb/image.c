@@ -230,15 +230,13 @@ check_dims(int w, int h, char *err, size_t errlen)
 	}
 	if (w > I2G_MAX_SIDE || h > I2G_MAX_SIDE) {
 		snprintf(err, errlen,
-		    "The image is %dx%d pixels; the limit is "
-		    "%d pixels per side.",
+		    "The image is %dx%d pixels; the limit is %d pixels per side.",
 		    w, h, I2G_MAX_SIDE);
 		return -1;
 	}
 	if ((long)w * h > I2G_MAX_PIXELS) {
 		snprintf(err, errlen,
-		    "The image is %dx%d pixels (%.1f "
-		    "megapixels); the limit is %ld megapixels.",
+		    "The image is %dx%d pixels (%.1f megapixels); the limit is %ld megapixels.",
 		    w, h, (double)w * h / 1e6, I2G_MAX_PIXELS / 1000000);
 		return -1;
 	}
@@ -260,8 +258,7 @@ decode_webp(const unsigned char *p, size_t n, struct image *im, char *err,
 	}
 	if (f.has_animation) {
 		snprintf(err, errlen,
-		    "Animated WebP images are not supported; "
-		    "upload a still image.");
+		    "Animated WebP images are not supported; upload a still image.");
 		return -1;
 	}
 	if (check_dims(f.width, f.height, err, errlen) == -1)
@@ -270,8 +267,7 @@ decode_webp(const unsigned char *p, size_t n, struct image *im, char *err,
 	im->rgba = malloc(sz);
 	if (im->rgba == NULL) {
 		snprintf(err, errlen,
-		    "The server ran out of memory while "
-		    "decoding the image; try a smaller image.");
+		    "The server ran out of memory while decoding the image; try a smaller image.");
 		return -1;
 	}
 	if (WebPDecodeRGBAInto(p, n, im->rgba, sz, f.width * 4) == NULL) {
@@ -303,8 +299,7 @@ decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
 
 	if (len > INT_MAX) {
 		snprintf(err, errlen,
-		    "The file is larger than 2 GB; upload a "
-		    "smaller image.");
+		    "The file is larger than 2 GB; upload a smaller image.");
 		return -1;
 	}
 	if ((strcmp(im->fmt, "jpg") == 0 ? jpeg_walk(p, len, &orient)
@@ -328,8 +323,7 @@ decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
 	r = orient_pixels(im->rgba, w, h, orient, &im->w, &im->h);
 	if (r == NULL) {
 		snprintf(err, errlen,
-		    "The server ran out of memory while "
-		    "decoding the image; try a smaller image.");
+		    "The server ran out of memory while decoding the image; try a smaller image.");
 		return -1;
 	}
 	stbi_image_free(im->rgba);
@@ -349,8 +343,7 @@ image_decode(
 	im->orient = 1;
 	if (buf == NULL || len == 0) {
 		snprintf(err, errlen,
-		    "The file is empty; upload a JPEG, PNG "
-		    "or WebP image.");
+		    "The file is empty; upload a JPEG, PNG or WebP image.");
 		goto fail;
 	}
 	im->fmt = i2g_sniff(buf, len, NULL);

@@ -44,8 +44,7 @@ check_words(const struct i2g_opts *o, struct bopts *b, char *err, size_t errlen)
 	if (o->mode != NULL && o->mode[0] != '\0') {
 		if (!known(I2G_MODES, o->mode)) {
 			snprintf(err, errlen,
-			    "The mode \"%.32s\" is unknown; use auto, "
-			    "inflate, lathe, extrude, relief or card.",
+			    "The mode \"%.32s\" is unknown; use auto, inflate, lathe, extrude, relief or card.",
 			    o->mode);
 			return -1;
 		}
@@ -54,8 +53,7 @@ check_words(const struct i2g_opts *o, struct bopts *b, char *err, size_t errlen)
 	if (o->back != NULL && o->back[0] != '\0') {
 		if (!known(I2G_BACKS, o->back)) {
 			snprintf(err, errlen,
-			    "The back \"%.32s\" is unknown; "
-			    "use mirror or plain.",
+			    "The back \"%.32s\" is unknown; use mirror or plain.",
 			    o->back);
 			return -1;
 		}
@@ -82,8 +80,7 @@ check_opts(const struct i2g_opts *o, struct bopts *b, int *tex, char *err,
 		if (o->resolution < I2G_RES_MIN ||
 		    o->resolution > I2G_RES_MAX) {
 			snprintf(err, errlen,
-			    "The resolution %d is out of "
-			    "range; use %d to %d grid cells.",
+			    "The resolution %d is out of range; use %d to %d grid cells.",
 			    o->resolution, I2G_RES_MIN, I2G_RES_MAX);
 			return -1;
 		}
@@ -93,8 +90,7 @@ check_opts(const struct i2g_opts *o, struct bopts *b, int *tex, char *err,
 		if (!(o->thickness >= I2G_THICK_MIN &&
 		        o->thickness <= I2G_THICK_MAX)) {
 			snprintf(err, errlen,
-			    "The thickness %g is out of "
-			    "range; use %g to %g of the model's width.",
+			    "The thickness %g is out of range; use %g to %g of the model's width.",
 			    o->thickness, I2G_THICK_MIN, I2G_THICK_MAX);
 			return -1;
 		}
@@ -104,8 +100,7 @@ check_opts(const struct i2g_opts *o, struct bopts *b, int *tex, char *err,
 		if (o->max_texture < I2G_TEX_MIN ||
 		    o->max_texture > I2G_TEX_MAX) {
 			snprintf(err, errlen,
-			    "The maximum texture size %d is "
-			    "out of range; use %d to %d pixels.",
+			    "The maximum texture size %d is out of range; use %d to %d pixels.",
 			    o->max_texture, I2G_TEX_MIN, I2G_TEX_MAX);
 			return -1;
 		}
@@ -134,8 +129,7 @@ i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
 		err[0] = '\0';
 	if (glb == NULL || glblen == NULL) {
 		snprintf(err, errlen,
-		    "The converter was called without an "
-		    "output buffer; this is a bug in the caller.");
+		    "The converter was called without an output buffer; this is a bug in the caller.");
 		return -1;
 	}
 	*glb = NULL;

@@ -124,10 +124,10 @@ int poisson_heights(
  * the mask's pixels within r of (px, py) (returns how many there were);
  * the mean of all mask pixels. */
 void colour_lin(const unsigned char *rgb, float out[3]);
-long colour_near(const struct image *im, const unsigned char *mask,
-    double px, double py, int r, float out[3]);
-void colour_mean(
-    const struct image *im, const unsigned char *mask, float out[3]);
+long colour_near(const struct image *im, const unsigned char *mask, double px,
+    double py, int r, float out[3]);
+void
+colour_mean(const struct image *im, const unsigned char *mask, float out[3]);
 
 /* march.c: the marching-triangles cap of a coverage grid. */
 #define ISO 0.5f /* coverage level of the contour */

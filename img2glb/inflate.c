@@ -78,9 +78,8 @@ dome_heights(struct mt *s, struct dome *d)
 	if (d->bevel == 0 && poisson_heights(g, s->f, ISO, s->h, &hmax) == -1)
 		return -1;
 	for (k = 0; k < s->nv; k++) {
-		double h = s->vcorner[k] < 0 || d->bevel > 0
-		    ? 0
-		    : s->h[s->vcorner[k]];
+		double h =
+		    s->vcorner[k] < 0 || d->bevel > 0 ? 0 : s->h[s->vcorner[k]];
 
 		d->z[k] = (float)(d->half + BULGE * 2 * sqrt(h) * cell);
 		d->rim[k] = -1;
@@ -204,7 +203,8 @@ one_colour(const struct mt *s, struct dome *d)
 	}
 	for (k = 0; k < s->nv; k++)
 		for (c = 0; c < 3; c++)
-			d->rc[k * 3 + c] = (float)(sum[c] / (double)(n > 0 ? n : 1));
+			d->rc[k * 3 + c] =
+			    (float)(sum[c] / (double)(n > 0 ? n : 1));
 }
 
 /*
@@ -226,7 +226,8 @@ rim_colours(const struct mt *s, const struct image *im,
 
 	for (k = 0; k < s->nv; k++) {
 		double l = hypot(d->rn[k * 2], d->rn[k * 2 + 1]), t;
-		double px = s->vx[k] * im->w / g->gw, py = s->vy[k] * im->h / g->gh;
+		double px = s->vx[k] * im->w / g->gw,
+		       py = s->vy[k] * im->h / g->gh;
 
 		if (d->rim[k] < 0 || l == 0)
 			continue;
@@ -287,7 +288,8 @@ emit_walls(const struct mt *s, const struct dome *d, struct mesh *m)
 	const struct grid *g = s->g;
 	double b = d->bevel, h = d->half;
 	double band[3][5] = {/* out top, z top, out bottom, z bottom, nz */
-	    {0, h, b, h - b, 1}, {b, h - b, b, b - h, 0}, {b, b - h, 0, -h, -1}};
+	    {0, h, b, h - b, 1}, {b, h - b, b, b - h, 0},
+	    {b, b - h, 0, -h, -1}};
 	int nb = b > 0 ? 3 : 1, q;
 	uint32_t *byrim;
 	long k;
@@ -328,7 +330,8 @@ cap_tris(const struct mt *s, uint32_t base, int back, struct mesh *m)
 	long k;
 
 	for (k = 0; k < s->nt; k++) {
-		uint32_t a = base + s->tris[k * 3], b = base + s->tris[k * 3 + 1],
+		uint32_t a = base + s->tris[k * 3],
+		         b = base + s->tris[k * 3 + 1],
 		         c = base + s->tris[k * 3 + 2];
 
 		if (back)
@@ -352,7 +355,8 @@ wall_tris(const struct mt *s, const struct dome *d, uint32_t wb, int nb,
 
 		for (k = 0; k < s->ns; k++) {
 			uint32_t a = w + 2 * (uint32_t)d->rim[s->seg[k * 2]];
-			uint32_t b = w + 2 * (uint32_t)d->rim[s->seg[k * 2 + 1]];
+			uint32_t b =
+			    w + 2 * (uint32_t)d->rim[s->seg[k * 2 + 1]];
 
 			mesh_tri(m, a, a + 1, b + 1);
 			mesh_tri(m, a, b + 1, b);
@@ -366,9 +370,8 @@ wall_tris(const struct mt *s, const struct dome *d, uint32_t wb, int nb,
  * memory.
  */
 static int
-build_solid(const struct image *im, const unsigned char *mask,
-    const float *f, const struct grid *g, const struct bopts *o,
-    double bevel, struct mesh *m)
+build_solid(const struct image *im, const unsigned char *mask, const float *f,
+    const struct grid *g, const struct bopts *o, double bevel, struct mesh *m)
 {
 	float back[3] = {BACK_SHADE, BACK_SHADE, BACK_SHADE};
 	struct mt s;
@@ -416,8 +419,7 @@ out:
 /* Both modes: the mask's coverage on the grid, then the solid. */
 static int
 silhouette(const struct image *im, const unsigned char *mask,
-    const struct grid *g, const struct bopts *o, double bevel,
-    struct mesh *m)
+    const struct grid *g, const struct bopts *o, double bevel, struct mesh *m)
 {
 	float *cov;
 	int r = -1;

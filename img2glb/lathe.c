@@ -169,8 +169,7 @@ struct lathe {
 
 /* Half-width per grid row from the mask rows nearest it, smoothed. */
 static int
-profile(const unsigned char *mask, int w, int h, double axis,
-    struct lathe *L)
+profile(const unsigned char *mask, int w, int h, double axis, struct lathe *L)
 {
 	const struct grid *g = L->g;
 	int *lo = malloc(sizeof(int) * (size_t)h);
@@ -196,7 +195,8 @@ profile(const unsigned char *mask, int w, int h, double axis,
 	}
 	for (pass = 0; pass < 2; pass++) {
 		for (j = 0; j <= g->gh; j++) {
-			float a = j > 0 && L->r[j - 1] > 0 ? L->r[j - 1] : L->r[j];
+			float a =
+			    j > 0 && L->r[j - 1] > 0 ? L->r[j - 1] : L->r[j];
 			float b = j < g->gh && L->r[j + 1] > 0 ? L->r[j + 1]
 			                                       : L->r[j];
 
@@ -215,8 +215,8 @@ out:
 
 /* One half of every ring (half 0 faces +Z): vertices, then quads. */
 static void
-lathe_half(const struct lathe *L, int half, const float shade[3],
-    int plain, struct mesh *m)
+lathe_half(const struct lathe *L, int half, const float shade[3], int plain,
+    struct mesh *m)
 {
 	const struct grid *g = L->g;
 	int n = SEGS / 2 + 1, i0 = half * SEGS / 2, j, i;
@@ -224,7 +224,8 @@ lathe_half(const struct lathe *L, int half, const float shade[3],
 
 	for (j = L->j0; j <= L->j1; j++) {
 		int ja = j > L->j0 ? j - 1 : j, jb = j < L->j1 ? j + 1 : j;
-		double r = L->r[j], dr = (L->r[ja] - L->r[jb]) /
+		double r = L->r[j],
+		       dr = (L->r[ja] - L->r[jb]) /
 		    (grid_y(g, ja) - grid_y(g, jb) + 1e-30 * (ja == jb));
 		double ru = r > L->inset ? r - L->inset : 0;
 
@@ -254,8 +255,8 @@ lathe_half(const struct lathe *L, int half, const float shade[3],
 
 /* A flat disc closing ring j, facing up (top) or down, in colour c. */
 static void
-lathe_cap(const struct lathe *L, int j, int top, const float c[3],
-    struct mesh *m)
+lathe_cap(
+    const struct lathe *L, int j, int top, const float c[3], struct mesh *m)
 {
 	const struct grid *g = L->g;
 	double r = L->r[j], y = grid_y(g, j), ny = top ? 1 : -1;
@@ -263,8 +264,8 @@ lathe_cap(const struct lathe *L, int j, int top, const float c[3],
 	int i;
 
 	memcpy(m->cur, c, sizeof(m->cur));
-	mesh_vert(m, L->xa, y, 0, 0, ny, 0, L->xa / g->sx + 0.5,
-	    (double)j / g->gh);
+	mesh_vert(
+	    m, L->xa, y, 0, 0, ny, 0, L->xa / g->sx + 0.5, (double)j / g->gh);
 	for (i = 0; i < SEGS; i++)
 		mesh_vert(m, L->xa + r * L->sn[i], y, r * L->cs[i], 0, ny, 0,
 		    (L->xa + r * L->sn[i]) / g->sx + 0.5, (double)j / g->gh);

@@ -178,4 +178,3 @@ mt_march(struct mt *s)
 	}
 	return 0;
 }
-

@@ -316,7 +316,7 @@ flat_graphic(const struct image *im, const unsigned char *mask)
 
 				pairs++;
 				same += c[0] == d[0] && c[1] == d[1] &&
-				        c[2] == d[2];
+				    c[2] == d[2];
 			}
 		}
 	}

@@ -222,8 +222,8 @@ auto_mode(const struct image *im, const unsigned char *mask)
  * there is no usable silhouette (the caller makes a relief).
  */
 static int
-build_solid(const struct image *im, const struct grid *g,
-    const struct bopts *b, struct mesh *m)
+build_solid(const struct image *im, const struct grid *g, const struct bopts *b,
+    struct mesh *m)
 {
 	unsigned char *mask = malloc((size_t)im->w * (size_t)im->h);
 	const char *mode = b->mode;

@@ -30,15 +30,28 @@ struct key {
 };
 
 /* S a string, X a secret string, I an int, L a long long in [lo, hi]. */
-#define S(n, f) \
-	{ n, K_STR, offsetof(struct config, f), \
-	    sizeof(((struct config *)0)->f), 0, 0, 0 }
-#define X(n, f) \
-	{ n, K_STR, offsetof(struct config, f), \
-	    sizeof(((struct config *)0)->f), 0, 0, 1 }
-#define I(n, f, lo, hi) { n, K_INT, offsetof(struct config, f), 0, lo, hi, 0 }
-#define L(n, f, lo, hi) { n, K_LL, offsetof(struct config, f), 0, lo, hi, 0 }
-#define D(n, f, lo, hi) { n, K_DBL, offsetof(struct config, f), 0, lo, hi, 0 }
+#define S(n, f)                                              \
+	{                                                    \
+		n, K_STR, offsetof(struct config, f),        \
+		    sizeof(((struct config *)0)->f), 0, 0, 0 \
+	}
+#define X(n, f)                                              \
+	{                                                    \
+		n, K_STR, offsetof(struct config, f),        \
+		    sizeof(((struct config *)0)->f), 0, 0, 1 \
+	}
+#define I(n, f, lo, hi)                                            \
+	{                                                          \
+		n, K_INT, offsetof(struct config, f), 0, lo, hi, 0 \
+	}
+#define L(n, f, lo, hi)                                           \
+	{                                                         \
+		n, K_LL, offsetof(struct config, f), 0, lo, hi, 0 \
+	}
+#define D(n, f, lo, hi)                                            \
+	{                                                          \
+		n, K_DBL, offsetof(struct config, f), 0, lo, hi, 0 \
+	}
 
 static const struct key keys[] = {
     S("SPOOL_DIR", spool_dir),
@@ -124,8 +137,7 @@ config_set_dbl(struct config *c, const struct key *k, const char *val,
 	if (errno != 0 || end == val || *end != '\0' || !isfinite(v) ||
 	    v < (double)k->min || v > (double)k->max) {
 		snprintf(err, errlen,
-		    "%s in %s must be a number from %lld to %lld, not "
-		    "\"%s\".",
+		    "%s in %s must be a number from %lld to %lld, not \"%s\".",
 		    k->name, from, k->min, k->max, val);
 		return -1;
 	}
@@ -145,8 +157,7 @@ config_set(struct config *c, const struct key *k, const char *val,
 	if (k->type == K_STR) {
 		if (strlen(val) >= k->size) {
 			snprintf(err, errlen,
-			    "%s in %s is too long (at most "
-			    "%zu characters).",
+			    "%s in %s is too long (at most %zu characters).",
 			    k->name, from, k->size - 1);
 			return -1;
 		}
@@ -160,8 +171,7 @@ config_set(struct config *c, const struct key *k, const char *val,
 	if (errno != 0 || end == val || *end != '\0' || v < k->min ||
 	    v > k->max) {
 		snprintf(err, errlen,
-		    "%s in %s must be a whole number from "
-		    "%lld to %lld, not \"%s\".",
+		    "%s in %s must be a whole number from %lld to %lld, not \"%s\".",
 		    k->name, from, k->min, k->max, val);
 		return -1;
 	}
@@ -269,7 +279,9 @@ config_load(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (log_set_level(c->log_level) == -1) {
-		snprintf(err, errlen, "LOG_LEVEL must be debug, info or warn, not \"%s\".", c->log_level);
+		snprintf(err, errlen,
+		    "LOG_LEVEL must be debug, info or warn, not \"%s\".",
+		    c->log_level);
 		return -1;
 	}
 	if (c->default_model[0] != '\0') {
@@ -277,8 +289,7 @@ config_load(struct config *c, char *err, size_t errlen)
 
 		if (m == NULL || !models_usable(m, c)) {
 			snprintf(err, errlen,
-			    "DEFAULT_MODEL \"%s\" is not a "
-			    "model this server can run%s.",
+			    "DEFAULT_MODEL \"%s\" is not a model this server can run%s.",
 			    c->default_model,
 			    m != NULL ? " without FAL_KEY" : "");
 			return -1;
@@ -298,15 +309,14 @@ config_request_bytes(const struct config *c)
 
 /* Derived keys: read like keys by scripts, never set. */
 static int
-config_derived(const struct config *c, const char *name, char *buf,
-    size_t len)
+config_derived(const struct config *c, const char *name, char *buf, size_t len)
 {
 	long long v;
 
 	if (strcmp(name, "MAX_REQUEST_BYTES") == 0)
 		v = config_request_bytes(c);
 	else if (strcmp(name, "MAX_REQUEST_KB") == 0)
-		v = config_request_bytes(c) / 1024 + 1;	/* rounded up */
+		v = config_request_bytes(c) / 1024 + 1; /* rounded up */
 	else {
 		errno = ENOENT;
 		return -1;
@@ -342,7 +352,7 @@ config_value(const struct config *c, const char *name, char *buf, size_t len)
 const char *
 config_key_name(size_t i)
 {
-	static const char *derived[] = { "MAX_REQUEST_BYTES", "MAX_REQUEST_KB" };
+	static const char *derived[] = {"MAX_REQUEST_BYTES", "MAX_REQUEST_KB"};
 	size_t n = sizeof(keys) / sizeof(keys[0]);
 
 	if (i < n)

@@ -109,8 +109,8 @@ spool_daemon_unregister(struct spool *sp, struct spool_daemon *d)
 }
 
 int
-spool_daemon_beat(struct spool *sp, const struct spool_daemon *d,
-    const struct spool_beat *b)
+spool_daemon_beat(
+    struct spool *sp, const struct spool_daemon *d, const struct spool_beat *b)
 {
 	char name[SPOOL_DAEMON_MAX + 8];
 	json_t *j;

@@ -75,8 +75,8 @@ spool_tmp_open(struct spool_tmpfile *t, int dirfd, const char *name)
 	}
 	snprintf(t->tmp, sizeof(t->tmp), ".%s.%.8s.tmp", name, id);
 	/* O_RDWR: a caller may read back what it wrote (a magic check). */
-	t->fd = openat(
-	    dirfd, t->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	t->fd =
+	    openat(dirfd, t->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (t->fd == -1) {
 		t->tmp[0] = '\0';
 		return -1;

@@ -27,9 +27,7 @@
  * i2g_convert enforces them); this row only names and describes them. */
 static const struct model_param local_params[] = {
     {"mode", PT_ENUM, 0, 0, "\"" I2G_MODE_DEF "\"", I2G_MODES,
-        "Shape: auto extrudes flat graphics, turns mirror-symmetric "
-        "subjects on a lathe and inflates the rest when the subject can "
-        "be cut out, else relief",
+        "Shape: auto extrudes flat graphics, turns mirror-symmetric subjects on a lathe and inflates the rest when the subject can be cut out, else relief",
         0},
     {"resolution", PT_INT, I2G_RES_MIN, I2G_RES_MAX, I2G_TEXT(I2G_RES_DEF),
         NULL, "Grid cells along the long side; more is finer and larger", 0},
@@ -111,8 +109,7 @@ static const struct model_param hunyuan_params[] = {
     {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Random seed", 0},
     {"num_inference_steps", PT_INT, 1, 50, "50", NULL, "Inference steps", 0},
     {"guidance_scale", PT_FLOAT, 0, 20, "7.5", NULL, "Guidance scale", 0},
-    {"octree_resolution", PT_INT, 1, 1024, "256", NULL, "Octree resolution",
-        0},
+    {"octree_resolution", PT_INT, 1, 1024, "256", NULL, "Octree resolution", 0},
     {"textured_mesh", PT_BOOL, 0, 0, "false", NULL,
         "Textured mesh (costs three times a white mesh)", 0},
 };
@@ -120,10 +117,9 @@ static const struct model_param hunyuan_params[] = {
 /* Hunyuan v3 / v3.1 Pro: enable_pbr changes the price, so it is sent. */
 static const struct model_param hunyuan_v3_params[] = {
     {"generate_type", PT_ENUM, 0, 0, "\"Normal\"", "Normal|LowPoly|Geometry",
-        "Normal: textured; LowPoly: fewer polygons; Geometry: no texture",
+        "Normal: textured; LowPoly: fewer polygons; Geometry: no texture", 0},
+    {"face_count", PT_INT, 40000, 1500000, "500000", NULL, "Target face count",
         0},
-    {"face_count", PT_INT, 40000, 1500000, "500000", NULL,
-        "Target face count", 0},
     {"enable_pbr", PT_BOOL, 0, 0, "false", NULL,
         "Physically based materials (not with Geometry)", PF_SEND},
     {"polygon_type", PT_ENUM, 0, 0, "\"triangle\"", "triangle|quadrilateral",
@@ -133,8 +129,8 @@ static const struct model_param hunyuan_v3_params[] = {
 static const struct model_param hunyuan_v31_pro_params[] = {
     {"generate_type", PT_ENUM, 0, 0, "\"Normal\"", "Normal|Geometry",
         "Normal: textured; Geometry: no texture", 0},
-    {"face_count", PT_INT, 40000, 1500000, "500000", NULL,
-        "Target face count", 0},
+    {"face_count", PT_INT, 40000, 1500000, "500000", NULL, "Target face count",
+        0},
     {"enable_pbr", PT_BOOL, 0, 0, "false", NULL,
         "Physically based materials (not with Geometry)", PF_SEND},
 };
@@ -170,8 +166,7 @@ static const struct model_param meshy6_params[] = {
         "Target polygon count", 0},
     {"should_remesh", PT_BOOL, 0, 0, "true", NULL,
         "Remesh to the topology and polygon count", 0},
-    {"symmetry_mode", PT_ENUM, 0, 0, "\"auto\"", "off|auto|on", "Symmetry",
-        0},
+    {"symmetry_mode", PT_ENUM, 0, 0, "\"auto\"", "off|auto|on", "Symmetry", 0},
 };
 
 /*
@@ -248,9 +243,8 @@ static const struct model_force hunyuan_rapid_force[] = {
 static const struct model_info models[] = {
     {.id = "local",
         .name = "Built-in offline model",
-        .description = "Runs on this server without a provider: cuts the "
-                       "subject out and inflates, turns or extrudes it, "
-                       "or makes a relief, textured with the photo",
+        .description =
+            "Runs on this server without a provider: cuts the subject out and inflates, turns or extrudes it, or makes a relief, textured with the photo",
         .provider = "local",
         .typical_s = 1,
         .price_usd = 0,
@@ -269,8 +263,8 @@ static const struct model_info models[] = {
         NPARAMS(tripo_params)},
     {.id = "tripo3d-h3.1",
         .name = "Tripo3D H3.1",
-        .description = "Tripo's 2026 model: detailed geometry and "
-                       "textures from one image (FAL)",
+        .description =
+            "Tripo's 2026 model: detailed geometry and textures from one image (FAL)",
         .provider = "fal",
         .fal_id = "tripo3d/h3.1/image-to-3d",
         .image_field = "image_url",
@@ -301,8 +295,8 @@ static const struct model_info models[] = {
         NPARAMS(trellis_params)},
     {.id = "trellis-2",
         .name = "TRELLIS.2",
-        .description = "Microsoft's second TRELLIS: sharper shapes, PBR "
-                       "textures up to 4K (FAL)",
+        .description =
+            "Microsoft's second TRELLIS: sharper shapes, PBR textures up to 4K (FAL)",
         .provider = "fal",
         .fal_id = "fal-ai/trellis-2",
         .image_field = "image_url",
@@ -323,8 +317,8 @@ static const struct model_info models[] = {
         NPARAMS(hunyuan_params)},
     {.id = "hunyuan3d-v3",
         .name = "Hunyuan3D v3",
-        .description = "Tencent's Hunyuan3D 3.0: textured, low-poly or "
-                       "shape-only models (FAL)",
+        .description =
+            "Tencent's Hunyuan3D 3.0: textured, low-poly or shape-only models (FAL)",
         .provider = "fal",
         .fal_id = "fal-ai/hunyuan3d-v3/image-to-3d",
         .image_field = "input_image_url",
@@ -368,8 +362,8 @@ static const struct model_info models[] = {
         NPARAMS(triposr_params)},
     {.id = "meshy-6",
         .name = "Meshy 6",
-        .description = "Meshy's sixth model: clean topology, quad or "
-                       "triangle meshes (FAL)",
+        .description =
+            "Meshy's sixth model: clean topology, quad or triangle meshes (FAL)",
         .provider = "fal",
         .fal_id = "fal-ai/meshy/v6/image-to-3d",
         .image_field = "image_url",
@@ -380,8 +374,8 @@ static const struct model_info models[] = {
         NPARAMS(meshy6_params)},
     {.id = "rodin-2.5",
         .name = "Hyper3D Rodin 2.5",
-        .description = "Production-ready models with PBR materials in "
-                       "quality tiers (FAL)",
+        .description =
+            "Production-ready models with PBR materials in quality tiers (FAL)",
         .provider = "fal",
         .fal_id = "fal-ai/hyper3d/rodin/v2.5",
         .image_field = "image_urls",
@@ -393,8 +387,8 @@ static const struct model_info models[] = {
         NPARAMS(rodin_params)},
     {.id = "pixal3d",
         .name = "Pixal3D",
-        .description = "Tencent ARC's pixel-aligned shapes that keep the "
-                       "photo's detail (FAL)",
+        .description =
+            "Tencent ARC's pixel-aligned shapes that keep the photo's detail (FAL)",
         .provider = "fal",
         .fal_id = "fal-ai/pixal3d",
         .image_field = "image_url",

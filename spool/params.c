@@ -87,9 +87,7 @@ models_param_parse(const struct model_info *m, const char *name,
 		if (errno != 0 || end == text || *end != '\0' ||
 		    !isfinite(dv)) {
 			snprintf(err, errlen,
-			    "%s must be a number, not "
-			    "\"%.32s\".",
-			    name, text);
+			    "%s must be a number, not \"%.32s\".", name, text);
 			return -1;
 		}
 		if (dv < p->min || dv > p->max)
@@ -106,9 +104,8 @@ models_param_parse(const struct model_info *m, const char *name,
 			*out = json_false();
 		else {
 			snprintf(err, errlen,
-			    "%s must be true or false, not "
-			    "\"%.32s\".",
-			    name, text);
+			    "%s must be true or false, not \"%.32s\".", name,
+			    text);
 			return -1;
 		}
 		break;
@@ -237,7 +234,8 @@ models_params_resolve(const struct model_info *m, json_t *params)
 		if (!resolves_to(m, params, f->if_param, f->if_value))
 			continue;
 		v = json_loads(f->set_value, JSON_DECODE_ANY, NULL);
-		if (v == NULL || json_object_set_new(params, f->set_param, v) == -1)
+		if (v == NULL ||
+		    json_object_set_new(params, f->set_param, v) == -1)
 			goto nomem;
 	}
 	return 0;
@@ -280,10 +278,10 @@ model_json(const struct model_info *m, const char *def)
 
 	for (k = 0; params != NULL && k < m->nparams; k++)
 		json_array_append_new(params, param_json(&m->params[k]));
-	j = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?, s:o, s:o, "
-	              "s:o}",
-	    "id", m->id, "name", m->name, "description", m->description,
-	    "provider", m->provider, "output_formats", "glb", "default",
+	j = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?, s:o, s:o, s:o}", "id",
+	    m->id, "name", m->name, "description", m->description, "provider",
+	    m->provider, "output_formats", "glb", "default",
 	    strcmp(m->id, def) == 0, "parameters", params, "fal_model_id",
 	    m->fal_id, "price_usd", price < 0 ? json_null() : json_real(price),
 	    "price_rules", models_price_rules_json(m), "forced",

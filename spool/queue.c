@@ -269,7 +269,8 @@ spool_queue_release_all(struct spool *sp, const char *owner)
 		if (de->d_name[0] == '.' ||
 		    spool_queue_release(sp, owner, de->d_name) == -1)
 			continue;
-		log_info("%s: recovered from dead daemon %s", de->d_name, owner);
+		log_info(
+		    "%s: recovered from dead daemon %s", de->d_name, owner);
 		n++;
 	}
 	closedir(d);
@@ -278,8 +279,8 @@ spool_queue_release_all(struct spool *sp, const char *owner)
 
 /* Append q/new/<name> to *v when it is a marker still waiting. */
 static int
-list_one(int dir, const char *name, struct spool_marker **v, size_t *n,
-    size_t *cap)
+list_one(
+    int dir, const char *name, struct spool_marker **v, size_t *n, size_t *cap)
 {
 	struct spool_marker *m;
 	struct stat st;

@@ -92,8 +92,7 @@ has_request(json_t *doc, const char *rid)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "entries"), i, e)
-	{
+	json_array_foreach(json_object_get(doc, "entries"), i, e) {
 		const char *r =
 		    json_string_value(json_object_get(e, "request_id"));
 
@@ -248,18 +247,14 @@ spool_budget_check(struct spool *sp, const struct config *c, double estimate,
 	*left = cap - spent > 0 ? round((cap - spent) * 100.0) / 100.0 : 0;
 	if (estimate < 0) {
 		snprintf(err, errlen,
-		    "The price of this model at FAL is unknown, so it cannot "
-		    "be held to today's budget: $%.2f of $%.2f is left "
-		    "(FAL_BUDGET_USD_PER_DAY).",
+		    "The price of this model at FAL is unknown, so it cannot be held to today's budget: $%.2f of $%.2f is left (FAL_BUDGET_USD_PER_DAY).",
 		    *left, cap);
 		errno = EDQUOT;
 		return -1;
 	}
 	if (estimate > cap - spent + 0.00005) {
 		snprintf(err, errlen,
-		    "This upload would cost about $%.2f at FAL, but only "
-		    "$%.2f of today's budget of $%.2f is left; send fewer "
-		    "files or a cheaper model, or wait until tomorrow (UTC).",
+		    "This upload would cost about $%.2f at FAL, but only $%.2f of today's budget of $%.2f is left; send fewer files or a cheaper model, or wait until tomorrow (UTC).",
 		    estimate, *left, cap);
 		errno = EDQUOT;
 		return -1;

@@ -75,8 +75,8 @@ long long config_request_bytes(const struct config *c);
  * MAX_REQUEST_KB for lighttpd).  -1 with ENOENT for an unknown key, EPERM
  * for a secret (FAL_KEY, API_KEYS).
  */
-int config_value(const struct config *c, const char *name, char *buf,
-    size_t len);
+int
+config_value(const struct config *c, const char *name, char *buf, size_t len);
 /* The name of the i-th key (derived keys last), NULL past the last. */
 const char *config_key_name(size_t i);
 
@@ -257,8 +257,8 @@ struct spool_beat {
 
 int spool_daemon_register(struct spool *sp, struct spool_daemon *d);
 void spool_daemon_unregister(struct spool *sp, struct spool_daemon *d);
-int spool_daemon_beat(struct spool *sp, const struct spool_daemon *d,
-    const struct spool_beat *b);
+int spool_daemon_beat(
+    struct spool *sp, const struct spool_daemon *d, const struct spool_beat *b);
 int spool_daemon_reap(struct spool *sp, const char *me);
 int spool_daemons_alive(struct spool *sp, json_t *beats);
 
@@ -431,7 +431,8 @@ struct spool_marker {
 	struct timespec mtime; /* when it was queued */
 };
 /* Every marker in q/new: *out (caller frees) and *count; 0 or -1. */
-int spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count);
+int
+spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count);
 /* Watch q/new with inotify_fd (a hint to scan); the watch or -1. */
 int spool_queue_watch(struct spool *sp, int inotify_fd);
 
@@ -553,8 +554,8 @@ int models_param_parse(const struct model_info *m, const char *name,
  */
 int models_params_resolve(const struct model_info *m, json_t *params);
 /* params[name], else the row's default; new reference or NULL. */
-json_t *
-models_param_value(const struct model_info *m, json_t *params, const char *name);
+json_t *models_param_value(
+    const struct model_info *m, json_t *params, const char *name);
 /* models/available "models" array for this config; new reference. */
 json_t *models_available_json(const struct config *c);
 

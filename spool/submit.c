@@ -146,8 +146,7 @@ spool_submit_model(struct spool_submit *s, const char *id)
 	m = models_find(id);
 	if (m == NULL || !models_usable(m, s->cfg))
 		return refuse(s, SUBMIT_BAD_MODEL, "model",
-		    "The model \"%.64s\" is not available here; see "
-		    "/api/v1/models/available.",
+		    "The model \"%.64s\" is not available here; see /api/v1/models/available.",
 		    id);
 	s->model = m;
 	return 0;
@@ -164,8 +163,7 @@ any_face_limit(struct spool_submit *s, const char *text, json_t **out)
 	v = strtoll(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || v <= 0)
 		return refuse(s, SUBMIT_BAD_PARAM, "face_limit",
-		    "face_limit must be a whole number above 0, not "
-		    "\"%.32s\".",
+		    "face_limit must be a whole number above 0, not \"%.32s\".",
 		    text);
 	*out = json_integer(v);
 	return 0;
@@ -250,11 +248,10 @@ spool_submit_file_begin(struct spool_submit *s, const char *filename)
 		return refuse(s, SUBMIT_TOO_MANY_FILES, NULL,
 		    "At most %d files can be uploaded at once.", max);
 	if (s->dir == -1 && spool_check_space(s->sp) == -1)
-		return errno != ENOSPC ? refuse_io(s)
-		                       : refuse(s, SUBMIT_NO_SPACE, NULL,
-		                             "The server's free disk space is "
-		                             "below DISK_FLOOR_MB; try again "
-		                             "later.");
+		return errno != ENOSPC
+		    ? refuse_io(s)
+		    : refuse(s, SUBMIT_NO_SPACE, NULL,
+		          "The server's free disk space is below DISK_FLOOR_MB; try again later.");
 	if (s->dir == -1 && batch_begin(s) == -1)
 		return refuse_io(s);
 	if (spool_part_open(s, &s->part) == -1)
@@ -372,10 +369,9 @@ write_states(struct spool_submit *s, long long now)
 	st = openat(s->dir, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st == -1)
 		return -1;
-	json_array_foreach(s->files, i, e)
-	{
-		json_t *j = json_pack("{s:O, s:O, s:s, s:i, s:n, s:s, s:n, "
-		                      "s:I, s:I, s:i}",
+	json_array_foreach(s->files, i, e) {
+		json_t *j = json_pack(
+		    "{s:O, s:O, s:s, s:i, s:n, s:s, s:n, s:I, s:I, s:i}",
 		    "file_id", json_object_get(e, "file_id"), "filename",
 		    json_object_get(e, "filename"), "status", "queued",
 		    "progress", 0, "queue_position", "message",
@@ -416,8 +412,7 @@ spool_submit_commit(struct spool_submit *s)
 		return -1;
 	if (s->nfiles == 0)
 		return refuse(s, SUBMIT_NO_FILES, NULL,
-		    "No image was sent; add at least one JPEG, PNG or WebP "
-		    "file.");
+		    "No image was sent; add at least one JPEG, PNG or WebP file.");
 	if (s->params == NULL && (s->params = json_object()) == NULL) {
 		errno = ENOMEM;
 		goto fail;

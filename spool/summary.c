@@ -47,8 +47,7 @@ spool_batch_summary(struct spool *sp, const char *id)
 	if (files == NULL)
 		goto nomem;
 	n = (int)json_array_size(json_object_get(b, "files"));
-	json_array_foreach(json_object_get(b, "files"), i, entry)
-	{
+	json_array_foreach(json_object_get(b, "files"), i, entry) {
 		json_t *st = spool_status_get(sp, id, (int)i);
 		int s;
 
@@ -92,8 +91,8 @@ spool_batch_summary(struct spool *sp, const char *id)
 		result = "partially_completed";
 	else
 		result = status;
-	out = json_pack("{s:s, s:O, s:O, s:O, s:O, s:i, s:i, s:I, s:s, s:s?, "
-	                "s:i, s:i, s:i, s:I, s:b, s:o}",
+	out = json_pack(
+	    "{s:s, s:O, s:O, s:O, s:O, s:i, s:i, s:I, s:s, s:s?, s:i, s:i, s:i, s:I, s:b, s:o}",
 	    "batch_id", id, "model", json_object_get(b, "model"), "created",
 	    json_object_get(b, "created"), "params",
 	    json_object_get(b, "params"), "face_limit", face_limit(b), "total",

@@ -44,8 +44,7 @@ usage(void)
 	    "  list                      batches, newest first\n"
 	    "  show ID                   one batch and its files\n"
 	    "  cancel ID                 cancel files not finished\n"
-	    "  retry ID                  queue failed and cancelled files "
-	    "again\n"
+	    "  retry ID                  queue failed and cancelled files again\n"
 	    "  wait ID [--timeout S]     until every file is finished\n"
 	    "  purge ID... | purge --older-than HOURS\n"
 	    "  config [KEY]              a resolved config value (all without KEY)\n"
@@ -198,15 +197,14 @@ cmd_show(struct spool *sp, const char *id)
 	}
 	fmt_time(json_integer_value(json_object_get(s, "created")), when,
 	    sizeof(when));
-	printf("batch    %s\nmodel    %s\ncreated  %s\nstatus   %s "
-	       "(%lld%%, %lld of %lld finished)\n",
+	printf(
+	    "batch    %s\nmodel    %s\ncreated  %s\nstatus   %s (%lld%%, %lld of %lld finished)\n",
 	    id, json_string_value(json_object_get(s, "model")), when,
 	    json_string_value(json_object_get(s, "status")),
 	    json_integer_value(json_object_get(s, "progress")),
 	    json_integer_value(json_object_get(s, "current")),
 	    json_integer_value(json_object_get(s, "total")));
-	json_array_foreach(json_object_get(s, "files"), i, f)
-	{
+	json_array_foreach(json_object_get(s, "files"), i, f) {
 		const char *e = json_string_value(json_object_get(f, "error"));
 
 		printf("  %2zu  %-11s %3lld%%  %-28s %s\n", i,
@@ -285,8 +283,8 @@ cmd_list(struct spool *sp)
 	for (i = 0; i < n; i++) {
 		fmt_time(json_integer_value(json_object_get(v[i], "created")),
 		    when, sizeof(when));
-		printf("%s  %s  %-12s %-10s %3lld%%  %lld/%lld done, %lld "
-		       "failed\n",
+		printf(
+		    "%s  %s  %-12s %-10s %3lld%%  %lld/%lld done, %lld failed\n",
 		    json_string_value(json_object_get(v[i], "batch_id")), when,
 		    json_string_value(json_object_get(v[i], "model")),
 		    json_string_value(json_object_get(v[i], "status")),
@@ -441,9 +439,12 @@ cmd_config(const struct config *cfg, int argc, char *argv[])
 			return 0;
 		}
 		if (errno == EPERM)
-			fprintf(stderr, "i2m: %s is a secret; it is not printed.\n", argv[0]);
+			fprintf(stderr,
+			    "i2m: %s is a secret; it is not printed.\n",
+			    argv[0]);
 		else
-			fprintf(stderr, "i2m: %s is not a configuration key.\n", argv[0]);
+			fprintf(stderr, "i2m: %s is not a configuration key.\n",
+			    argv[0]);
 		return EX_USAGE_;
 	}
 	if (argc != 0) {

@@ -8,7 +8,7 @@
 #include "spool.h"
 
 /* i2m_spend.c */
-int i2m_spend(struct spool *sp, const struct config *cfg, const char *day,
-    int json_out);
+int i2m_spend(
+    struct spool *sp, const struct config *cfg, const char *day, int json_out);
 
 #endif

@@ -22,8 +22,8 @@ fmt_time(long long ms, char *buf, size_t len)
 }
 
 int
-i2m_spend(struct spool *sp, const struct config *cfg, const char *day,
-    int json_out)
+i2m_spend(
+    struct spool *sp, const struct config *cfg, const char *day, int json_out)
 {
 	json_t *doc = spool_spend_get(sp, day), *e, *usd;
 	long long n, unk;
@@ -43,8 +43,8 @@ i2m_spend(struct spool *sp, const struct config *cfg, const char *day,
 		json_dumpf(doc, stdout, JSON_COMPACT | JSON_REAL_PRECISION(9)),
 		    putchar('\n');
 	else
-		printf("%s: $%.2f for %lld FAL request%s; %lld of unknown "
-		       "price (not in the total)\n",
+		printf(
+		    "%s: $%.2f for %lld FAL request%s; %lld of unknown price (not in the total)\n",
 		    json_string_value(json_object_get(doc, "day")),
 		    json_number_value(json_object_get(doc, "total_usd")), n,
 		    n == 1 ? "" : "s", unk);
@@ -53,8 +53,8 @@ i2m_spend(struct spool *sp, const struct config *cfg, const char *day,
 	        errno == EDQUOT))
 		printf("budget: $%.2f a day, $%.2f left today\n",
 		    cfg->fal_budget_usd_per_day, left);
-	json_array_foreach(json_out ? NULL : json_object_get(doc, "entries"), i, e)
-	{
+	json_array_foreach(
+	    json_out ? NULL : json_object_get(doc, "entries"), i, e) {
 		usd = json_object_get(e, "usd");
 		fmt_time(json_integer_value(json_object_get(e, "at")), when,
 		    sizeof(when));
@@ -67,4 +67,3 @@ i2m_spend(struct spool *sp, const struct config *cfg, const char *day,
 	json_decref(doc);
 	return 0;
 }
-

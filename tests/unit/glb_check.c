@@ -40,7 +40,7 @@ buf_put(void *ctx, void *data, int size)
 static struct buf
 read_file(const char *path)
 {
-	struct buf b = { NULL, 0 };
+	struct buf b = {NULL, 0};
 	FILE *f = fopen(path, "rb");
 	long n;
 
@@ -61,10 +61,10 @@ read_file(const char *path)
 struct buf
 sample(const char *name)
 {
-	const char *dirs[3] = { getenv("I2M_SAMPLES"), "tests/fixtures",
-	    "/work/shared/samples" };
+	const char *dirs[3] = {
+	    getenv("I2M_SAMPLES"), "tests/fixtures", "/work/shared/samples"};
 	char path[4096];
-	struct buf b = { NULL, 0 };
+	struct buf b = {NULL, 0};
 	int k;
 
 	for (k = 0; k < 3 && b.p == NULL; k++) {
@@ -79,7 +79,7 @@ sample(const char *name)
 struct buf
 make_png(const unsigned char *rgba, int w, int h, int comp)
 {
-	struct buf b = { NULL, 0 };
+	struct buf b = {NULL, 0};
 
 	stbi_write_png_to_func(buf_put, &b, w, h, comp, rgba, w * comp);
 	return b;
@@ -88,7 +88,7 @@ make_png(const unsigned char *rgba, int w, int h, int comp)
 struct buf
 make_jpg(const unsigned char *rgba, int w, int h)
 {
-	struct buf b = { NULL, 0 };
+	struct buf b = {NULL, 0};
 
 	stbi_write_jpg_to_func(buf_put, &b, w, h, 4, rgba, 90);
 	return b;
@@ -127,31 +127,30 @@ jint(json_t *o, const char *path)
 
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	for (tok = strtok_r(tmp, ".", &save); tok && cur;
-	    tok = strtok_r(NULL, ".", &save)) {
+	     tok = strtok_r(NULL, ".", &save)) {
 		if (json_is_array(cur))
 			cur = json_array_get(cur, (size_t)atoi(tok));
 		else
 			cur = json_object_get(cur, tok);
 	}
-	return cur && json_is_integer(cur) ? (long)json_integer_value(cur) :
-	    -1;
+	return cur && json_is_integer(cur) ? (long)json_integer_value(cur) : -1;
 }
 
 /* Indices over every primitive of mesh 0 (all share bufferView 3). */
 static long
 index_count(json_t *js)
 {
-	json_t *prims = json_object_get(json_array_get(json_object_get(js,
-	    "meshes"), 0), "primitives");
+	json_t *prims = json_object_get(
+	    json_array_get(json_object_get(js, "meshes"), 0), "primitives");
 	char path[64];
 	size_t k;
 	long n = 0;
 
 	for (k = 0; k < json_array_size(prims); k++) {
-		snprintf(path, sizeof(path), "meshes.0.primitives.%zu.indices",
-		    k);
-		snprintf(path, sizeof(path), "accessors.%ld.count",
-		    jint(js, path));
+		snprintf(
+		    path, sizeof(path), "meshes.0.primitives.%zu.indices", k);
+		snprintf(
+		    path, sizeof(path), "accessors.%ld.count", jint(js, path));
 		n += jint(js, path);
 	}
 	return n;
@@ -201,7 +200,7 @@ check_glb(const char *name, const unsigned char *g, size_t n,
 	ok &= bl % 4 == 0 && 28 + (size_t)jl + bl == n;
 	for (i = 0; i < jl && g[20 + i] != '\0'; i++)
 		;
-	ok &= i == jl;		/* no NUL padding in JSON */
+	ok &= i == jl; /* no NUL padding in JSON */
 	js = json_loadb((const char *)g + 20, jl, 0, &e);
 	ok &= js != NULL;
 	if (!ok) {
@@ -209,8 +208,9 @@ check_glb(const char *name, const unsigned char *g, size_t n,
 		json_decref(js);
 		return 0;
 	}
-	mat = json_object_get(json_array_get(json_object_get(js,
-	    "materials"), 0), "pbrMetallicRoughness");
+	mat =
+	    json_object_get(json_array_get(json_object_get(js, "materials"), 0),
+	        "pbrMetallicRoughness");
 	ok &= jint(js, "scene") == 0;
 	ok &= json_number_value(json_object_get(mat, "metallicFactor")) == 0 &&
 	    json_object_get(mat, "metallicFactor") != NULL;
@@ -247,8 +247,8 @@ glb_image(const struct glb *gl, size_t *len)
 const char *
 glb_mime(const struct glb *gl)
 {
-	return json_string_value(json_object_get(json_array_get(
-	    json_object_get(gl->js, "images"), 0), "mimeType"));
+	return json_string_value(json_object_get(
+	    json_array_get(json_object_get(gl->js, "images"), 0), "mimeType"));
 }
 
 /* POSITION bounds from the accessor. */
@@ -259,10 +259,10 @@ glb_bounds(const struct glb *gl, double lo[3], double hi[3])
 	int k;
 
 	for (k = 0; k < 3; k++) {
-		lo[k] = json_number_value(json_array_get(json_object_get(a,
-		    "min"), (size_t)k));
-		hi[k] = json_number_value(json_array_get(json_object_get(a,
-		    "max"), (size_t)k));
+		lo[k] = json_number_value(
+		    json_array_get(json_object_get(a, "min"), (size_t)k));
+		hi[k] = json_number_value(
+		    json_array_get(json_object_get(a, "max"), (size_t)k));
 	}
 }
 
@@ -304,8 +304,8 @@ watertight(const struct glb *gl)
 	float *pos = malloc((size_t)nv * 12);
 	uint32_t *ord = malloc((size_t)nv * 4), *rep = malloc((size_t)nv * 4);
 	struct edge *e = malloc((size_t)ni * sizeof(*e));
-	const unsigned char *ib = gl->bin + jint(gl->js,
-	    "bufferViews.3.byteOffset");
+	const unsigned char *ib =
+	    gl->bin + jint(gl->js, "bufferViews.3.byteOffset");
 	long i, k, ne = 0;
 	int ok = 1;
 
@@ -314,16 +314,19 @@ watertight(const struct glb *gl)
 		ord[i] = (uint32_t)i;
 	qsort_r(ord, (size_t)nv, 4, cmp_pos, pos);
 	for (i = 0; i < nv; i++)
-		rep[ord[i]] = i > 0 && memcmp(pos + ord[i] * 3,
-		    pos + ord[i - 1] * 3, 12) == 0 ? rep[ord[i - 1]] : ord[i];
+		rep[ord[i]] = i > 0 &&
+		        memcmp(pos + ord[i] * 3, pos + ord[i - 1] * 3, 12) == 0
+		    ? rep[ord[i - 1]]
+		    : ord[i];
 	for (i = 0; i < ni; i += 3) {
 		uint32_t v[3];
 
 		for (k = 0; k < 3; k++)
-			v[k] = rep[wide ? get32(ib + (i + k) * 4) :
-			    (uint32_t)(ib[(i + k) * 2] | ib[(i + k) * 2 + 1] << 8)];
+			v[k] = rep[wide ? get32(ib + (i + k) * 4)
+			                : (uint32_t)(ib[(i + k) * 2] |
+			                      ib[(i + k) * 2 + 1] << 8)];
 		if (v[0] == v[1] || v[1] == v[2] || v[0] == v[2])
-			continue;	/* welded to a sliver: no edges */
+			continue; /* welded to a sliver: no edges */
 		for (k = 0; k < 3; k++) {
 			e[ne].a = v[k];
 			e[ne].b = v[(k + 1) % 3];
@@ -332,7 +335,7 @@ watertight(const struct glb *gl)
 	}
 	qsort(e, (size_t)ne, sizeof(*e), cmp_edge);
 	for (i = 0; i < ne && ok; i++) {
-		struct edge r = { e[i].b, e[i].a };
+		struct edge r = {e[i].b, e[i].a};
 
 		/* each directed edge once ... */
 		if (i > 0 && cmp_edge(&e[i], &e[i - 1]) == 0)
@@ -374,8 +377,8 @@ convert(const char *name, const struct buf *in, const struct i2g_opts *o,
 
 /* Expect failure with a message containing want. */
 void
-expect_fail(const char *name, const void *p, size_t n,
-    const struct i2g_opts *o, const char *want)
+expect_fail(const char *name, const void *p, size_t n, const struct i2g_opts *o,
+    const char *want)
 {
 	unsigned char *g = NULL;
 	size_t gl = 0;
@@ -383,7 +386,8 @@ expect_fail(const char *name, const void *p, size_t n,
 	int rc = i2g_convert(p, n, o, &g, &gl, NULL, err, sizeof(err));
 
 	TAP_OK(rc == -1 && g == NULL && strstr(err, want) != NULL &&
-	    strchr(err, '\n') == NULL, "%s: refused: \"%s\"", name, err);
+	        strchr(err, '\n') == NULL,
+	    "%s: refused: \"%s\"", name, err);
 	free(g);
 }
 

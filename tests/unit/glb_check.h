@@ -31,16 +31,16 @@ struct buf sample(const char *name);
 struct buf make_png(const unsigned char *rgba, int w, int h, int comp);
 struct buf make_jpg(const unsigned char *rgba, int w, int h);
 /* w x h RGBA filled with one colour (malloc'd). */
-unsigned char *solid(int w, int h, unsigned r, unsigned g, unsigned b,
-    unsigned a);
+unsigned char *
+solid(int w, int h, unsigned r, unsigned g, unsigned b, unsigned a);
 /* A red disk on a transparent background (alpha) or on grey (keyed). */
 unsigned char *disk(int w, int h, int transparent);
 
 /* Convert, check the structure, save.  Returns the GLB (caller frees)
  * or NULL; *gl gets the parsed GLB (caller json_decref's gl->js). */
-unsigned char *convert(const char *name, const struct buf *in,
-    const struct i2g_opts *o, struct i2g_info *info, struct glb *gl,
-    size_t *glen);
+unsigned char *
+convert(const char *name, const struct buf *in, const struct i2g_opts *o,
+    struct i2g_info *info, struct glb *gl, size_t *glen);
 /* Expect failure with a message containing want. */
 void expect_fail(const char *name, const void *p, size_t n,
     const struct i2g_opts *o, const char *want);

@@ -68,8 +68,9 @@ vase_r(double y, int w, int h)
 
 	if (t < 0 || t > 1)
 		return -1;
-	return w * (0.12 + 0.14 * sin(M_PI * fmin(1, t * 1.4)) +
-	    (t > 0.85 ? 0.05 : 0));
+	return w *
+	    (0.12 + 0.14 * sin(M_PI * fmin(1, t * 1.4)) +
+	        (t > 0.85 ? 0.05 : 0));
 }
 
 static int
@@ -134,7 +135,7 @@ static int
 shape_of(const char *name, const struct buf *b, const char *mode,
     const char *back, struct shape *s)
 {
-	struct i2g_opts o = { mode, 0, 0, 0, back };
+	struct i2g_opts o = {mode, 0, 0, 0, back};
 	struct i2g_info in;
 	struct glb gl;
 	unsigned char *g;
@@ -179,8 +180,8 @@ test_poisson(void)
 		TAP_OK(d.closed && s.closed && on_base(&d) && on_base(&s),
 		    "poisson: disc and strip closed and on their base");
 		TAP_OK(sd < dd / 4,
-		    "poisson: a thin strip (depth %.3f) is much thinner than "
-		    "a wide disc (depth %.3f)", sd, dd);
+		    "poisson: a thin strip (depth %.3f) is much thinner than a wide disc (depth %.3f)",
+		    sd, dd);
 		TAP_OK(dd > 0.25 * (d.hi[0] - d.lo[0]),
 		    "poisson: the disc is fat (depth %.3f of width %.3f)", dd,
 		    d.hi[0] - d.lo[0]);
@@ -200,11 +201,11 @@ test_back(void)
 		TAP_OK(mir.closed && pl.closed,
 		    "back: mirror and plain both closed");
 		TAP_OK(mir.plain_tris > 0 && pl.plain_tris > 2 * mir.plain_tris,
-		    "back: walls plain (%ld triangles), back=plain adds the "
-		    "back cap (%ld)", mir.plain_tris, pl.plain_tris);
+		    "back: walls plain (%ld triangles), back=plain adds the back cap (%ld)",
+		    mir.plain_tris, pl.plain_tris);
 	}
 	expect_fail("back_unknown", disc.p, disc.n,
-	    &(struct i2g_opts){ "inflate", 0, 0, 0, "glossy" },
+	    &(struct i2g_opts){"inflate", 0, 0, 0, "glossy"},
 	    "mirror or plain");
 	free(disc.p);
 }
@@ -212,8 +213,9 @@ test_back(void)
 static void
 test_lathe(void)
 {
-	struct buf v = shape_png(vase, 300, 400, 0), j = shape_png(jug, 300,
-	    400, 1), d = shape_png(wide_disc, 200, 200, 0);
+	struct buf v = shape_png(vase, 300, 400, 0),
+	           j = shape_png(jug, 300, 400, 1),
+	           d = shape_png(wide_disc, 200, 200, 0);
 	struct shape s;
 
 	if (shape_of("lathe_vase", &v, NULL, NULL, &s) == 0) {
@@ -222,22 +224,21 @@ test_lathe(void)
 		TAP_OK(strcmp(s.mode, "lathe") == 0,
 		    "lathe: a symmetric vase is turned (%s)", s.mode);
 		TAP_OK(s.closed && on_base(&s) && fabs(dp - wd) < 0.05 * wd,
-		    "lathe: closed, on its base, as deep as wide (%.3f x "
-		    "%.3f)", wd, dp);
+		    "lathe: closed, on its base, as deep as wide (%.3f x %.3f)",
+		    wd, dp);
 	}
 	if (shape_of("lathe_jug", &j, NULL, NULL, &s) == 0)
 		TAP_OK(strcmp(s.mode, "inflate") == 0,
-		    "lathe: a jug with a handle is not symmetric (%s)",
-		    s.mode);
+		    "lathe: a jug with a handle is not symmetric (%s)", s.mode);
 	if (shape_of("lathe_forced", &j, "lathe", "plain", &s) == 0)
 		TAP_OK(strcmp(s.mode, "lathe") == 0 && s.closed &&
-		    on_base(&s) && s.plain_tris > 0,
+		        on_base(&s) && s.plain_tris > 0,
 		    "lathe: forced on the jug, plain back, closed");
 	if (shape_of("lathe_ball", &d, NULL, NULL, &s) == 0) {
 		double wd = s.hi[0] - s.lo[0], dp = s.hi[2] - s.lo[2];
 
 		TAP_OK(strcmp(s.mode, "lathe") == 0 && s.closed &&
-		    fabs(dp - wd) < 0.05 * wd && fabs(s.hi[1] - wd) < 0.05,
+		        fabs(dp - wd) < 0.05 * wd && fabs(s.hi[1] - wd) < 0.05,
 		    "lathe: a disc becomes a ball (%.3f x %.3f x %.3f)", wd,
 		    s.hi[1], dp);
 	}
@@ -255,16 +256,15 @@ test_extrude(void)
 
 	if (shape_of("extrude_alpha", &a, NULL, NULL, &s) == 0)
 		TAP_OK(strcmp(s.mode, "extrude") == 0 && s.closed &&
-		    on_base(&s) && s.hi[2] - s.lo[2] < 0.06,
-		    "extrude: a flat logo with alpha is extruded, closed, "
-		    "flat (%s, depth %.3f)", s.mode, s.hi[2] - s.lo[2]);
+		        on_base(&s) && s.hi[2] - s.lo[2] < 0.06,
+		    "extrude: a flat logo with alpha is extruded, closed, flat (%s, depth %.3f)",
+		    s.mode, s.hi[2] - s.lo[2]);
 	if (shape_of("extrude_keyed", &k, NULL, "plain", &s) == 0)
 		TAP_OK(strcmp(s.mode, "extrude") == 0 && s.closed,
 		    "extrude: a flat logo on white is extruded (%s)", s.mode);
 	if (shape_of("extrude_vase", &v, NULL, NULL, &s) == 0)
 		TAP_OK(strcmp(s.mode, "extrude") != 0,
-		    "extrude: a shaded photo-like subject is not (%s)",
-		    s.mode);
+		    "extrude: a shaded photo-like subject is not (%s)", s.mode);
 	if (shape_of("extrude_forced", &v, "extrude", NULL, &s) == 0)
 		TAP_OK(s.closed && on_base(&s) && s.plain_tris > 0,
 		    "extrude: forced on the vase, closed, plain walls");
@@ -277,9 +277,8 @@ test_extrude(void)
 static void
 test_closed(void)
 {
-	static const char *modes[] = { "inflate", "lathe", "extrude",
-	    "relief" };
-	static const char *backs[] = { "mirror", "plain" };
+	static const char *modes[] = {"inflate", "lathe", "extrude", "relief"};
+	static const char *backs[] = {"mirror", "plain"};
 	struct buf j = shape_png(jug, 240, 300, 1);
 	struct shape s;
 	int m, b, ok = 1;

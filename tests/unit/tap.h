@@ -6,7 +6,8 @@
 #ifndef TAP_H
 #define TAP_H
 
-void tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void
+tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the plan and return the exit status for main(). */
 int tap_done(void);
 

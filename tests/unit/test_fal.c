@@ -211,8 +211,11 @@ test_input(void)
 static void
 test_outputs(void)
 {
-	struct model_info glb = {.id = "x", .fal_id = "a/b", .image_field =
-	    "image_urls", .image_array = 1, .outputs = {"model_glb"}};
+	struct model_info glb = {.id = "x",
+	    .fal_id = "a/b",
+	    .image_field = "image_urls",
+	    .image_array = 1,
+	    .outputs = {"model_glb"}};
 	const struct model_info *tripo = models_find("tripo3d-v2.5");
 	const char *field = NULL, *u;
 	json_t *res, *in;
@@ -221,20 +224,23 @@ test_outputs(void)
 	res = json_pack("{s:{s:s}, s:{s:s}}", "model_glb", "url", "g",
 	    "model_mesh", "url", "m");
 	u = fal_mesh_url(&glb, res, &field);
-	TAP_OK(u != NULL && strcmp(u, "g") == 0 && strcmp(field, "model_glb") == 0,
+	TAP_OK(
+	    u != NULL && strcmp(u, "g") == 0 && strcmp(field, "model_glb") == 0,
 	    "model_glb from its row");
 	json_decref(res);
 	res = json_pack("{s:{s:s}, s:{s:s}}", "base_model", "url", "b",
 	    "pbr_model", "url", "p");
 	u = fal_mesh_url(tripo, res, NULL);
-	TAP_OK(u != NULL && strcmp(u, "p") == 0, "the row's order: pbr_model first");
+	TAP_OK(u != NULL && strcmp(u, "p") == 0,
+	    "the row's order: pbr_model first");
 	json_decref(res);
 	res = json_pack("{s:{s:s}}", "thumbnail", "url", "t");
 	TAP_OK(fal_mesh_url(tripo, res, NULL) == NULL, "no output of the row");
 	json_decref(res);
 	in = fal_build_input(&glb, NULL, "http://x/i.png");
 	s = json_dumps(in, JSON_COMPACT);
-	TAP_OK(s != NULL && strcmp(s, "{\"image_urls\":[\"http://x/i.png\"]}") == 0,
+	TAP_OK(s != NULL &&
+	        strcmp(s, "{\"image_urls\":[\"http://x/i.png\"]}") == 0,
 	    "an array image field gets [url] (%s)", s);
 	free(s);
 	json_decref(in);
@@ -251,8 +257,10 @@ test_model_error(void)
 	char err[512];
 
 	fal_model_error(done, res, err, sizeof(err));
-	TAP_OK(strstr(err, "The model failed at FAL: texture_size: value is not "
-	                   "a valid enumeration member (validation_error).") != NULL,
+	TAP_OK(
+	    strstr(err,
+	        "The model failed at FAL: texture_size: value is not a valid enumeration member (validation_error).") !=
+	        NULL,
 	    "the result's detail msg and type (%s)", err);
 	fal_model_error(done, NULL, err, sizeof(err));
 	TAP_OK(strstr(err, "Unprocessable Entity (validation_error)") != NULL,
@@ -284,8 +292,7 @@ test_image_ext(void)
 	TAP_OK(strcmp(i2g_sniff(png, 12, NULL), "png") == 0, "png");
 	TAP_OK(strcmp(i2g_sniff(jpg, 4, NULL), "jpg") == 0, "jpg");
 	TAP_OK(strcmp(i2g_sniff(webp, 16, NULL), "webp") == 0, "webp");
-	TAP_OK(i2g_sniff("glTF", 4, NULL) == NULL,
-	    "not an image");
+	TAP_OK(i2g_sniff("glTF", 4, NULL) == NULL, "not an image");
 }
 
 int

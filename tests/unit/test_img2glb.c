@@ -41,15 +41,15 @@ sample_chair(const struct buf *chair)
 	if (g == NULL)
 		return;
 	TAP_OK(strcmp(in.mode, "inflate") == 0 && in.width == 503 &&
-	    in.height == 503, "chair: keyed and inflated (%s %dx%d)",
-	    in.mode, in.width, in.height);
+	        in.height == 503,
+	    "chair: keyed and inflated (%s %dx%d)", in.mode, in.width,
+	    in.height);
 	glb_bounds(&gl, lo, hi);
 	/* Issue 15 changed "centred" to "stands on its base": y from 0. */
-	TAP_OK(fabs(hi[1] - lo[1] - 1.0) < 1e-5 &&
-	    fabs(lo[0] + hi[0]) < 1e-4 && lo[1] == 0 &&
-	    fabs(lo[2] + hi[2]) < 1e-4 && hi[2] - lo[2] > 0.04,
-	    "chair: ~1 m tall, on y = 0, centred in x and z, has depth "
-	    "(%.3f x %.3f x %.3f)",
+	TAP_OK(fabs(hi[1] - lo[1] - 1.0) < 1e-5 && fabs(lo[0] + hi[0]) < 1e-4 &&
+	        lo[1] == 0 && fabs(lo[2] + hi[2]) < 1e-4 &&
+	        hi[2] - lo[2] > 0.04,
+	    "chair: ~1 m tall, on y = 0, centred in x and z, has depth (%.3f x %.3f x %.3f)",
 	    hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
 	TAP_OK(watertight(&gl), "chair: closed, consistently wound");
 	TAP_OK(strcmp(glb_mime(&gl), "image/png") == 0,
@@ -79,15 +79,15 @@ sample_sneaker(const struct buf *sneak)
 		return;
 	glb_bounds(&gl, lo, hi);
 	TAP_OK(in.width == 1349 && in.height == 900 &&
-	    strcmp(in.mode, "inflate") == 0,
-	    "sneaker: white background keyed (%s %dx%d)", in.mode,
-	    in.width, in.height);
+	        strcmp(in.mode, "inflate") == 0,
+	    "sneaker: white background keyed (%s %dx%d)", in.mode, in.width,
+	    in.height);
 	TAP_OK(fabs(hi[0] - lo[0] - 1.0) < 1e-5 && hi[1] - lo[1] < 1.0,
 	    "sneaker: long side 1 m (%.3f x %.3f)", hi[0] - lo[0],
 	    hi[1] - lo[1]);
 	TAP_OK(watertight(&gl), "sneaker: closed, consistently wound");
-	TAP_OK(strcmp(glb_mime(&gl), "image/jpeg") == 0,
-	    "sneaker: JPEG texture");
+	TAP_OK(
+	    strcmp(glb_mime(&gl), "image/jpeg") == 0, "sneaker: JPEG texture");
 	json_decref(gl.js);
 	free(g);
 }
@@ -95,7 +95,7 @@ sample_sneaker(const struct buf *sneak)
 static void
 sample_modes(const struct buf *sneak)
 {
-	static const char *modes[] = { "relief", "card" };
+	static const char *modes[] = {"relief", "card"};
 	struct i2g_info in;
 	struct glb gl;
 	unsigned char *g;
@@ -103,7 +103,7 @@ sample_modes(const struct buf *sneak)
 	int k;
 
 	for (k = 0; k < 2; k++) {
-		struct i2g_opts o = { modes[k], 0, 0, 0, NULL };
+		struct i2g_opts o = {modes[k], 0, 0, 0, NULL};
 		char name[64];
 
 		snprintf(name, sizeof(name), "sneaker_%s", modes[k]);
@@ -122,7 +122,7 @@ sample_modes(const struct buf *sneak)
 static void
 sample_opts(const struct buf *chair)
 {
-	struct i2g_opts o = { "relief", 256, 0.01, 256, NULL };
+	struct i2g_opts o = {"relief", 256, 0.01, 256, NULL};
 	struct i2g_info in;
 	struct glb gl;
 	unsigned char *g;
@@ -134,12 +134,11 @@ sample_opts(const struct buf *chair)
 	if (g == NULL)
 		return;
 	im = glb_image(&gl, &il);
-	TAP_OK(stbi_info_from_memory(im, (int)il, &w, &h, &c) &&
-	    w == 256 && h == 256 &&
-	    strcmp(glb_mime(&gl), "image/jpeg") == 0,
+	TAP_OK(stbi_info_from_memory(im, (int)il, &w, &h, &c) && w == 256 &&
+	        h == 256 && strcmp(glb_mime(&gl), "image/jpeg") == 0,
 	    "chair_opts: texture resized to 256 and re-encoded");
-	TAP_OK(in.vertices > 65535, "chair_opts: %ld vertices "
-	    "(uint32 indices)", in.vertices);
+	TAP_OK(in.vertices > 65535, "chair_opts: %ld vertices (uint32 indices)",
+	    in.vertices);
 	TAP_OK(watertight(&gl), "chair_opts: closed");
 	json_decref(gl.js);
 	free(g);
@@ -178,7 +177,7 @@ test_alpha_and_webp(void)
 {
 	unsigned char *px = disk(160, 120, 1), *g, *wp = NULL;
 	struct buf png = make_png(px, 160, 120, 4), web;
-	struct i2g_opts card = { "card", 0, 0, 0, NULL };
+	struct i2g_opts card = {"card", 0, 0, 0, NULL};
 	struct i2g_info in;
 	struct glb gl;
 	size_t n, wn;
@@ -195,14 +194,15 @@ test_alpha_and_webp(void)
 	free(g);
 	g = convert("alpha_png_card", &png, &card, &in, &gl, &n);
 	if (g != NULL) {
-		json_t *mat = json_array_get(json_object_get(gl.js,
-		    "materials"), 0);
+		json_t *mat =
+		    json_array_get(json_object_get(gl.js, "materials"), 0);
 
 		TAP_OK(strcmp(in.mode, "card") == 0 && in.triangles == 2 &&
-		    json_is_true(json_object_get(mat, "doubleSided")) &&
-		    strcmp(json_string_value(json_object_get(mat,
-		    "alphaMode")), "MASK") == 0 &&
-		    strcmp(glb_mime(&gl), "image/png") == 0,
+		        json_is_true(json_object_get(mat, "doubleSided")) &&
+		        strcmp(json_string_value(
+		                   json_object_get(mat, "alphaMode")),
+		            "MASK") == 0 &&
+		        strcmp(glb_mime(&gl), "image/png") == 0,
 		    "alpha_png_card: double-sided MASK card with PNG");
 		json_decref(gl.js);
 	}
@@ -214,9 +214,8 @@ test_alpha_and_webp(void)
 	g = convert("webp_lossy", &web, NULL, &in, &gl, &n);
 	if (g != NULL) {
 		TAP_OK(strcmp(in.mode, "lathe") == 0 && in.width == 160 &&
-		    strcmp(glb_mime(&gl), "image/jpeg") == 0,
-		    "webp_lossy: turned (issue 15), texture re-encoded as "
-		    "JPEG (%s)",
+		        strcmp(glb_mime(&gl), "image/jpeg") == 0,
+		    "webp_lossy: turned (issue 15), texture re-encoded as JPEG (%s)",
 		    glb_mime(&gl));
 		json_decref(gl.js);
 	}
@@ -251,15 +250,15 @@ static void
 test_exif(void)
 {
 	static const unsigned char app1[] = {
-		0xff, 0xe1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
-		'M', 'M', 0, 42, 0, 0, 0, 8,	/* TIFF, IFD0 at 8 */
-		0, 1,				/* one entry */
-		0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, /* Orientation=6 */
-		0, 0, 0, 0			/* no next IFD */
+	    0xff, 0xe1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42,
+	    0, 0, 0, 8, /* TIFF, IFD0 at 8 */
+	    0, 1, /* one entry */
+	    0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, /* Orientation=6 */
+	    0, 0, 0, 0 /* no next IFD */
 	};
 	unsigned char *px = solid(120, 60, 0, 0, 220, 255), *g;
 	struct buf jpg, ex;
-	struct i2g_opts o = { "relief", 0, 0, 0, NULL };
+	struct i2g_opts o = {"relief", 0, 0, 0, NULL};
 	struct i2g_info in;
 	struct glb gl;
 	size_t n;
@@ -295,11 +294,11 @@ test_exif(void)
 		im = glb_image(&gl, &il);
 		dec = stbi_load_from_memory(im, (int)il, &w, &h, &c, 3);
 		TAP_OK(dec != NULL && w == 60 && h == 120 &&
-		    strcmp(glb_mime(&gl), "image/jpeg") == 0 &&
-		    dec[(10 * 60 + 30) * 3] > 150 &&
-		    dec[(10 * 60 + 30) * 3 + 2] < 80 &&
-		    dec[(110 * 60 + 30) * 3 + 2] > 150 &&
-		    dec[(110 * 60 + 30) * 3] < 80,
+		        strcmp(glb_mime(&gl), "image/jpeg") == 0 &&
+		        dec[(10 * 60 + 30) * 3] > 150 &&
+		        dec[(10 * 60 + 30) * 3 + 2] < 80 &&
+		        dec[(110 * 60 + 30) * 3 + 2] > 150 &&
+		        dec[(110 * 60 + 30) * 3] < 80,
 		    "exif6: texture re-encoded upright, red on top");
 		stbi_image_free(dec);
 		json_decref(gl.js);
@@ -318,25 +317,26 @@ test_edge_cases(void)
 		int w, h, jpg;
 		unsigned r, g, b, a;
 	} cases[] = {
-		{ "tiny_1x1", 1, 1, 0, 10, 200, 30, 255 },
-		{ "tiny_3x2", 3, 2, 0, 90, 90, 200, 255 },
-		{ "transparent", 64, 64, 0, 0, 0, 0, 0 },
-		{ "flat_grey_png", 64, 64, 0, 128, 128, 128, 255 },
-		{ "flat_grey_jpg", 64, 48, 1, 128, 128, 128, 255 },
-		{ "thin_2000x10", 2000, 10, 0, 250, 20, 20, 255 },
+	    {"tiny_1x1", 1, 1, 0, 10, 200, 30, 255},
+	    {"tiny_3x2", 3, 2, 0, 90, 90, 200, 255},
+	    {"transparent", 64, 64, 0, 0, 0, 0, 0},
+	    {"flat_grey_png", 64, 64, 0, 128, 128, 128, 255},
+	    {"flat_grey_jpg", 64, 48, 1, 128, 128, 128, 255},
+	    {"thin_2000x10", 2000, 10, 0, 250, 20, 20, 255},
 	};
-	static const char *modes[] = { "auto", "inflate", "relief", "card" };
+	static const char *modes[] = {"auto", "inflate", "relief", "card"};
 	size_t k;
 	int m;
 
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		unsigned char *px = solid(cases[k].w, cases[k].h, cases[k].r,
 		    cases[k].g, cases[k].b, cases[k].a);
-		struct buf b = cases[k].jpg ? make_jpg(px, cases[k].w,
-		    cases[k].h) : make_png(px, cases[k].w, cases[k].h, 4);
+		struct buf b = cases[k].jpg
+		    ? make_jpg(px, cases[k].w, cases[k].h)
+		    : make_png(px, cases[k].w, cases[k].h, 4);
 
 		for (m = 0; m < 4; m++) {
-			struct i2g_opts o = { modes[m], 0, 0, 0, NULL };
+			struct i2g_opts o = {modes[m], 0, 0, 0, NULL};
 			struct i2g_info in;
 			struct glb gl;
 			char name[64];
@@ -361,22 +361,63 @@ test_refusals(void)
 	static const char text[] = "hello, this is a text file\n";
 	/* PNG signature, IHDR 20000x100, IEND: header-only. */
 	static const unsigned char big[] = {
-		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-		0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x4e, 0x20, 0, 0, 0, 100,
-		8, 2, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82,
+	    0x89,
+	    'P',
+	    'N',
+	    'G',
+	    '\r',
+	    '\n',
+	    0x1a,
+	    '\n',
+	    0,
+	    0,
+	    0,
+	    13,
+	    'I',
+	    'H',
+	    'D',
+	    'R',
+	    0,
+	    0,
+	    0x4e,
+	    0x20,
+	    0,
+	    0,
+	    0,
+	    100,
+	    8,
+	    2,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    0,
+	    'I',
+	    'E',
+	    'N',
+	    'D',
+	    0xae,
+	    0x42,
+	    0x60,
+	    0x82,
 	};
-	struct i2g_opts bad_mode = { "sculpt", 0, 0, 0, NULL };
-	struct i2g_opts bad_res = { NULL, 1000, 0, 0, NULL };
-	struct i2g_opts bad_th = { NULL, 0, 2.0, 0, NULL };
+	struct i2g_opts bad_mode = {"sculpt", 0, 0, 0, NULL};
+	struct i2g_opts bad_res = {NULL, 1000, 0, 0, NULL};
+	struct i2g_opts bad_th = {NULL, 0, 2.0, 0, NULL};
 	unsigned char *px = solid(8, 8, 1, 2, 3, 255);
 	struct buf b = make_png(px, 8, 8, 4);
 
 	expect_fail("text_file", text, sizeof(text) - 1, NULL,
 	    "not a JPEG, PNG or WebP");
 	expect_fail("empty", "", 0, NULL, "empty");
-	expect_fail("jpeg_magic_only", "\xff\xd8\xff", 3, NULL,
-	    "truncated or corrupt");
+	expect_fail(
+	    "jpeg_magic_only", "\xff\xd8\xff", 3, NULL, "truncated or corrupt");
 	expect_fail("huge_png", big, sizeof(big), NULL,
 	    "20000x100 pixels; the limit is 8192 pixels per side");
 	expect_fail("bad_mode", b.p, b.n, &bad_mode, "mode");
@@ -400,7 +441,7 @@ worker(void *arg)
 	char err[256];
 
 	if (i2g_convert(j->in->p, j->in->n, NULL, &j->g, &j->n, NULL, err,
-	    sizeof(err)) != 0)
+	        sizeof(err)) != 0)
 		j->g = NULL;
 	return NULL;
 }
@@ -416,8 +457,8 @@ test_threads(void)
 	char err[256];
 	int k, same = 1;
 
-	if (i2g_convert(b.p, b.n, NULL, &ref, &refn, NULL, err,
-	    sizeof(err)) != 0)
+	if (i2g_convert(b.p, b.n, NULL, &ref, &refn, NULL, err, sizeof(err)) !=
+	    0)
 		same = 0;
 	for (k = 0; k < 4; k++) {
 		jobs[k].in = &b;
@@ -426,8 +467,8 @@ test_threads(void)
 	}
 	for (k = 0; k < 4; k++) {
 		pthread_join(th[k], NULL);
-		same &= jobs[k].g != NULL && ref != NULL &&
-		    jobs[k].n == refn && memcmp(jobs[k].g, ref, refn) == 0;
+		same &= jobs[k].g != NULL && ref != NULL && jobs[k].n == refn &&
+		    memcmp(jobs[k].g, ref, refn) == 0;
 		free(jobs[k].g);
 	}
 	TAP_OK(same, "threads: 4 parallel conversions equal the serial one");

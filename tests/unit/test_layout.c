@@ -31,7 +31,8 @@ exists(const char *rel)
 static int
 submit(struct spool *sp, int n, char *id)
 {
-	static const unsigned char png[] = {0x89, 'P', 'N', 'G', 13, 10, 26, 10};
+	static const unsigned char png[] = {
+	    0x89, 'P', 'N', 'G', 13, 10, 26, 10};
 	struct config cfg = {.max_files = 25, .max_file_bytes = 1 << 20};
 	struct spool_submit s;
 	int i;
@@ -80,7 +81,8 @@ test_batches(struct spool *sp)
 	TAP_OK(spool_input_path(sp, a, "in/0.png", path, sizeof(path)) == 0 &&
 	        strstr(path, "/batches/") != NULL,
 	    "input path of in/0.png");
-	TAP_OK(spool_input_path(sp, a, "in/../../x", path, sizeof(path)) == -1 &&
+	TAP_OK(
+	    spool_input_path(sp, a, "in/../../x", path, sizeof(path)) == -1 &&
 	        spool_input_path(sp, a, "/etc/passwd", path, sizeof(path)) ==
 	            -1 &&
 	        spool_input_path(sp, a, "state/0.json", path, sizeof(path)) ==
@@ -111,11 +113,11 @@ test_daemons(struct spool *sp)
 
 	TAP_OK(spool_daemon_register(sp, &me) == 0 && me.lockfd != -1,
 	    "daemon registered (%s)", me.name);
-	beat.health = json_pack("{s:[s], s:s}", "backends", "local",
-	    "fal_auth", "none");
+	beat.health =
+	    json_pack("{s:[s], s:s}", "backends", "local", "fal_auth", "none");
 	TAP_OK(spool_daemon_beat(sp, &me, &beat) == 0, "heartbeat written");
-	TAP_OK(spool_daemons_alive(sp, beats) == 1 &&
-	        json_array_size(beats) == 1,
+	TAP_OK(
+	    spool_daemons_alive(sp, beats) == 1 && json_array_size(beats) == 1,
 	    "one daemon alive");
 	hb = json_array_get(beats, 0);
 	TAP_OK(json_integer_value(json_object_get(hb, "workers")) == 4 &&
@@ -135,7 +137,8 @@ test_daemons(struct spool *sp)
 	TAP_OK(spool_daemon_reap(sp, me.name) == 0,
 	    "a live daemon's claims are never reaped");
 	close(other.lockfd);
-	TAP_OK(spool_daemon_reap(sp, me.name) == 1 && spool_queue_depth(sp) == 1,
+	TAP_OK(
+	    spool_daemon_reap(sp, me.name) == 1 && spool_queue_depth(sp) == 1,
 	    "a dead daemon's claim goes back to q/new");
 	snprintf(rel, sizeof(rel), "daemons/%s.lock", other.name);
 	TAP_OK(!exists(rel), "its lock file is gone");

@@ -53,13 +53,16 @@ test_rows(void)
 			    models_param(m, m->forces[k].set_param) == NULL)
 				bad++;
 	}
-	TAP_OK(bad == 0, "every FAL row has an id, image field, outputs; "
-	                 "rules name its own parameters");
+	TAP_OK(bad == 0,
+	    "every FAL row has an id, image field, outputs; rules name its own parameters");
 	TAP_OK(models_find("rodin-2.5")->image_array == 1 &&
-	        strcmp(models_find("rodin-2.5")->image_field, "image_urls") == 0,
+	        strcmp(models_find("rodin-2.5")->image_field, "image_urls") ==
+	            0,
 	    "rodin-2.5 takes image_urls as an array");
-	TAP_OK(strcmp(models_find("tripo3d-v2.5")->outputs[0], "pbr_model") == 0 &&
-	        strcmp(models_find("trellis-2")->outputs[0], "model_glb") == 0 &&
+	TAP_OK(
+	    strcmp(models_find("tripo3d-v2.5")->outputs[0], "pbr_model") == 0 &&
+	        strcmp(models_find("trellis-2")->outputs[0], "model_glb") ==
+	            0 &&
 	        strcmp(models_find("meshy-6")->outputs[0], "model_glb") == 0,
 	    "output fields in order of preference");
 }
@@ -137,8 +140,7 @@ test_available(void)
 	memset(&c, 0, sizeof(c));
 	snprintf(c.fal_key, sizeof(c.fal_key), "k");
 	a = models_available_json(&c);
-	json_array_foreach(a, i, m)
-	{
+	json_array_foreach(a, i, m) {
 		const char *id = json_string_value(json_object_get(m, "id"));
 		json_t *pr = json_object_get(m, "price_usd");
 
@@ -150,8 +152,8 @@ test_available(void)
 			seen |= 2;
 	}
 	TAP_OK(json_array_size(a) == models_count(), "with a key every model");
-	TAP_OK(seen == 3, "models/available: price_usd and rules, null when "
-	                  "unknown");
+	TAP_OK(seen == 3,
+	    "models/available: price_usd and rules, null when unknown");
 	json_decref(a);
 }
 
@@ -189,8 +191,8 @@ test_spend(struct spool *sp)
 	TAP_OK(spool_budget_check(sp, &c, 0.30, &left, err, sizeof(err)) == 0 &&
 	        near(left, 0.30),
 	    "an estimate that fits what is left passes");
-	TAP_OK(spool_budget_check(sp, &c, 0.31, &left, err, sizeof(err)) ==
-	            -1 &&
+	TAP_OK(
+	    spool_budget_check(sp, &c, 0.31, &left, err, sizeof(err)) == -1 &&
 	        errno == EDQUOT && strstr(err, "$0.30") != NULL,
 	    "over what is left: refused naming it (%s)", err);
 	TAP_OK(spool_budget_check(sp, &c, -1, &left, err, sizeof(err)) == -1 &&

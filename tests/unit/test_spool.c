@@ -32,13 +32,14 @@ count_entries(const char *sub)
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			n++;
 	closedir(d);
 	return n;
 }
 
-static int fail_after = -1;	/* writes left before injected failure */
+static int fail_after = -1; /* writes left before injected failure */
 static int fail_errno;
 
 static ssize_t
@@ -85,8 +86,9 @@ test_ids(void)
 	    "encoded dots are no id");
 	TAP_OK(!spool_id_valid(NULL), "NULL is no id");
 	TAP_OK(spool_marker_name(m, sizeof(m), id, 7) == 0 &&
-	    spool_marker_parse(m, id2, &file) == 0 && file == 7 &&
-	    strcmp(id, id2) == 0, "marker name round trip");
+	        spool_marker_parse(m, id2, &file) == 0 && file == 7 &&
+	        strcmp(id, id2) == 0,
+	    "marker name round trip");
 	snprintf(m, sizeof(m), "%s.+1", id);
 	TAP_OK(spool_marker_parse(m, id2, &file) == -1, "marker +1 refused");
 	snprintf(m, sizeof(m), "%s.1x", id);
@@ -106,21 +108,23 @@ test_fsio(void)
 	int dir;
 
 	dir = open(root, O_RDONLY | O_DIRECTORY);
-	TAP_OK(spool_write_atomic(dir, "a.txt", "hello", 5) == 0,
-	    "atomic write");
+	TAP_OK(
+	    spool_write_atomic(dir, "a.txt", "hello", 5) == 0, "atomic write");
 	TAP_OK(spool_read_file(dir, "a.txt", 100, &buf, &len) == 0 &&
-	    len == 5 && memcmp(buf, "hello", 5) == 0, "read back");
+	        len == 5 && memcmp(buf, "hello", 5) == 0,
+	    "read back");
 	free(buf);
 	buf = NULL;
 	TAP_OK(spool_read_file(dir, "a.txt", 3, &buf, &len) == -1 &&
-	    errno == EFBIG, "read cap gives EFBIG");
+	        errno == EFBIG,
+	    "read cap gives EFBIG");
 
 	spool_io_write = faulty_write;
 	fail_after = -1;
 	TAP_OK(spool_write_atomic(dir, "b.txt", "0123456789", 10) == 0,
 	    "short writes are completed");
 	TAP_OK(spool_read_file(dir, "b.txt", 100, &buf, &len) == 0 &&
-	    len == 10 && memcmp(buf, "0123456789", 10) == 0,
+	        len == 10 && memcmp(buf, "0123456789", 10) == 0,
 	    "short-written file is whole");
 	free(buf);
 	buf = NULL;
@@ -128,9 +132,10 @@ test_fsio(void)
 	fail_after = 2;
 	fail_errno = ENOSPC;
 	TAP_OK(spool_write_atomic(dir, "a.txt", "replacement!", 12) == -1 &&
-	    errno == ENOSPC, "ENOSPC is reported");
+	        errno == ENOSPC,
+	    "ENOSPC is reported");
 	TAP_OK(spool_read_file(dir, "a.txt", 100, &buf, &len) == 0 &&
-	    len == 5 && memcmp(buf, "hello", 5) == 0,
+	        len == 5 && memcmp(buf, "hello", 5) == 0,
 	    "ENOSPC keeps the old file whole");
 	free(buf);
 	buf = NULL;
@@ -138,14 +143,15 @@ test_fsio(void)
 	fail_after = -1;
 
 	spool_io_rename = lost_race_rename;
-	TAP_OK(spool_write_atomic(dir, "c.txt", "x", 1) == -1 &&
-	    errno == ENOENT, "failed rename is reported");
+	TAP_OK(
+	    spool_write_atomic(dir, "c.txt", "x", 1) == -1 && errno == ENOENT,
+	    "failed rename is reported");
 	spool_io_rename = renameat;
-	TAP_OK(faccessat(dir, "c.txt", F_OK, 0) == -1, "no file after failed "
-	    "rename");
+	TAP_OK(faccessat(dir, "c.txt", F_OK, 0) == -1,
+	    "no file after failed rename");
 	/* a.txt, b.txt only: no dot-name temp file left by any failure. */
-	TAP_OK(count_entries(".") == 2, "no temp files left behind (%d "
-	    "entries)", count_entries("."));
+	TAP_OK(count_entries(".") == 2,
+	    "no temp files left behind (%d entries)", count_entries("."));
 	unlinkat(dir, "a.txt", 0);
 	unlinkat(dir, "b.txt", 0);
 	close(dir);
@@ -173,12 +179,12 @@ test_tmpfile(void)
 	TAP_OK(count_entries(".") == 1, "abort (twice) removes the temp file");
 
 	TAP_OK(spool_tmp_open(&t, dir, "late") == 0 &&
-	    spool_tmp_write(&t, "xyz", 3) == 0 &&
-	    spool_tmp_rename(&t, "final.bin") == 0 &&
-	    (t.todir = sub, spool_tmp_publish(&t)) == 0,
+	        spool_tmp_write(&t, "xyz", 3) == 0 &&
+	        spool_tmp_rename(&t, "final.bin") == 0 &&
+	        (t.todir = sub, spool_tmp_publish(&t)) == 0,
 	    "publish under a late name into another directory");
 	TAP_OK(spool_read_file(sub, "final.bin", 10, &buf, &len) == 0 &&
-	    len == 3 && memcmp(buf, "xyz", 3) == 0 && t.fd == -1,
+	        len == 3 && memcmp(buf, "xyz", 3) == 0 && t.fd == -1,
 	    "published file is whole");
 	free(buf);
 	TAP_OK(count_entries(".") == 1, "no temp left after publish");
@@ -186,7 +192,7 @@ test_tmpfile(void)
 
 	spool_io_rename = lost_race_rename;
 	TAP_OK(spool_tmp_open(&t, dir, "r") == 0 &&
-	    spool_tmp_publish(&t) == -1 && errno == ENOENT,
+	        spool_tmp_publish(&t) == -1 && errno == ENOENT,
 	    "failed publish is reported");
 	spool_io_rename = renameat;
 	TAP_OK(count_entries(".") == 1, "failed publish removes its temp");
@@ -196,8 +202,8 @@ test_tmpfile(void)
 	close(dir);
 }
 
-static const unsigned char png_head[] = { 0x89, 'P', 'N', 'G', 13, 10, 26,
-	10, 0, 0 };
+static const unsigned char png_head[] = {
+    0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0};
 
 static struct config cfg;
 
@@ -248,8 +254,10 @@ test_submit(struct spool *sp)
 	b = spool_batch_get(sp, id);
 	TAP_OK(b != NULL && json_array_size(json_object_get(b, "files")) == 3,
 	    "batch.json lists 3 files");
-	TAP_OK(strcmp(json_string_value(json_object_get(json_array_get(
-	    json_object_get(b, "files"), 0), "filename")), "na_me.png") == 0,
+	TAP_OK(strcmp(json_string_value(json_object_get(
+	                  json_array_get(json_object_get(b, "files"), 0),
+	                  "filename")),
+	           "na_me.png") == 0,
 	    "client file name reduced to a safe display name");
 	json_decref(b);
 	TAP_OK(spool_seq_get(sp, id) == 3, "seq starts at the file count");
@@ -268,7 +276,8 @@ test_submit(struct spool *sp)
 	TAP_OK(spool_status_update(sp, id, 0, st, FS_QUEUED) == 4,
 	    "update gets seq 4");
 	TAP_OK(spool_status_update(sp, id, 0, st, FS_QUEUED) == -1 &&
-	    errno == EAGAIN, "conditional update refused in another state");
+	        errno == EAGAIN,
+	    "conditional update refused in another state");
 	json_decref(st);
 	TAP_OK(spool_seq_get(sp, id) == 4, "state/seq follows");
 
@@ -276,13 +285,18 @@ test_submit(struct spool *sp)
 	TAP_OK(spool_cancel(sp, id) == 3, "cancel touches 3 files");
 	TAP_OK(count_entries("q/new") == 0, "no waiting markers after cancel");
 	TAP_OK(spool_cancel_requested(sp, id, 0) &&
-	    !spool_cancel_requested(sp, id, 1), "running file flagged only");
+	        !spool_cancel_requested(sp, id, 1),
+	    "running file flagged only");
 	sum = spool_batch_summary(sp, id);
-	TAP_OK(sum != NULL && strcmp(json_string_value(json_object_get(
-	    json_array_get(json_object_get(sum, "files"), 1), "status")),
-	    "cancelled") == 0, "waiting file is cancelled");
+	TAP_OK(sum != NULL &&
+	        strcmp(json_string_value(json_object_get(
+	                   json_array_get(json_object_get(sum, "files"), 1),
+	                   "status")),
+	            "cancelled") == 0,
+	    "waiting file is cancelled");
 	TAP_OK(json_integer_value(json_object_get(sum, "seq")) ==
-	    spool_seq_get(sp, id), "summary seq matches state/seq");
+	        spool_seq_get(sp, id),
+	    "summary seq matches state/seq");
 	json_decref(sum);
 
 	/* Retry: cancelled files come back, with a marker each. */
@@ -290,7 +304,8 @@ test_submit(struct spool *sp)
 	TAP_OK(count_entries("q/new") == 2, "2 markers after retry");
 	TAP_OK(spool_retry(sp, id) == 0, "second retry has nothing to do");
 	TAP_OK(spool_cancel(sp, "00000000000000000000000000000000") == -1 &&
-	    errno == ENOENT, "cancel of an unknown batch is ENOENT");
+	        errno == ENOENT,
+	    "cancel of an unknown batch is ENOENT");
 
 	/* ENOSPC in the middle of a submission leaves nothing. */
 	spool_submit_init(&s, sp, &cfg);
@@ -318,7 +333,8 @@ test_submit(struct spool *sp)
 	spool_io_rename = renameat;
 	spool_submit_abort(&s);
 	TAP_OK(count_entries("batches") == 1 && count_entries("tmp") == 0 &&
-	    count_entries("q/tmp") == 0, "failed commit leaves nothing");
+	        count_entries("q/tmp") == 0,
+	    "failed commit leaves nothing");
 
 	/* Disk floor. */
 	sp->floor_mb = 1LL << 40;
@@ -372,7 +388,8 @@ test_rule(struct spool *sp)
 	            5000,
 	    "rule: face_limit is a parameter of every model");
 	TAP_OK(add_mem(&s, "notes.png", text, sizeof(text)) == -1 &&
-	        s.err == SUBMIT_NOT_IMAGE && strcmp(s.subject, "notes.png") == 0,
+	        s.err == SUBMIT_NOT_IMAGE &&
+	        strcmp(s.subject, "notes.png") == 0,
 	    "rule: type by the bytes: %s", s.msg);
 	spool_submit_abort(&s);
 
@@ -464,8 +481,8 @@ test_seq(struct spool *sp)
 	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 4, "seq: next is 4");
 	/* A status file claiming seq 1000 behind the counter's back. */
 	st = spool_batch_dir(sp, id, "state");
-	j = json_pack("{s:s, s:s, s:i}", "file_id", "2", "status", "queued",
-	    "seq", 1000);
+	j = json_pack(
+	    "{s:s, s:s, s:i}", "file_id", "2", "status", "queued", "seq", 1000);
 	spool_write_json(st, "2.json", j);
 	json_decref(j);
 	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 5,
@@ -481,8 +498,8 @@ test_seq(struct spool *sp)
 
 	/* Killed after taking a number, before publishing the status. */
 	crash_writer(sp, id, "0.json");
-	TAP_OK(file_seq(sp, id, 0) == 6, "seq: crash before the status "
-	    "rename leaves the old status");
+	TAP_OK(file_seq(sp, id, 0) == 6,
+	    "seq: crash before the status rename leaves the old status");
 	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 9,
 	    "seq: a number taken by a dead writer is skipped (gap, no repeat)");
 
@@ -493,7 +510,8 @@ test_seq(struct spool *sp)
 	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 1001,
 	    "seq: without a counter the status files are scanned once");
 	TAP_OK(spool_status_update(sp, id, 1, p, -1) == 1002 &&
-	    spool_seq_get(sp, id) == 1002, "seq: then the counter goes on");
+	        spool_seq_get(sp, id) == 1002,
+	    "seq: then the counter goes on");
 	close(st);
 	json_decref(p);
 }
@@ -508,25 +526,32 @@ test_models(void)
 
 	TAP_OK(m != NULL && strcmp(m->fal_id, "fal-ai/trellis") == 0,
 	    "trellis maps to fal-ai/trellis");
-	TAP_OK(models_param_parse(m, "texture_size", "1024", &v, err,
-	    sizeof(err)) == 0 && json_integer_value(v) == 1024, "texture_size "
-	    "1024 accepted");
+	TAP_OK(models_param_parse(
+	           m, "texture_size", "1024", &v, err, sizeof(err)) == 0 &&
+	        json_integer_value(v) == 1024,
+	    "texture_size 1024 accepted");
 	json_decref(v);
-	TAP_OK(models_param_parse(m, "texture_size", "1000", &v, err,
-	    sizeof(err)) == -1 && strstr(err, "texture_size") != NULL,
+	TAP_OK(models_param_parse(
+	           m, "texture_size", "1000", &v, err, sizeof(err)) == -1 &&
+	        strstr(err, "texture_size") != NULL,
 	    "texture_size 1000 refused naming the field");
-	TAP_OK(models_param_parse(m, "mesh_simplify", "2", &v, err,
-	    sizeof(err)) == -1, "mesh_simplify out of range refused");
+	TAP_OK(models_param_parse(
+	           m, "mesh_simplify", "2", &v, err, sizeof(err)) == -1,
+	    "mesh_simplify out of range refused");
 	TAP_OK(models_param_parse(m, "nope", "2", &v, err, sizeof(err)) == -1 &&
-	    strstr(err, "nope") != NULL, "unknown parameter refused");
+	        strstr(err, "nope") != NULL,
+	    "unknown parameter refused");
 	m = models_find("tripo3d-v2.5");
 	TAP_OK(models_param_parse(m, "pbr", "yes", &v, err, sizeof(err)) == 0 &&
-	    json_is_true(v), "pbr yes is true");
-	TAP_OK(models_param_parse(m, "texture", "ultra", &v, err,
-	    sizeof(err)) == -1 && strstr(err, "no, standard, HD") != NULL,
+	        json_is_true(v),
+	    "pbr yes is true");
+	TAP_OK(models_param_parse(
+	           m, "texture", "ultra", &v, err, sizeof(err)) == -1 &&
+	        strstr(err, "no, standard, HD") != NULL,
 	    "texture enum lists its values");
-	TAP_OK(models_param_parse(m, "seed", "12abc", &v, err, sizeof(err)) ==
-	    -1, "seed must be a whole number");
+	TAP_OK(
+	    models_param_parse(m, "seed", "12abc", &v, err, sizeof(err)) == -1,
+	    "seed must be a whole number");
 	memset(&c, 0, sizeof(c));
 	a = models_available_json(&c);
 	TAP_OK(json_array_size(a) == 1, "without a key only the local model");
@@ -547,23 +572,26 @@ test_config(void)
 
 	setenv("WORKERS", "abc", 1);
 	TAP_OK(config_load(&c, err, sizeof(err)) == -1 &&
-	    strstr(err, "WORKERS") != NULL, "bad WORKERS named: %s", err);
+	        strstr(err, "WORKERS") != NULL,
+	    "bad WORKERS named: %s", err);
 	setenv("WORKERS", "3", 1);
 	setenv("MAX_FILES", "0", 1);
 	TAP_OK(config_load(&c, err, sizeof(err)) == -1 &&
-	    strstr(err, "MAX_FILES") != NULL, "MAX_FILES 0 refused");
+	        strstr(err, "MAX_FILES") != NULL,
+	    "MAX_FILES 0 refused");
 	unsetenv("MAX_FILES");
 	setenv("DEFAULT_MODEL", "trellis", 1);
 	unsetenv("FAL_KEY");
 	TAP_OK(config_load(&c, err, sizeof(err)) == -1 &&
-	    strstr(err, "DEFAULT_MODEL") != NULL,
+	        strstr(err, "DEFAULT_MODEL") != NULL,
 	    "FAL default model without a key refused");
 	unsetenv("DEFAULT_MODEL");
 	TAP_OK(config_load(&c, err, sizeof(err)) == 0 && c.workers == 3 &&
-	    c.max_files == 25 && c.port == 8080, "defaults and env override");
+	        c.max_files == 25 && c.port == 8080,
+	    "defaults and env override");
 	setenv("I2M_CONFIG", "/nonexistent/i2m.conf", 1);
-	TAP_OK(config_load(&c, err, sizeof(err)) == -1, "missing named config "
-	    "file refused");
+	TAP_OK(config_load(&c, err, sizeof(err)) == -1,
+	    "missing named config file refused");
 	unsetenv("I2M_CONFIG");
 	unsetenv("WORKERS");
 }
