@@ -129,12 +129,14 @@ cgi_unescape(char *dst, size_t len, const char *src, size_t srclen)
 	return 0;
 }
 
-/* 1 when origin is one of the space-separated CORS_ORIGINS (or "*"). */
+/*
+ * 1 when s is one of the words of a space- or comma-separated config list
+ * (CORS_ORIGINS, API_KEYS); a word "*" matches anything when star is set.
+ */
 static int
-origin_allowed(const char *origin)
+list_has(const char *p, const char *s, int star)
 {
-	const char *p = cgi.cfg.cors_origins;
-	size_t ol = strlen(origin);
+	size_t sl = strlen(s);
 
 	while (*p != '\0') {
 		size_t l;
@@ -144,12 +146,19 @@ origin_allowed(const char *origin)
 		l = strcspn(p, " ,");
 		if (l == 0)
 			break;
-		if ((l == 1 && *p == '*') ||
-		    (l == ol && strncmp(p, origin, l) == 0))
+		if ((star && l == 1 && *p == '*') ||
+		    (l == sl && strncmp(p, s, l) == 0))
 			return 1;
 		p += l;
 	}
 	return 0;
+}
+
+/* 1 when origin is one of the space-separated CORS_ORIGINS (or "*"). */
+static int
+origin_allowed(const char *origin)
+{
+	return list_has(cgi.cfg.cors_origins, origin, 1);
 }
 
 /* Fill the parsed parts of r from the FastCGI params. */
@@ -335,8 +344,6 @@ int
 cgi_authorized(struct req *r)
 {
 	const char *h = cgi_param(r, "HTTP_AUTHORIZATION");
-	const char *p = cgi.cfg.api_keys;
-	size_t kl;
 
 	if (cgi.cfg.api_keys[0] == '\0')
 		return 1;
@@ -345,20 +352,7 @@ cgi_authorized(struct req *r)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	kl = strlen(h);
-	while (*p != '\0') {
-		size_t l;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		l = strcspn(p, " ,");
-		if (l == 0)
-			break;
-		if (l == kl && strncmp(p, h, l) == 0)
-			return 1;
-		p += l;
-	}
-	return 0;
+	return list_has(cgi.cfg.api_keys, h, 0);
 }
 
 void

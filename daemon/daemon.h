@@ -36,7 +36,6 @@ struct job {
 	json_t *entry; /* borrowed from batch: files[file] */
 	const char *model; /* borrowed from batch */
 	json_t *params; /* borrowed from batch: object */
-	long long face_limit; /* -1 = none */
 	char input[PATH_MAX]; /* absolute path of the input image */
 	int outdir; /* fd of batches/<id>/out */
 	void *worker; /* backend's per-worker state (e.g. a CURL) */

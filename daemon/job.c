@@ -134,14 +134,12 @@ job_load(struct job *job)
 		errno = EBADMSG;
 		return -1;
 	}
-	/* Until backend_fal.c reads params: face_limit is one of them. */
-	fl = json_object_get(job->params, "face_limit");
-	job->face_limit = json_is_integer(fl) ? json_integer_value(fl) : -1;
 	/*
-	 * A batch's face_limit beside its params is one of the model's
-	 * parameters: fold it in (a params value wins), so backends read
-	 * every parameter from params.
+	 * An older batch keeps face_limit beside its params: it is one of the
+	 * model's parameters, so fold it in (a params value wins) and the
+	 * backends read every parameter from params.
 	 */
+	fl = json_object_get(job->batch, "face_limit");
 	if (json_is_integer(fl) && json_is_object(job->params) &&
 	    json_object_get(job->params, "face_limit") == NULL)
 		json_object_set(job->params, "face_limit", fl);

@@ -50,6 +50,20 @@ cancel_flag(struct spool *sp, const char *id, int file)
 	return rc;
 }
 
+/* File i's state, or -1 when it has no readable status. */
+static int
+file_state_at(struct spool *sp, const char *id, int i)
+{
+	json_t *st = spool_status_get(sp, id, i);
+	int s;
+
+	if (st == NULL)
+		return -1;
+	s = file_state_parse(json_string_value(json_object_get(st, "status")));
+	json_decref(st);
+	return s;
+}
+
 int
 spool_cancel(struct spool *sp, const char *id)
 {
@@ -59,14 +73,8 @@ spool_cancel(struct spool *sp, const char *id)
 	if (n == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		json_t *st = spool_status_get(sp, id, i);
-		int s;
+		int s = file_state_at(sp, id, i);
 
-		if (st == NULL)
-			continue;
-		s = file_state_parse(
-		    json_string_value(json_object_get(st, "status")));
-		json_decref(st);
 		if (s < 0 || file_state_final((enum file_state)s))
 			continue;
 		if (spool_queue_withdraw(sp, id, i) == 0) {
@@ -111,14 +119,9 @@ spool_retry(struct spool *sp, const char *id)
 	cdir = spool_batch_dir(sp, id, "cancel");
 	rdir = spool_batch_dir(sp, id, "remote");
 	for (i = 0; i < n; i++) {
-		json_t *st = spool_status_get(sp, id, i), *p;
-		int s;
+		json_t *p;
+		int s = file_state_at(sp, id, i);
 
-		if (st == NULL)
-			continue;
-		s = file_state_parse(
-		    json_string_value(json_object_get(st, "status")));
-		json_decref(st);
 		if (s != FS_FAILED && s != FS_CANCELLED)
 			continue;
 		if (spool_queue_has(sp, id, i))

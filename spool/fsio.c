@@ -32,6 +32,18 @@
 ssize_t (*spool_io_write)(int, const void *, size_t) = write;
 int (*spool_io_rename)(int, const char *, int, const char *) = renameat;
 
+/* read(2), retried when a signal interrupts it. */
+static ssize_t
+read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
 int
 spool_write_all(int fd, const void *buf, size_t len)
 {
@@ -173,13 +185,10 @@ spool_copy_atomic(int dirfd, const char *name, int srcfd, off_t *copied)
 	if (spool_tmp_open(&t, dirfd, name) == -1)
 		return -1;
 	for (;;) {
-		ssize_t n = read(srcfd, buf, sizeof(buf));
+		ssize_t n = read_retry(srcfd, buf, sizeof(buf));
 
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1)
 			goto fail;
-		}
 		if (n == 0)
 			break;
 		if (spool_tmp_write(&t, buf, (size_t)n) == -1)
@@ -215,13 +224,10 @@ spool_read_file(
 	if (buf == NULL)
 		goto fail;
 	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		ssize_t n = read_retry(fd, buf + len, (size_t)st.st_size - len);
 
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1)
 			goto fail;
-		}
 		if (n == 0)
 			break;
 		len += (size_t)n;

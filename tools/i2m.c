@@ -168,16 +168,6 @@ abort:
 	return rc;
 }
 
-static void
-fmt_time(long long ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static int
 cmd_show(struct spool *sp, const char *id)
 {
@@ -195,7 +185,7 @@ cmd_show(struct spool *sp, const char *id)
 		json_decref(s);
 		return 0;
 	}
-	fmt_time(json_integer_value(json_object_get(s, "created")), when,
+	i2m_fmt_time(json_integer_value(json_object_get(s, "created")), when,
 	    sizeof(when));
 	printf(
 	    "batch    %s\nmodel    %s\ncreated  %s\nstatus   %s (%lld%%, %lld of %lld finished)\n",
@@ -281,8 +271,9 @@ cmd_list(struct spool *sp)
 	}
 	qsort(v, n, sizeof(*v), by_created_desc);
 	for (i = 0; i < n; i++) {
-		fmt_time(json_integer_value(json_object_get(v[i], "created")),
-		    when, sizeof(when));
+		i2m_fmt_time(
+		    json_integer_value(json_object_get(v[i], "created")), when,
+		    sizeof(when));
 		printf(
 		    "%s  %s  %-12s %-10s %3lld%%  %lld/%lld done, %lld failed\n",
 		    json_string_value(json_object_get(v[i], "batch_id")), when,

@@ -8,6 +8,7 @@
 #include "spool.h"
 
 /* i2m_spend.c */
+void i2m_fmt_time(long long ms, char *buf, size_t len);
 int i2m_spend(
     struct spool *sp, const struct config *cfg, const char *day, int json_out);
 

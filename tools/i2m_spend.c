@@ -11,8 +11,9 @@
 
 #include "i2m.h"
 
-static void
-fmt_time(long long ms, char *buf, size_t len)
+/* A time in ms since the epoch as local "YYYY-MM-DD HH:MM:SS" (i2m.h). */
+void
+i2m_fmt_time(long long ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -56,7 +57,7 @@ i2m_spend(
 	json_array_foreach(
 	    json_out ? NULL : json_object_get(doc, "entries"), i, e) {
 		usd = json_object_get(e, "usd");
-		fmt_time(json_integer_value(json_object_get(e, "at")), when,
+		i2m_fmt_time(json_integer_value(json_object_get(e, "at")), when,
 		    sizeof(when));
 		printf("  %s  %-36s  %s  ", when,
 		    json_string_value(json_object_get(e, "file")),

@@ -169,7 +169,7 @@ submits() { fal_state | jq .submits; }
 	[ "$(fal_state | jq .submits)" -eq 0 ]
 	# The heartbeat (read by the readiness check) says so.
 	hb() { jq -e '.fal_auth == "rejected"' "$SPOOL_DIR"/daemons/*.json >/dev/null; }
-	fal_wait_for 10 hb
+	wait_for 10 hb
 }
 
 @test "fal: past FAL_DEADLINE_S the request is cancelled at FAL and the file fails" {

@@ -41,6 +41,22 @@ input() { fal_state | jq -c '.requests[0].input | del(.image_url, .input_image_u
 	[ "$(input | jq .face_limit)" -eq 900 ]
 }
 
+@test "fal: an older batch's top-level face_limit is sent as the parameter" {
+	# Batches written before face_limit became a parameter hold it beside
+	# params only: the daemon folds it in (the test fails if it reads
+	# params before folding).
+	fal_stop d1
+	id=$("$I2M" submit --model tripo3d-v2.5 --face-limit 4000 "$FIX/chair.png")
+	b=$SPOOL_DIR/batches/$id/batch.json
+	jq -c '.face_limit = .params.face_limit | del(.params.face_limit)' "$b" >"$b.new"
+	jq -e '.face_limit == 4000 and (.params | has("face_limit") | not)' "$b.new"
+	mv "$b.new" "$b"
+	fal_daemon d2
+	run "$I2M" wait "$id" --timeout 30
+	[ "$status" -eq 0 ]
+	[ "$(input | jq .face_limit)" -eq 4000 ]
+}
+
 @test "fal: trellis parameters as integers and numbers; face_limit not sent" {
 	id=$("$I2M" submit --model trellis --face-limit 3000 --param seed=3 \
 		--param ss_guidance_strength=8 --param ss_sampling_steps=20 \

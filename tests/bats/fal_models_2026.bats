@@ -115,7 +115,7 @@ spent() {
 	fal_fault result slow 1 '"delay_ms":4000'
 	id=$("$I2M" submit --model trellis "$FIX/chair.png")
 	f="$SPOOL_DIR/spend/$(date -u +%F).json"
-	fal_wait_for 30 bash -c "[ \"\$(jq .requests '$f')\" = 3 ]"
+	wait_for 30 bash -c "[ \"\$(jq .requests '$f')\" = 3 ]"
 	fal_stop d1 KILL
 	fal_daemon d2
 	run "$I2M" wait "$id" --timeout 60

@@ -21,12 +21,12 @@ req_state() { fal_state | jq -r ".requests[0].state"; }
 	fal_daemon d1
 	id=$("$I2M" submit --model trellis "$FIX/chair.png")
 	running() { [ -s "$(rec "$id")" ] && [ "$(req_state)" = IN_PROGRESS ]; }
-	fal_wait_for 10 running
+	wait_for 10 running
 	fal_stop d1 KILL
 	# FAL finishes while no daemon runs, and the deadline passes.
 	past() { [ "$(req_state)" = COMPLETED ] &&
 		[ "$(date +%s%3N)" -gt "$(jq .deadline "$(rec "$id")")" ]; }
-	fal_wait_for 15 past
+	wait_for 15 past
 	fal_daemon d2
 	run "$I2M" wait "$id" --timeout 30
 	[ "$(fal_file_json "$id" 0 | jq -r .status)" = completed ]
@@ -54,7 +54,7 @@ req_state() { fal_state | jq -r ".requests[0].state"; }
 	fal_daemon d1
 	id=$("$I2M" submit --model trellis "$FIX/chair.png")
 	running() { [ -s "$(rec "$id")" ] && [ "$(req_state)" = IN_PROGRESS ]; }
-	fal_wait_for 10 running
+	wait_for 10 running
 	"$I2M" cancel "$id"
 	run "$I2M" wait "$id" --timeout 30
 	f=$(fal_file_json "$id" 0)
@@ -107,21 +107,21 @@ req_state() { fal_state | jq -r ".requests[0].state"; }
 			fal_file_json "$id" $n | jq -e '.status == "queued" and (.message | contains("Exhausted balance"))' >/dev/null || return 1
 		done
 	}
-	fal_wait_for 10 waiting
+	wait_for 10 waiting
 	# The heartbeat (read by the readiness check) names the reason.
 	hb() { jq -e '.fal_auth == "locked" and (.fal_message | contains("Exhausted balance"))' \
 		"$SPOOL_DIR"/daemons/*.json >/dev/null; }
-	fal_wait_for 10 hb
+	wait_for 10 hb
 	[ "$(fal_state | jq .submits)" -eq 0 ]
 	# Probes go on while it is locked (one every FAL_PROBE_S).
 	probed() { [ "$(fal_state | jq '.calls.initiate // 0')" -ge 3 ]; }
-	fal_wait_for 10 probed
+	wait_for 10 probed
 	fal_ctl config '{"locked":null}' >/dev/null
 	run "$I2M" wait "$id" --timeout 30
 	[ "$status" -eq 0 ]
 	[ "$("$I2M" --json show "$id" | jq .successful)" -eq 2 ]
 	ok() { jq -e '.fal_auth == "ok"' "$SPOOL_DIR"/daemons/*.json >/dev/null; }
-	fal_wait_for 10 ok
+	wait_for 10 ok
 	[ "$(fal_state | jq .submits)" -eq 2 ]
 	fal_paid_once 2
 }
@@ -168,6 +168,6 @@ req_state() { fal_state | jq -r ".requests[0].state"; }
 	run "$I2M" wait "$id" --timeout 30
 	[[ "$(fal_file_json "$id" 0 | jq -r .error)" == *"FAL refused the upload (HTTP 403)"* ]]
 	hb() { jq -e '.fal_auth == "ok"' "$SPOOL_DIR"/daemons/*.json >/dev/null; }
-	fal_wait_for 10 hb
+	wait_for 10 hb
 	[ "$(fal_state | jq .submits)" -eq 0 ]
 }

@@ -25,7 +25,7 @@ nremote() { ls "$SPOOL_DIR/batches/$1/remote" 2>/dev/null | grep -c json || true
 	fal_daemon d1
 	id=$(submit6)
 	six() { [ "$(nremote "$id")" -eq 6 ]; }
-	fal_wait_for 10 six
+	wait_for 10 six
 	[ "$(fal_state | jq '[.requests[] | select(.state == "IN_QUEUE")] | length')" -eq 6 ]
 	fal_stop d1 KILL
 	fal_daemon d2
@@ -48,7 +48,7 @@ nremote() { ls "$SPOOL_DIR/batches/$1/remote" 2>/dev/null | grep -c json || true
 	# window in which a kill makes a second submit: docs/fal.md).
 	running() { [ "$(fal_state | jq '[.requests[] | select(.state == "IN_PROGRESS")] | length')" -eq 6 ] &&
 		[ "$(nremote "$id")" -eq 6 ]; }
-	fal_wait_for 10 running
+	wait_for 10 running
 	fal_stop d1 KILL
 	fal_daemon d2
 	run "$I2M" wait "$id" --timeout 30
@@ -63,7 +63,7 @@ nremote() { ls "$SPOOL_DIR/batches/$1/remote" 2>/dev/null | grep -c json || true
 	fal_daemon d1
 	id=$(submit6)
 	six() { [ "$(nremote "$id")" -eq 6 ]; }
-	fal_wait_for 10 six
+	wait_for 10 six
 	start=$(date +%s%N)
 	fal_stop d1
 	# Stopping does not wait for FAL.
@@ -84,10 +84,10 @@ nremote() { ls "$SPOOL_DIR/batches/$1/remote" 2>/dev/null | grep -c json || true
 	fal_daemon d1
 	id=$(submit6)
 	two() { [ "$(fal_state | jq .submits)" -eq 2 ]; }
-	fal_wait_for 10 two
+	wait_for 10 two
 	# The others wait for a slot, visible as queued.
 	waiting() { grep -l "Waiting for a FAL slot" "$SPOOL_DIR/batches/$id"/state/*.json | wc -l | grep -qx 4; }
-	fal_wait_for 5 waiting
+	wait_for 5 waiting
 	"$I2M" cancel "$id"
 	run "$I2M" wait "$id" --timeout 10
 	[ "$("$I2M" --json show "$id" | jq .cancelled)" -eq 6 ]

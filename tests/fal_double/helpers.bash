@@ -91,17 +91,6 @@ fal_fault() {
 
 fal_file_json() { cat "$SPOOL_DIR/batches/$1/state/$2.json"; }
 
-# fal_wait_for SECONDS CMD...: poll until CMD succeeds.
-fal_wait_for() {
-	local t=$1 i
-	shift
-	for i in $(seq 1 $((t * 20))); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # fal_paid_once N: N models billed, every one of them downloaded, and no
 # image submitted twice (the rule of never paying twice).
 fal_paid_once() {
