@@ -14,7 +14,10 @@
  * metallicFactor is 0 (the default 1 renders as metal); "scene":0 is
  * always written (model-viewer needs it); no empty arrays; the image
  * mimeType always matches its bytes (only PNG or JPEG, WebP input is
- * re-encoded).  Output depends only on the inputs (no timestamps).
+ * re-encoded).  The image is always re-encoded from the decoded pixels
+ * (encode.c), never the uploaded bytes: the upload's EXIF (GPS
+ * included), ICC or text chunks must not be downloadable with the model.
+ * Output depends only on the inputs (no timestamps).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -25,50 +28,15 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
 #include <stb/stb_image_resize.h>
-#include <stb/stb_image_write.h>
 #pragma GCC diagnostic pop
 
 #include "img2glb_int.h"
 
-/* Original bytes above this are re-encoded to keep the GLB small. */
+/* A PNG upload above this becomes a JPEG texture to keep the GLB small. */
 #define PASS_MAX (3u * 1024 * 1024)
 /* A re-encoded PNG (alpha card) is capped here: PNG photos are large. */
 #define PNG_MAX_SIDE 1024
 #define JPEG_QUALITY 90
-
-/* Growable output for the stb_image_write callbacks. */
-struct wbuf {
-	unsigned char *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void
-wbuf_put(void *ctx, void *data, int size)
-{
-	struct wbuf *b = ctx;
-	size_t need;
-
-	if (b->oom || size <= 0)
-		return;
-	need = b->n + (size_t)size;
-	if (need > b->cap) {
-		size_t ncap = b->cap ? b->cap : 65536;
-		unsigned char *np;
-
-		while (ncap < need)
-			ncap *= 2;
-		np = realloc(b->p, ncap);
-		if (np == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->n, data, (size_t)size);
-	b->n = need;
-}
 
 void
 glb_texture_free(struct texture *t)
@@ -78,35 +46,27 @@ glb_texture_free(struct texture *t)
 }
 
 /*
- * Choose the texture bytes.  The original PNG/JPEG is borrowed as is when
- * it needs no EXIF rotation, fits max_texture and is not huge (cheap and
- * lossless); otherwise the upright pixels are resized (sRGB-correct) and
- * re-encoded: PNG when the material needs alpha, else JPEG.  Returns 0,
- * or -1 out of memory / encoder failure.
+ * Make the texture: the upright pixels, resized (sRGB-correct) to fit
+ * max_texture, re-encoded from the pixels alone: PNG when the material
+ * needs alpha (capped at PNG_MAX_SIDE) or when the upload was a PNG that
+ * is small enough to stay lossless (as it was, minus its metadata), else
+ * JPEG.  Returns 0, or -1 out of memory / encoder failure.
  */
 int
 glb_texture(const struct image *im, const void *orig, size_t origlen,
     int need_alpha, int max_texture, struct texture *t)
 {
-	struct wbuf b = {NULL, 0, 0, 0};
-	unsigned char *small = NULL;
+	unsigned char *small = NULL, *out = NULL;
 	const unsigned char *px = im->rgba;
 	int lim = max_texture, lng = im->w > im->h ? im->w : im->h;
-	int nw = im->w, nh = im->h, ok;
+	int nw = im->w, nh = im->h, png;
+	size_t n = 0;
 
+	(void)orig;
 	memset(t, 0, sizeof(*t));
-	if (im->orient == 1 && im->w <= max_texture && im->h <= max_texture &&
-	    origlen <= PASS_MAX &&
-	    (strcmp(im->fmt, "png") == 0 ||
-	        (strcmp(im->fmt, "jpg") == 0 && !need_alpha))) {
-		t->bytes = orig;
-		t->len = origlen;
-		t->mime =
-		    strcmp(im->fmt, "png") == 0 ? "image/png" : "image/jpeg";
-		t->w = im->w;
-		t->h = im->h;
-		return 0;
-	}
+	png = need_alpha ||
+	    (strcmp(im->fmt, "png") == 0 && origlen <= PASS_MAX &&
+	        im->src_w <= max_texture && im->src_h <= max_texture);
 	if (need_alpha && lim > PNG_MAX_SIDE)
 		lim = PNG_MAX_SIDE;
 	if (lng > lim) {
@@ -121,25 +81,19 @@ glb_texture(const struct image *im, const void *orig, size_t origlen,
 			goto fail;
 		px = small;
 	}
-	if (need_alpha)
-		ok =
-		    stbi_write_png_to_func(wbuf_put, &b, nw, nh, 4, px, nw * 4);
-	else
-		ok = stbi_write_jpg_to_func(
-		    wbuf_put, &b, nw, nh, 4, px, JPEG_QUALITY);
-	if (!ok || b.oom || b.n == 0)
+	if ((png ? encode_png(px, nw, nh, &out, &n)
+	         : encode_jpeg(px, nw, nh, JPEG_QUALITY, &out, &n)) == -1)
 		goto fail;
 	free(small);
-	t->data = b.p;
-	t->bytes = b.p;
-	t->len = b.n;
-	t->mime = need_alpha ? "image/png" : "image/jpeg";
+	t->data = out;
+	t->bytes = out;
+	t->len = n;
+	t->mime = png ? "image/png" : "image/jpeg";
 	t->w = nw;
 	t->h = nh;
 	return 0;
 fail:
 	free(small);
-	free(b.p);
 	return -1;
 }
 

@@ -1,18 +1,25 @@
 /*
  * image.c: decode untrusted image bytes (sniffed by sniff.c) into upright
- * RGBA8.
+ * RGBA8, at the scale the model needs.
  *
  * Invariants:
  *  - the container is walked before any pixel decode, so a truncated
- *    JPEG (no EOI after the last scan) or PNG (no IEND) is refused:
- *    stb_image would otherwise fill the missing part with grey;
- *  - the dimensions are read from the header and checked against
- *    I2G_MAX_SIDE / I2G_MAX_PIXELS before any pixel buffer is allocated;
+ *    JPEG (no EOI after the last scan) or PNG (no IEND) is refused
+ *    instead of being filled with grey;
+ *  - the decoders are libjpeg-turbo (image_jpeg.c), libpng (image_png.c)
+ *    and libwebp (image_webp.c), made for hostile input; each one reads
+ *    the dimensions from the header and checks them (image_check_dims)
+ *    before any pixel buffer is allocated, and decodes straight to a long
+ *    side of about `target` pixels (the texture size) when the image is
+ *    larger, so a 40-megapixel bomb costs a few megabytes;
+ *  - every decoder error becomes a failed file with one sentence saying
+ *    what happened: too large (W×H), not enough memory, truncated or
+ *    corrupt (with the decoder's own reason);
  *  - a JPEG's EXIF orientation (IFD0 tag 0x0112) is applied to the pixels,
  *    because browsers apply it to an embedded JPEG while the decoders do
  *    not, and the texture would end up rotated against the geometry;
- *  - no global state: stb_image keeps its failure reason thread-local and
- *    libwebp is reentrant, so this file is safe in many threads at once.
+ *  - no global state: all three libraries keep their state in the
+ *    decoder object, so this file is safe in many threads at once.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -20,28 +27,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <webp/decode.h>
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
-
 #include "img2glb_int.h"
 #include "sniff.h"
 
-#define MSG_CORRUPT "The image is truncated or corrupt and cannot be decoded."
 #define MSG_NOTIMG "The file is not a JPEG, PNG or WebP image."
 
-static unsigned
-rd16(const unsigned char *p, int le)
+unsigned
+i2g_rd16(const unsigned char *p, int le)
 {
 	return le ? (unsigned)p[0] | (unsigned)p[1] << 8
 	          : (unsigned)p[0] << 8 | (unsigned)p[1];
 }
 
-static uint32_t
-rd32(const unsigned char *p, int le)
+uint32_t
+i2g_rd32(const unsigned char *p, int le)
 {
 	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 |
 	        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
@@ -71,21 +70,21 @@ exif_orientation(const unsigned char *p, size_t n)
 		le = 0;
 	else
 		return 1;
-	ifd = rd32(t + 4, le);
+	ifd = i2g_rd32(t + 4, le);
 	if (ifd > tn - 2 || ifd < 8)
 		return 1;
-	cnt = rd16(t + ifd, le);
+	cnt = i2g_rd16(t + ifd, le);
 	for (i = 0; i < cnt; i++) {
 		size_t e = ifd + 2 + i * 12;
 		unsigned v;
 
 		if (e + 12 > tn)
 			break;
-		if (rd16(t + e, le) != 0x0112)
+		if (i2g_rd16(t + e, le) != 0x0112)
 			continue;
-		if (rd16(t + e + 2, le) != 3) /* SHORT */
+		if (i2g_rd16(t + e + 2, le) != 3) /* SHORT */
 			return 1;
-		v = rd16(t + e + 8, le);
+		v = i2g_rd16(t + e + 8, le);
 		return v >= 1 && v <= 8 ? (int)v : 1;
 	}
 	return 1;
@@ -95,15 +94,17 @@ exif_orientation(const unsigned char *p, size_t n)
  * Walk the JPEG marker segments and entropy-coded scans up to EOI.
  * Returns 0 when the stream is complete (trailing bytes after EOI are
  * allowed, cameras append data there), -1 when it ends early or is
- * malformed.  *orient gets the first EXIF orientation seen.
+ * malformed.  *orient gets the first EXIF orientation seen, *w x *h the
+ * size of the first SOF segment (0 x 0 when none).
  */
 static int
-jpeg_walk(const unsigned char *p, size_t n, int *orient)
+jpeg_walk(const unsigned char *p, size_t n, int *orient, long *w, long *h)
 {
 	size_t i = 2, seglen;
 	int seen_exif = 0;
 
 	*orient = 1;
+	*w = *h = 0;
 	for (;;) {
 		unsigned m;
 
@@ -120,13 +121,19 @@ jpeg_walk(const unsigned char *p, size_t n, int *orient)
 			continue; /* standalone markers */
 		if (m == 0x00 || i + 2 > n)
 			return -1;
-		seglen = rd16(p + i, 0);
+		seglen = i2g_rd16(p + i, 0);
 		if (seglen < 2 || seglen > n - i)
 			return -1;
 		if (m == 0xe1 && !seen_exif && seglen >= 8 &&
 		    memcmp(p + i + 2, "Exif\0\0", 6) == 0) {
 			*orient = exif_orientation(p + i + 2, seglen - 2);
 			seen_exif = 1;
+		}
+		/* SOF0..15 but DHT, JPG and DAC: P, Y, X. */
+		if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 &&
+		    m != 0xcc && seglen >= 7 && *w == 0) {
+			*h = (long)i2g_rd16(p + i + 3, 0);
+			*w = (long)i2g_rd16(p + i + 5, 0);
 		}
 		i += seglen;
 		if (m != 0xda)
@@ -152,7 +159,7 @@ png_walk(const unsigned char *p, size_t n)
 	size_t i = 8;
 
 	while (i + 12 <= n) {
-		uint32_t clen = rd32(p + i, 0);
+		uint32_t clen = i2g_rd32(p + i, 0);
 
 		if (clen > 0x7fffffffu || clen > n - i - 12)
 			return -1;
@@ -221,123 +228,74 @@ orient_pixels(const unsigned char *src, int w, int h, int o, int *ow, int *oh)
 	return dst;
 }
 
-static int
-check_dims(int w, int h, char *err, size_t errlen)
+int
+image_check_dims(long w, long h, char *err, size_t errlen)
 {
 	if (w <= 0 || h <= 0) {
-		snprintf(err, errlen, "%s", MSG_CORRUPT);
+		snprintf(err, errlen, "%s", I2G_MSG_CORRUPT);
 		return -1;
 	}
 	if (w > I2G_MAX_SIDE || h > I2G_MAX_SIDE) {
 		snprintf(err, errlen,
-		    "The image is %dx%d pixels; the limit is %d pixels per side.",
+		    "The image is too large (%ld\u00d7%ld pixels); the limit is %d pixels per side.",
 		    w, h, I2G_MAX_SIDE);
 		return -1;
 	}
-	if ((long)w * h > I2G_MAX_PIXELS) {
+	if (w * h > I2G_MAX_PIXELS) {
 		snprintf(err, errlen,
-		    "The image is %dx%d pixels (%.1f megapixels); the limit is %ld megapixels.",
-		    w, h, (double)w * h / 1e6, I2G_MAX_PIXELS / 1000000);
+		    "The image is too large (%ld\u00d7%ld pixels, %.1f megapixels); the limit is %ld megapixels.",
+		    w, h, (double)w * (double)h / 1e6,
+		    I2G_MAX_PIXELS / 1000000);
 		return -1;
 	}
 	return 0;
 }
 
-static int
-decode_webp(const unsigned char *p, size_t n, struct image *im, char *err,
-    size_t errlen)
+void
+image_oom(long w, long h, char *err, size_t errlen)
 {
-	WebPBitstreamFeatures f;
-	size_t sz;
+	if (w <= 0 || h <= 0)
+		snprintf(err, errlen,
+		    "There is not enough memory to decode the image; try a smaller image.");
+	else
+		snprintf(err, errlen,
+		    "There is not enough memory to decode the image (%ld\u00d7%ld pixels); try a smaller image.",
+		    w, h);
+}
 
-	/* The RIFF size says how long the file should be. */
-	if ((size_t)rd32(p + 4, 1) > n - 8 ||
-	    WebPGetFeatures(p, n, &f) != VP8_STATUS_OK) {
-		snprintf(err, errlen, "%s", MSG_CORRUPT);
-		return -1;
-	}
-	if (f.has_animation) {
-		snprintf(err, errlen,
-		    "Animated WebP images are not supported; upload a still image.");
-		return -1;
-	}
-	if (check_dims(f.width, f.height, err, errlen) == -1)
-		return -1;
-	sz = (size_t)f.width * (size_t)f.height * 4;
-	im->rgba = malloc(sz);
-	if (im->rgba == NULL) {
-		snprintf(err, errlen,
-		    "The server ran out of memory while decoding the image; try a smaller image.");
-		return -1;
-	}
-	if (WebPDecodeRGBAInto(p, n, im->rgba, sz, f.width * 4) == NULL) {
-		snprintf(err, errlen, "%s", MSG_CORRUPT);
-		return -1;
-	}
-	im->w = f.width;
-	im->h = f.height;
-	return 0;
+void
+image_corrupt(const char *why, char *err, size_t errlen)
+{
+	if (why == NULL || why[0] == '\0')
+		snprintf(err, errlen, "%s", I2G_MSG_CORRUPT);
+	else
+		snprintf(err, errlen, "%.*s (%.160s).",
+		    (int)strlen(I2G_MSG_CORRUPT) - 1, I2G_MSG_CORRUPT, why);
+}
+
+int
+image_reduce(int w, int h, int target)
+{
+	int lng = w > h ? w : h;
+
+	return target > 0 && lng > target ? lng / target : 1;
 }
 
 void
 image_free(struct image *im)
 {
-	if (im->stb_owned)
-		stbi_image_free(im->rgba);
-	else
-		free(im->rgba);
+	free(im->rgba);
 	memset(im, 0, sizeof(*im));
 }
 
-/* JPEG and PNG through stb_image, after the container walk. */
-static int
-decode_stb(const unsigned char *p, size_t len, struct image *im, char *err,
-    size_t errlen)
-{
-	int w, h, comp, orient = 1;
-	unsigned char *r;
-
-	if (len > INT_MAX) {
-		snprintf(err, errlen,
-		    "The file is larger than 2 GB; upload a smaller image.");
-		return -1;
-	}
-	if ((strcmp(im->fmt, "jpg") == 0 ? jpeg_walk(p, len, &orient)
-	                                 : png_walk(p, len)) == -1 ||
-	    !stbi_info_from_memory(p, (int)len, &w, &h, &comp)) {
-		snprintf(err, errlen, "%s", MSG_CORRUPT);
-		return -1;
-	}
-	if (check_dims(w, h, err, errlen) == -1)
-		return -1;
-	im->rgba = stbi_load_from_memory(p, (int)len, &w, &h, &comp, 4);
-	if (im->rgba == NULL) {
-		snprintf(err, errlen, "%s", MSG_CORRUPT);
-		return -1;
-	}
-	im->stb_owned = 1;
-	im->w = w;
-	im->h = h;
-	if (orient == 1)
-		return 0;
-	r = orient_pixels(im->rgba, w, h, orient, &im->w, &im->h);
-	if (r == NULL) {
-		snprintf(err, errlen,
-		    "The server ran out of memory while decoding the image; try a smaller image.");
-		return -1;
-	}
-	stbi_image_free(im->rgba);
-	im->rgba = r;
-	im->stb_owned = 0;
-	im->orient = orient;
-	return 0;
-}
-
 int
-image_decode(
-    const void *buf, size_t len, struct image *im, char *err, size_t errlen)
+image_decode(const void *buf, size_t len, int target, struct image *im,
+    char *err, size_t errlen)
 {
 	size_t i, npx;
+	long jw, jh;
+	int orient = 1, rc;
+	unsigned char *r;
 
 	memset(im, 0, sizeof(*im));
 	im->orient = 1;
@@ -351,10 +309,45 @@ image_decode(
 		snprintf(err, errlen, "%s", MSG_NOTIMG);
 		goto fail;
 	}
-	if ((strcmp(im->fmt, "webp") == 0
-	            ? decode_webp(buf, len, im, err, errlen)
-	            : decode_stb(buf, len, im, err, errlen)) == -1)
+	if (strcmp(im->fmt, "webp") == 0) {
+		rc = image_webp(buf, len, target, im, err, errlen);
+	} else if (strcmp(im->fmt, "jpg") == 0) {
+		rc = jpeg_walk(buf, len, &orient, &jw, &jh);
+		if (rc == -1)
+			image_corrupt(
+			    "the JPEG stream ends early", err, errlen);
+		else if (jw > 0 && jh > 0 &&
+		    image_check_dims(jw, jh, err, errlen) == -1)
+			rc = -1;
+		else
+			rc = image_jpeg(buf, len, target, im, err, errlen);
+	} else {
+		rc = png_walk(buf, len);
+		if (rc == -1)
+			image_corrupt(
+			    "the PNG ends before its IEND chunk", err, errlen);
+		else
+			rc = image_png(buf, len, target, im, err, errlen);
+	}
+	if (rc == -1)
 		goto fail;
+	if (orient != 1) {
+		r = orient_pixels(
+		    im->rgba, im->w, im->h, orient, &im->w, &im->h);
+		if (r == NULL) {
+			image_oom(im->src_w, im->src_h, err, errlen);
+			goto fail;
+		}
+		free(im->rgba);
+		im->rgba = r;
+		im->orient = orient;
+		if (orient >= 5) {
+			int t = im->src_w;
+
+			im->src_w = im->src_h;
+			im->src_h = t;
+		}
+	}
 	/* "Has alpha" means some pixel really is not opaque, not that the
 	 * format could carry an alpha channel.  JPEG never has alpha. */
 	im->has_alpha = 0;

@@ -1,7 +1,8 @@
 /*
  * img2glb.c: the public entry point of the offline model (img2glb.h).
  *
- * Protocol: check the options, decode (image.c), build the mesh
+ * Protocol: check the options, decode (image.c) at the texture's size
+ * (a larger file is decoded reduced: the mesh needs no more), build the mesh
  * (mesh.c), pick the texture and write the GLB (glb.c).  Every failure
  * leaves one sentence in err and frees everything it allocated; on
  * success only *glb belongs to the caller.  No global state, so callers
@@ -136,7 +137,7 @@ i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
 	*glblen = 0;
 	if (check_opts(o, &b, &tex, err, errlen) == -1)
 		goto out;
-	if (image_decode(img, len, &im, err, errlen) == -1)
+	if (image_decode(img, len, tex, &im, err, errlen) == -1)
 		goto out;
 	/* The thickness is relative to the long side, which is 1.0 m. */
 	if (mesh_build(&im, &b, &m) == -1 ||
@@ -148,8 +149,8 @@ i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
 	if (info != NULL) {
 		memset(info, 0, sizeof(*info));
 		snprintf(info->mode, sizeof(info->mode), "%s", m.mode);
-		info->width = im.w;
-		info->height = im.h;
+		info->width = im.src_w;
+		info->height = im.src_h;
 		info->vertices = m.nv;
 		info->triangles = m.nt;
 	}

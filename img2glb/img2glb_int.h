@@ -21,14 +21,21 @@
 #define I2G_MAX_SIDE 8192 /* pixels per side */
 #define I2G_MAX_PIXELS (40L * 1000 * 1000) /* total pixels */
 
-/* A decoded image, already turned upright by its EXIF orientation. */
+#define I2G_MSG_CORRUPT \
+	"The image is truncated or corrupt and cannot be decoded."
+
+/*
+ * A decoded image, already turned upright by its EXIF orientation.  When
+ * the file is larger than the model needs, w x h is the reduced size it
+ * was decoded at and src_w x src_h the file's (upright) size.
+ */
 struct image {
 	unsigned char *rgba; /* w*h*4, malloc'd */
 	int w, h;
+	int src_w, src_h;
 	int has_alpha; /* some pixel has alpha < 255 */
 	int orient; /* EXIF orientation that was applied, 1 = none */
 	const char *fmt; /* "jpg", "png", "webp" */
-	int stb_owned; /* rgba came from stb_image: free with stbi_image_free */
 };
 
 /*
@@ -57,10 +64,37 @@ struct texture {
 	int w, h;
 };
 
-/* image.c */
-int image_decode(
-    const void *buf, size_t len, struct image *im, char *err, size_t errlen);
+/* image.c: decode to a long side of at least target pixels when the file
+ * is larger (target 0: full size); 0, or -1 with one sentence in err. */
+int image_decode(const void *buf, size_t len, int target, struct image *im,
+    char *err, size_t errlen);
 void image_free(struct image *im);
+/* For the decoders: the pixel limits (0, or -1 with "too large (W×H)" in
+ * err); the sentences for out of memory and for corrupt data with the
+ * decoder's reason (why may be NULL); the integer reduction factor that
+ * keeps the long side at or above target; byte readers. */
+int image_check_dims(long w, long h, char *err, size_t errlen);
+void image_oom(long w, long h, char *err, size_t errlen);
+void image_corrupt(const char *why, char *err, size_t errlen);
+int image_reduce(int w, int h, int target);
+unsigned i2g_rd16(const unsigned char *p, int le);
+uint32_t i2g_rd32(const unsigned char *p, int le);
+/* image_jpeg.c, image_png.c, image_webp.c: the container is already
+ * walked; fill im->rgba, w, h, src_w, src_h; 0 or -1 with err set. */
+int image_jpeg(const unsigned char *p, size_t n, int target, struct image *im,
+    char *err, size_t errlen);
+int image_png(const unsigned char *p, size_t n, int target, struct image *im,
+    char *err, size_t errlen);
+int image_webp(const unsigned char *p, size_t n, int target, struct image *im,
+    char *err, size_t errlen);
+
+/* encode.c: RGBA8 -> JPEG (alpha dropped) or PNG (RGBA), written from
+ * the pixels alone (no metadata of the original can reach the GLB);
+ * *out malloc'd; 0, or -1 out of memory / encoder failure. */
+int encode_jpeg(const unsigned char *rgba, int w, int h, int quality,
+    unsigned char **out, size_t *len);
+int encode_png(
+    const unsigned char *rgba, int w, int h, unsigned char **out, size_t *len);
 
 /* Grid geometry shared by the modes: vertices are (gw+1) x (gh+1). */
 struct grid {

@@ -6,3 +6,4 @@ $(O)/utest/%: $(O)/tests/unit/%.o $(O)/tests/unit/tap.o $(LIBDAEMON) $(LIBIMG2GL
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(IMG2GLB_LIBS) $(LIBS_BASE)
 $(O)/utest/test_img2glb: $(O)/tests/unit/glb_check.o $(O)/tests/unit/shape_check.o
+$(O)/utest/test_decode: $(O)/tests/unit/glb_check.o $(O)/tests/unit/shape_check.o
