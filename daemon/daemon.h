@@ -58,6 +58,12 @@ enum backend_status {
 struct backend {
 	const char *name; /* "local", "fal" */
 	/*
+	 * A file whose run was interrupted this many times (the daemon died
+	 * while running it: OOM-killed, kill -9) fails with a reason instead
+	 * of running again; 0 = no limit (FAL resumes a paid request).
+	 */
+	int max_interrupted;
+	/*
 	 * Checked once at start, before any work: 0, or -1 with one sentence
 	 * in err (the daemon refuses to start).  May be NULL.
 	 */

@@ -232,6 +232,7 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	json_t *st = NULL, *patch = NULL;
 	long long started = spool_now_ms();
 	int state, bi;
+	json_int_t interrupted;
 
 	memset(&job, 0, sizeof(job));
 	job.sp = sp;
@@ -273,12 +274,24 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		job_finish(&job, BACKEND_FAILED, err, started);
 		goto done;
 	}
-	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I}", "status",
+	/* Still "processing": the run before never ended (the daemon died
+	 * during it); counted in the state file, durable across crashes. */
+	interrupted = json_integer_value(json_object_get(st, "interrupted")) +
+	    (state == FS_PROCESSING);
+	if (job_backends[bi]->max_interrupted > 0 &&
+	    interrupted >= job_backends[bi]->max_interrupted) {
+		snprintf(err, sizeof(err),
+		    "The server stopped (crashed or was killed) while converting this file %lld times, so it is not run again; an image that needs more memory or time than the server has can cause this.",
+		    (long long)interrupted);
+		job_finish(&job, BACKEND_FAILED, err, started);
+		goto done;
+	}
+	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I, s:I}", "status",
 	    "processing", "progress", 2, "message", "Starting", "error",
 	    "attempt",
 	    (json_int_t)(json_integer_value(json_object_get(st, "attempt")) +
 	        1),
-	    "started", (json_int_t)started);
+	    "interrupted", interrupted, "started", (json_int_t)started);
 	if (patch == NULL ||
 	    spool_status_update(sp, job.id, job.file, patch, -1) == -1) {
 		log_warn("%s: status; handing back", marker);

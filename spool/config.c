@@ -57,6 +57,8 @@ static const struct key keys[] = {
     S("SPOOL_DIR", spool_dir),
     I("PORT", port, 1, 65535),
     I("WORKERS", workers, 1, 256),
+    I("LOCAL_MEMORY_MB", local_memory_mb, 16, 1 << 20),
+    I("LOCAL_CPU_S", local_cpu_s, 1, 24 * 3600),
     X("FAL_KEY", fal_key),
     S("FAL_QUEUE_URL", fal_queue_url),
     S("FAL_REST_URL", fal_rest_url),
@@ -93,6 +95,8 @@ config_defaults(struct config *c)
 	snprintf(c->spool_dir, sizeof(c->spool_dir), "./var/spool");
 	c->port = 8080;
 	c->workers = 8;
+	c->local_memory_mb = 1024;
+	c->local_cpu_s = 120;
 	snprintf(c->fal_queue_url, sizeof(c->fal_queue_url),
 	    "https://queue.fal.run");
 	snprintf(

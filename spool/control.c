@@ -132,9 +132,9 @@ spool_retry(struct spool *sp, const char *id)
 		snprintf(name, sizeof(name), "%d.json", i);
 		if (rdir != -1 && !record_has_result(rdir, name))
 			unlinkat(rdir, name, 0);
-		p = json_pack("{s:s, s:i, s:s, s:n, s:n}", "status", "queued",
-		    "progress", 0, "message", "Queued again", "error",
-		    "queue_position");
+		p = json_pack("{s:s, s:i, s:s, s:n, s:n, s:i}", "status",
+		    "queued", "progress", 0, "message", "Queued again", "error",
+		    "queue_position", "interrupted", 0);
 		if (p == NULL)
 			continue;
 		/* Only if nobody changed it meanwhile (a second retry). */

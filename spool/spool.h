@@ -39,6 +39,8 @@ struct config {
 	char spool_dir[4096];
 	int port;
 	int workers;
+	int local_memory_mb; /* address space one offline conversion may add */
+	int local_cpu_s; /* CPU seconds one offline conversion may use */
 	char fal_key[256];
 	char fal_queue_url[512];
 	char fal_rest_url[512];
