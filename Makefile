@@ -6,6 +6,7 @@
 #   make valgrind   run the C unit tests and the daemon tests under valgrind
 #   make lint       cppcheck, no spool path outside spool/, clang-format
 #   make bench      the offline model's figures (BENCHMARKS.md)
+#   make fuzz       every libFuzzer target for FUZZ_TIME s (tests/fuzz/)
 #   make run        install nothing, start lighttpd + daemon in the foreground
 #
 # Each part adds its programs in its own fragment (spool/spool.mk, ...), so
@@ -34,6 +35,7 @@ include cgi/cgi.mk
 include tools/tools.mk
 include tests/unit/unit.mk
 include bench/bench.mk
+include tests/fuzz/fuzz.mk
 
 # The 3D viewer is served from our own origin, copied from the pinned npm
 # package that tools/deps installs (www/vendor/ is not committed).
@@ -90,7 +92,7 @@ run: all
 	tools/run
 
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-fuzz
 
 .PHONY: all build-all test asan valgrind lint format run clean
 

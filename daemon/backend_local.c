@@ -1,120 +1,92 @@
 /*
  * backend_local.c: the built-in offline model as a backend.
  *
- * Reads the input image, then runs i2g_convert() (img2glb/img2glb.h) with
- * the batch's parameters, each missing one taken from the model's row of
- * the model table (spool/models.c, whose "local" row is written in terms
- * of img2glb.h's limits), and publishes out/<n>.glb atomically.
+ * Runs each file through i2m-convert (convert.c, protocol convert.h), the
+ * program next to i2m-daemon that decodes and meshes one image with
+ * i2g_convert() (img2glb/img2glb.h) under RLIMIT_AS (LOCAL_MEMORY_MB) and
+ * RLIMIT_CPU (LOCAL_CPU_S), with the batch's parameters, each missing one
+ * taken from the model's row of the model table (spool/models.c, whose
+ * "local" row is written in terms of img2glb.h's limits); the GLB is
+ * published as out/<n>.glb atomically.
  *
- * Containment: the decode and the meshing run in a forked child under
- * RLIMIT_AS (its address space may grow by LOCAL_MEMORY_MB) and
- * RLIMIT_CPU (LOCAL_CPU_S), which dies with the daemon
- * (PR_SET_PDEATHSIG).  A decoder bug, a bomb or a runaway costs that
- * file, never the daemon, and the failure says why (out of memory, CPU
- * time, killed or crashed by which signal).  The child answers on a pipe:
- * a fixed header (struct reply), then the GLB's bytes; it touches no lock
- * the other threads may hold (glibc's malloc is fork-safe) and leaves with
- * _exit.  While it runs the parent polls for a cancel and kills it.
+ * Containment: a decoder bug, a bomb or a runaway costs that file, never
+ * the daemon, and the failure says why (out of memory, CPU time, killed
+ * or crashed by which signal).  Between fork and exec the child calls
+ * only async-signal-safe functions (the daemon is multithreaded); it dies
+ * with the daemon (PR_SET_PDEATHSIG).  While it runs the worker polls for
+ * a cancel and kills it.  The daemon itself never decodes an image.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "convert.h"
 #include "daemon.h"
 #include "img2glb.h"
 
-#define LOCAL_INPUT_CAP (256LL * 1024 * 1024)
 #define LOCAL_GLB_CAP ((size_t)1 << 30)
 #define CANCEL_POLL_MS 250
 
-/* What the child sends before the GLB's glblen bytes. */
-struct reply {
-	int ok;
-	size_t glblen;
-	struct i2g_info info;
-	char err[512];
-};
+/* The converter's path, next to our own executable (set by check()). */
+static char convert_path[PATH_MAX];
 
 static int
-write_all(int fd, const void *p, size_t n)
+local_check(const struct config *cfg, char *err, size_t errlen)
 {
-	const char *c = p;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
+	(void)cfg;
+	if (n <= 0) {
+		snprintf(err, errlen,
+		    "The daemon cannot find its own program (/proc/self/exe: %s).",
+		    strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	snprintf(convert_path, sizeof(convert_path), "%s/%s", dirname(self),
+	    CONVERT_PROG);
+	if (access(convert_path, X_OK) == -1) {
+		snprintf(err, errlen,
+		    "The offline model's converter %.3000s is missing (%s); install it next to i2m-daemon.",
+		    convert_path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
 
-/* The limits: address space now + mem_mb, cpu_s seconds (then SIGXCPU,
- * SIGKILL 5 s later). */
-static void
-child_limits(int mem_mb, int cpu_s)
+/*
+ * After fork, in the child: only async-signal-safe calls.  The image on
+ * fd 0, the answer on fd 1, default signal dispositions and an empty
+ * mask (a blocked SIGXCPU would not stop it), then exec.
+ */
+static void __attribute__((noreturn))
+child_exec(int in, int out, char *const argv[])
 {
-	struct rlimit rl;
-	char buf[64];
-	unsigned long pages = 0;
-	ssize_t n;
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-
-	if (fd != -1) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		if (n > 0) {
-			buf[n] = '\0';
-			pages = strtoul(buf, NULL, 10);
-		}
-		close(fd);
-	}
-	if (pages > 0) {
-		rl.rlim_cur = rl.rlim_max =
-		    (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
-		    (rlim_t)mem_mb * 1024 * 1024;
-		setrlimit(RLIMIT_AS, &rl);
-	}
-	rl.rlim_cur = (rlim_t)cpu_s;
-	rl.rlim_max = (rlim_t)cpu_s + 5;
-	setrlimit(RLIMIT_CPU, &rl);
-}
-
-static void __attribute__((noreturn)) child(int fd, const char *img,
-    size_t imglen, const struct i2g_opts *o, const struct config *cfg)
-{
-	struct reply r;
-	unsigned char *glb = NULL;
-	sigset_t all;
+	struct sigaction sa;
+	sigset_t none;
 	int sig;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
+		_exit(CONVERT_EXEC_FAILED);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	if (getppid() == 1)
-		_exit(1);
-	child_limits(cfg->local_memory_mb, cfg->local_cpu_s);
-	memset(&r, 0, sizeof(r));
-	r.ok = i2g_convert(img, imglen, o, &glb, &r.glblen, &r.info, r.err,
-	           sizeof(r.err)) == 0;
-	if (write_all(fd, &r, sizeof(r)) == -1 ||
-	    (r.ok && write_all(fd, glb, r.glblen) == -1))
-		_exit(1);
-	_exit(0);
+			sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execv(convert_path, argv);
+	_exit(CONVERT_EXEC_FAILED);
 }
 
 /* Read exactly n bytes; 0, or -1 at EOF/error.  While waiting, a cancel
@@ -169,6 +141,10 @@ child_reason(int st, const struct config *cfg, char *err, size_t errlen)
 			snprintf(err, errlen,
 			    "The conversion crashed (signal %d, %s); the image could not be converted.",
 			    sig, d != NULL ? d : "unknown");
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == CONVERT_EXEC_FAILED) {
+		snprintf(err, errlen,
+		    "The offline model's converter (%s) could not be started.",
+		    CONVERT_PROG);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
 		snprintf(err, errlen,
 		    "The conversion process ended without an answer (exit status %d), e.g. out of memory (LOCAL_MEMORY_MB is %d).",
@@ -180,31 +156,45 @@ child_reason(int st, const struct config *cfg, char *err, size_t errlen)
 }
 
 /*
- * Convert in a child; BACKEND_OK with *glb (malloc'd) and *info, else
+ * Convert in i2m-convert; BACKEND_OK with *glb (malloc'd) and *info, else
  * FAILED with err or CANCELLED.
  */
 static enum backend_status
-convert_contained(struct job *job, const char *img, size_t imglen,
-    const struct i2g_opts *o, unsigned char **glb, size_t *glblen,
-    struct i2g_info *info, char *err, size_t errlen)
+convert_contained(struct job *job, const struct i2g_opts *o,
+    unsigned char **glb, size_t *glblen, struct i2g_info *info, char *err,
+    size_t errlen)
 {
-	struct reply r;
-	int fds[2], st = 0, cancelled = 0, got, oom = 0;
+	struct convert_reply r;
+	char mem[16], cpu[16], res[16], th[32];
+	char *argv[] = {CONVERT_PROG, mem, cpu,
+	    (char *)(o->mode != NULL ? o->mode : "-"),
+	    (char *)(o->back != NULL ? o->back : "-"), res, th, NULL};
+	int fds[2], in, st = 0, cancelled = 0, got, oom = 0;
 	pid_t pid;
-	enum backend_status rc = BACKEND_FAILED;
 
 	*glb = NULL;
+	snprintf(mem, sizeof(mem), "%d", job->cfg->local_memory_mb);
+	snprintf(cpu, sizeof(cpu), "%d", job->cfg->local_cpu_s);
+	snprintf(res, sizeof(res), "%d", o->resolution);
+	snprintf(th, sizeof(th), "%.17g", o->thickness);
+	in = open(job->input, O_RDONLY | O_CLOEXEC);
+	if (in == -1) {
+		snprintf(err, errlen,
+		    "The uploaded image could not be read back from the spool (%s).",
+		    strerror(errno));
+		return BACKEND_FAILED;
+	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		snprintf(err, errlen,
 		    "The conversion could not be started (%s); retry later.",
 		    strerror(errno));
+		close(in);
 		return BACKEND_FAILED;
 	}
 	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		child(fds[1], img, imglen, o, job->cfg);
-	}
+	if (pid == 0)
+		child_exec(in, fds[1], argv);
+	close(in);
 	close(fds[1]);
 	if (pid == -1) {
 		snprintf(err, errlen,
@@ -231,23 +221,27 @@ convert_contained(struct job *job, const char *img, size_t imglen,
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
 	if (cancelled) {
-		rc = BACKEND_CANCELLED;
-	} else if (got && r.ok) {
+		free(*glb);
+		*glb = NULL;
+		return BACKEND_CANCELLED;
+	}
+	if (got && r.ok && !oom) {
 		*glblen = r.glblen;
 		*info = r.info;
 		return BACKEND_OK;
-	} else if (got && !oom) {
-		r.err[sizeof(r.err) - 1] = '\0';
-		snprintf(err, errlen, "%s", r.err);
-	} else if (oom) {
+	}
+	if (oom) {
 		snprintf(err, errlen,
 		    "The server ran out of memory while saving the model; retry later.");
+	} else if (got) {
+		r.err[sizeof(r.err) - 1] = '\0';
+		snprintf(err, errlen, "%s", r.err);
 	} else {
 		child_reason(st, job->cfg, err, errlen);
 	}
 	free(*glb);
 	*glb = NULL;
-	return rc;
+	return BACKEND_FAILED;
 }
 
 static enum backend_status
@@ -257,8 +251,7 @@ local_run(struct job *job, char *err, size_t errlen)
 	struct i2g_opts o;
 	struct i2g_info info;
 	unsigned char *glb = NULL;
-	char *img = NULL;
-	size_t imglen, glblen = 0;
+	size_t glblen = 0;
 	enum backend_status rc = BACKEND_FAILED;
 	json_t *mode = NULL, *res = NULL, *th = NULL, *back = NULL;
 
@@ -276,17 +269,9 @@ local_run(struct job *job, char *err, size_t errlen)
 	if (json_is_number(th))
 		o.thickness = json_number_value(th);
 
-	if (spool_read_file(
-	        AT_FDCWD, job->input, LOCAL_INPUT_CAP, &img, &imglen) == -1) {
-		snprintf(err, errlen,
-		    "The uploaded image could not be read back from the spool (%s).",
-		    strerror(errno));
-		goto out;
-	}
 	job_progress(job, FS_PROCESSING, 10, -1, "Building the 3D model");
 	err[0] = '\0';
-	rc = convert_contained(
-	    job, img, imglen, &o, &glb, &glblen, &info, err, errlen);
+	rc = convert_contained(job, &o, &glb, &glblen, &info, err, errlen);
 	if (rc != BACKEND_OK)
 		goto out;
 	rc = BACKEND_FAILED;
@@ -317,7 +302,6 @@ out:
 	json_decref(res);
 	json_decref(th);
 	json_decref(back);
-	free(img);
 	free(glb);
 	return rc;
 }
@@ -325,6 +309,7 @@ out:
 const struct backend backend_local = {
     .name = "local",
     .max_interrupted = 2,
+    .check = local_check,
     .worker_init = NULL,
     .worker_free = NULL,
     .run = local_run,

@@ -13,6 +13,7 @@
  *    since FAL ignores unknown fields and bills the run anyway (§8.7).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,8 +434,12 @@ fal_logs_progress(json_t *logs)
 				continue;
 			a = strtol(q, NULL, 10);
 			b = strtol(p + 1, &end, 10);
+			/* a * 100 overflows for huge numbers (fuzzing:
+			 * "5555...652/1555...", strtol saturates). */
 			if (b > 0 && a >= 0 && a <= b)
-				return (int)(a * 100 / b);
+				return (int)(a <= LONG_MAX / 100
+				        ? a * 100 / b
+				        : a / (b / 100));
 		}
 	}
 	return -1;

@@ -283,6 +283,9 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		snprintf(err, sizeof(err),
 		    "The server stopped (crashed or was killed) while converting this file %lld times, so it is not run again; an image that needs more memory or time than the server has can cause this.",
 		    (long long)interrupted);
+		patch = json_pack("{s:I}", "interrupted", interrupted);
+		if (patch != NULL)
+			spool_status_update(sp, job.id, job.file, patch, -1);
 		job_finish(&job, BACKEND_FAILED, err, started);
 		goto done;
 	}

@@ -26,7 +26,7 @@
 
 #include "img2glb_int.h"
 
-#define JPEG_MEM_MAX (256L * 1024 * 1024) /* libjpeg's own buffers */
+#define JPEG_MEM_MAX (160L * 1024 * 1024) /* libjpeg's own buffers */
 #define JPEG_MAX_SCANS 500
 
 struct jerr {

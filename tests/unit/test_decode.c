@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jpeglib.h>
 #include <png.h>
 
 #include "glb_check.h"
@@ -209,6 +210,113 @@ test_layouts(void)
 		}
 		free(b.p);
 	}
+}
+
+/*
+ * A w x h JPEG from libjpeg: colour (r, g, b) in RGB, or as Adobe CMYK
+ * (stored inverted, as Photoshop does: 255 = no ink) when cmyk; baseline
+ * or progressive.
+ */
+static struct buf
+gen_jpg(int w, int h, int r, int g, int b, int cmyk, int prog)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr e;
+	unsigned char *out = NULL, *row = malloc((size_t)w * 4);
+	unsigned long n = 0;
+	struct buf res;
+	int x;
+
+	c.err = jpeg_std_error(&e);
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, &out, &n);
+	c.image_width = (JDIMENSION)w;
+	c.image_height = (JDIMENSION)h;
+	c.input_components = cmyk ? 4 : 3;
+	c.in_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, 90, TRUE);
+	if (prog)
+		jpeg_simple_progression(&c);
+	jpeg_start_compress(&c, TRUE);
+	for (x = 0; x < w; x++) {
+		unsigned char *p = row + (size_t)x * (cmyk ? 4 : 3);
+
+		if (cmyk) {
+			/* CMY inverted = RGB, K inverted 255 = no black. */
+			p[0] = (unsigned char)r;
+			p[1] = (unsigned char)g;
+			p[2] = (unsigned char)b;
+			p[3] = 255;
+		} else {
+			p[0] = (unsigned char)r;
+			p[1] = (unsigned char)g;
+			p[2] = (unsigned char)b;
+		}
+	}
+	while (c.next_scanline < c.image_height) {
+		JSAMPROW rp = row;
+
+		jpeg_write_scanlines(&c, &rp, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	free(row);
+	res.p = out;
+	res.n = n;
+	return res;
+}
+
+static int
+near(const unsigned char *px, int r, int g, int b)
+{
+	return abs(px[0] - r) <= 6 && abs(px[1] - g) <= 6 &&
+	    abs(px[2] - b) <= 6 && px[3] == 255;
+}
+
+static void
+test_jpeg(void)
+{
+	struct buf big = gen_jpg(4000, 3000, 200, 40, 90, 0, 0);
+	struct buf prog = gen_jpg(3000, 1000, 30, 160, 220, 0, 1);
+	struct buf cmyk = gen_jpg(64, 48, 255, 0, 0, 1, 0);
+	struct image im;
+	char err[256];
+
+	/* DCT scaling: ceil(8 * 2048 / 4000) = 5 eighths. */
+	if (image_decode(big.p, big.n, 2048, &im, err, sizeof(err)) == 0) {
+		TAP_OK(im.w == 2500 && im.h == 1875 && im.src_w == 4000 &&
+		        im.src_h == 3000 && near(im.rgba, 200, 40, 90),
+		    "jpeg 4000x3000: decoded at 5/8 (%dx%d), colour kept", im.w,
+		    im.h);
+		image_free(&im);
+	} else {
+		TAP_OK(0, "jpeg 4000x3000 decodes (%s)", err);
+	}
+	if (image_decode(prog.p, prog.n, 256, &im, err, sizeof(err)) == 0) {
+		TAP_OK(im.w == 375 && im.h == 125 &&
+		        near(im.rgba + (size_t)(im.w * 60 + 100) * 4, 30, 160,
+		            220),
+		    "jpeg progressive 3000x1000: decoded at 1/8 (%dx%d)", im.w,
+		    im.h);
+		image_free(&im);
+	} else {
+		TAP_OK(0, "jpeg progressive decodes (%s)", err);
+	}
+	if (image_decode(cmyk.p, cmyk.n, 0, &im, err, sizeof(err)) == 0) {
+		TAP_OK(im.w == 64 && near(im.rgba, 255, 0, 0),
+		    "jpeg Adobe CMYK: red stays red (%d,%d,%d)", im.rgba[0],
+		    im.rgba[1], im.rgba[2]);
+		image_free(&im);
+	} else {
+		TAP_OK(0, "jpeg CMYK decodes (%s)", err);
+	}
+	/* Cut inside the scan: refused, never grey-filled. */
+	expect_fail(
+	    "jpeg_cut_in_scan", big.p, big.n / 2, NULL, "truncated or corrupt");
+	free(big.p);
+	free(prog.p);
+	free(cmyk.p);
 }
 
 /* ASan reserves its memory up front and aborts when an mmap fails: the
@@ -423,6 +531,7 @@ main(void)
 {
 	test_limits();
 	test_layouts();
+	test_jpeg();
 	test_exif_gps();
 	test_bombs();
 	return tap_done();

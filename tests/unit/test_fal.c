@@ -143,6 +143,16 @@ test_logs(void)
 	l = logs_of("path a/b and 7/0");
 	TAP_OK(fal_logs_progress(l) == -1, "no bogus fractions");
 	json_decref(l);
+	/* Found by tests/fuzz/fuzz_fal (corpus crash-logs-progress-overflow):
+	 * numbers past LONG_MAX saturate, and a * 100 overflowed. */
+	l = logs_of(
+	    "sg5555555555555555555555555555652/155555555555555555555555");
+	TAP_OK(fal_logs_progress(l) == 100, "huge fraction: no overflow");
+	json_decref(l);
+	l = logs_of("step 9223372036854775806/9223372036854775807");
+	TAP_OK(fal_logs_progress(l) == 99 || fal_logs_progress(l) == 100,
+	    "fraction near LONG_MAX: no overflow (%d)", fal_logs_progress(l));
+	json_decref(l);
 }
 
 static void
