@@ -106,6 +106,7 @@ main(int argc, char **argv)
 	unsigned char *glb = NULL;
 	char *img;
 	size_t len = 0;
+	int rc;
 
 	if (argc != 7) {
 		fprintf(stderr,
@@ -129,9 +130,8 @@ main(int argc, char **argv)
 		r.ok = i2g_convert(img, len, &o, &glb, &r.glblen, &r.info,
 		           r.err, sizeof(r.err)) == 0;
 	free(img);
-	if (write_all(1, &r, sizeof(r)) == -1 ||
-	    (r.ok && write_all(1, glb, r.glblen) == -1))
-		return 1;
+	rc = write_all(1, &r, sizeof(r)) == -1 ||
+	    (r.ok && write_all(1, glb, r.glblen) == -1);
 	free(glb);
-	return 0;
+	return rc;
 }
