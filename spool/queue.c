@@ -277,7 +277,7 @@ spool_queue_release_all(struct spool *sp, const char *owner)
 	return n;
 }
 
-/* Append q/new/<name> to *v when it is a marker still waiting. */
+/* Append <dir>/<name> to *v when it is a marker still there. */
 static int
 list_one(
     int dir, const char *name, struct spool_marker **v, size_t *n, size_t *cap)
@@ -305,33 +305,82 @@ list_one(
 	return 0;
 }
 
-int
-spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count)
+/* Append every marker of the directory sub (of the spool) to *v. */
+static int
+list_dir(struct spool *sp, const char *sub, struct spool_marker **v, size_t *n,
+    size_t *cap)
 {
-	struct spool_marker *v = NULL;
-	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
 	int saved;
 
-	d = spool_opendir(sp->root, "q/new");
+	d = spool_opendir(sp->root, sub);
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (list_one(dirfd(d), de->d_name, &v, &n, &cap) == -1) {
+		if (list_one(dirfd(d), de->d_name, v, n, cap) == -1) {
 			saved = errno;
 			closedir(d);
-			free(v);
 			errno = saved;
 			return -1;
 		}
 	}
 	closedir(d);
+	return 0;
+}
+
+int
+spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count)
+{
+	struct spool_marker *v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (list_dir(sp, "q/new", &v, &n, &cap) == -1) {
+		free(v);
+		return -1;
+	}
 	*out = v;
 	*count = n;
 	return 0;
+}
+
+int
+spool_queue_list_all(struct spool *sp, struct spool_marker **out, size_t *count)
+{
+	struct spool_marker *v = NULL;
+	size_t n = 0, cap = 0;
+	char sub[320];
+	struct dirent *de;
+	DIR *d = NULL;
+	int saved;
+
+	if (list_dir(sp, "q/new", &v, &n, &cap) == -1)
+		goto fail;
+	d = spool_opendir(sp->root, "q/cur");
+	if (d == NULL)
+		goto fail;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "q/cur/%s", de->d_name);
+		/* An owner that left meanwhile has no claims to count. */
+		if (list_dir(sp, sub, &v, &n, &cap) == -1 && errno != ENOENT &&
+		    errno != ENOTDIR)
+			goto fail;
+	}
+	closedir(d);
+	*out = v;
+	*count = n;
+	return 0;
+fail:
+	saved = errno;
+	if (d != NULL)
+		closedir(d);
+	free(v);
+	errno = saved;
+	return -1;
 }
 
 int

@@ -9,6 +9,11 @@
  * or a resume after a crash (even across midnight) never counts twice.
  * An entry whose price is unknown is kept with "usd": null and counted in
  * "unknown_price", never as 0.
+ *
+ * The daily budget is held to what is spent plus what is held: the price
+ * of every FAL file still queued or running (a queue marker and no result
+ * in its request record), read from the queue itself, so nothing has to
+ * be released when a file is cancelled, fails or is removed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -225,12 +230,82 @@ spool_spend_get(struct spool *sp, const char *day)
 	return doc;
 }
 
+/* One file's price at FAL from its batch (0 for other providers). */
+static double
+batch_file_price(struct spool *sp, const char *id)
+{
+	json_t *b = spool_batch_get(sp, id);
+	const struct model_info *m;
+	double usd = 0;
+
+	if (b == NULL)
+		return 0; /* removed meanwhile: nothing will run */
+	m = models_find(json_string_value(json_object_get(b, "model")));
+	if (m != NULL && strcmp(m->provider, "fal") == 0) {
+		usd = models_price(m, json_object_get(b, "params"));
+		if (usd < 0)
+			usd = 0;
+	}
+	json_decref(b);
+	return usd;
+}
+
+/* 1 when file's request record holds a result (paid, in the spend file). */
+static int
+file_has_result(struct spool *sp, const char *id, int file)
+{
+	json_t *rec = spool_remote_get(sp, id, file);
+	int has = json_object_get(rec, "result") != NULL;
+
+	json_decref(rec);
+	return has;
+}
+
+int
+spool_budget_held(struct spool *sp, double *usd, int *files)
+{
+	struct spool_marker *v;
+	json_t *prices = NULL, *p;
+	size_t i, n;
+	double price;
+
+	*usd = 0;
+	*files = 0;
+	if (spool_queue_list_all(sp, &v, &n) == -1)
+		return -1;
+	/* Each batch's price is read once, however many files it has. */
+	prices = json_object();
+	for (i = 0; prices != NULL && i < n; i++) {
+		p = json_object_get(prices, v[i].id);
+		if (p == NULL) {
+			p = json_real(batch_file_price(sp, v[i].id));
+			if (json_object_set_new(prices, v[i].id, p) == -1)
+				break;
+		}
+		price = json_real_value(p);
+		if (price > 0 && !file_has_result(sp, v[i].id, v[i].file)) {
+			*usd += price;
+			(*files)++;
+		}
+	}
+	free(v);
+	if (prices == NULL || i < n) {
+		json_decref(prices);
+		errno = ENOMEM;
+		return -1;
+	}
+	json_decref(prices);
+	return 0;
+}
+
 int
 spool_budget_check(struct spool *sp, const struct config *c, double estimate,
     double *left, char *err, size_t errlen)
 {
-	double cap = c->fal_budget_usd_per_day, spent;
+	double cap = c->fal_budget_usd_per_day, spent, held;
+	char why[96] = "";
 	json_t *doc;
+	int nheld;
 
 	*left = -1;
 	if (cap <= 0)
@@ -244,6 +319,13 @@ spool_budget_check(struct spool *sp, const struct config *c, double estimate,
 	}
 	spent = json_number_value(json_object_get(doc, "total_usd"));
 	json_decref(doc);
+	if (spool_budget_held(sp, &held, &nheld) == -1) {
+		snprintf(err, errlen,
+		    "What queued files will cost at FAL could not be read (%s); try again.",
+		    strerror(errno));
+		return -1;
+	}
+	spent += held;
 	*left = cap - spent > 0 ? round((cap - spent) * 100.0) / 100.0 : 0;
 	if (estimate < 0) {
 		snprintf(err, errlen,
@@ -253,9 +335,13 @@ spool_budget_check(struct spool *sp, const struct config *c, double estimate,
 		return -1;
 	}
 	if (estimate > cap - spent + 0.00005) {
+		if (nheld > 0)
+			snprintf(why, sizeof(why),
+			    " ($%.2f is held by %d file%s still queued or running at FAL)",
+			    held, nheld, nheld == 1 ? "" : "s");
 		snprintf(err, errlen,
-		    "This upload would cost about $%.2f at FAL, but only $%.2f of today's budget of $%.2f is left; send fewer files or a cheaper model, or wait until tomorrow (UTC).",
-		    estimate, *left, cap);
+		    "This upload would cost about $%.2f at FAL, but only $%.2f of today's budget of $%.2f is left%s; send fewer files or a cheaper model, or wait until tomorrow (UTC).",
+		    estimate, *left, cap, why);
 		errno = EDQUOT;
 		return -1;
 	}

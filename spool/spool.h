@@ -435,6 +435,9 @@ struct spool_marker {
 /* Every marker in q/new: *out (caller frees) and *count; 0 or -1. */
 int
 spool_queue_list(struct spool *sp, struct spool_marker **out, size_t *count);
+/* The same over q/new and every q/cur/<owner>: every file not yet done. */
+int spool_queue_list_all(
+    struct spool *sp, struct spool_marker **out, size_t *count);
 /* Watch q/new with inotify_fd (a hint to scan); the watch or -1. */
 int spool_queue_watch(struct spool *sp, int inotify_fd);
 
@@ -492,11 +495,21 @@ json_t *spool_spend_get(struct spool *sp, const char *day);
 /*
  * The daily budget: 0 when an estimate of estimate USD (< 0 = unknown)
  * fits in what is left today of FAL_BUDGET_USD_PER_DAY (or there is no
- * cap); else -1 with one sentence naming what is left in err.  *left gets
- * what is left (or -1 without a cap).
+ * cap); else -1 with one sentence naming what is left in err.  What is
+ * left is the cap minus today's spend minus what is held (below), so two
+ * uploads queued at once cannot both spend it.  *left gets what is left
+ * (or -1 without a cap).
  */
 int spool_budget_check(struct spool *sp, const struct config *c,
     double estimate, double *left, char *err, size_t errlen);
+/*
+ * What the files not yet done at FAL will cost: the price of every FAL
+ * file with a queue marker (waiting or claimed) whose request record holds
+ * no result yet (a result is paid, and counted in the spend file).  *usd
+ * and *files; 0 or -1 with errno.  An unknown price counts as 0 here
+ * (such uploads are refused while a cap is set).
+ */
+int spool_budget_held(struct spool *sp, double *usd, int *files);
 
 /* part.c --------------------------------------------------------------- */
 

@@ -1,8 +1,8 @@
 /*
  * i2m_spend.c: `i2m spend [YYYY-MM-DD]`, the day's spend file
  * (spool/spend.c) for people: the total, what is left of today's
- * FAL_BUDGET_USD_PER_DAY, and one line per FAL request; --json prints the
- * file as it is.  An unknown price is shown as such, never as $0.
+ * FAL_BUDGET_USD_PER_DAY (and what queued files hold of it), and one line
+ * per FAL request; --json prints the file as it is.  An unknown price is shown as such, never as $0.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +28,8 @@ i2m_spend(
 {
 	json_t *doc = spool_spend_get(sp, day), *e, *usd;
 	long long n, unk;
-	double left;
+	double left, held;
+	int nheld;
 	char when[32], err[512];
 	size_t i;
 
@@ -51,9 +52,14 @@ i2m_spend(
 		    n == 1 ? "" : "s", unk);
 	if (!json_out && day == NULL && cfg->fal_budget_usd_per_day > 0 &&
 	    (spool_budget_check(sp, cfg, 0, &left, err, sizeof(err)) == 0 ||
-	        errno == EDQUOT))
-		printf("budget: $%.2f a day, $%.2f left today\n",
+	        errno == EDQUOT)) {
+		printf("budget: $%.2f a day, $%.2f left today",
 		    cfg->fal_budget_usd_per_day, left);
+		if (spool_budget_held(sp, &held, &nheld) == 0 && nheld > 0)
+			printf(" ($%.2f held by %d file%s queued or running)",
+			    held, nheld, nheld == 1 ? "" : "s");
+		putchar('\n');
+	}
 	json_array_foreach(
 	    json_out ? NULL : json_object_get(doc, "entries"), i, e) {
 		usd = json_object_get(e, "usd");

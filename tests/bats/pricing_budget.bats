@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # pricing_budget.bats: FAL_BUDGET_USD_PER_DAY.  An upload whose estimate
-# is more than what is left today (the cap minus today's spend file) gets
+# is more than what is left today (the cap minus today's spend file and
+# minus what files still queued or running at FAL will cost) gets
 # 402 with one sentence naming what is left, and leaves nothing behind;
 # one that fits is queued; an unknown price cannot be held to a cap; the
 # offline model is never held to it.  No daemon: nothing reaches FAL.
@@ -56,8 +57,25 @@ spool_clean() {
 	code=$(req -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 200 ]
 	[ "$(jq .estimated_cost_usd "$BODY")" = 0.3 ]
-	# Spend counts when FAL completes, so $0.50 is still left.
+	# Spend counts when FAL completes; the queued $0.30 is held, and the
+	# $0.20 that is left fits a file without texture exactly.
 	code=$(req -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 -F texture=no "$I2M_URL/api/v1/upload/")
+	[ "$code" = 200 ]
+}
+
+@test "budget: queued files hold their price until they are done; a cancel gives it back" {
+	# Two batches queued by the test above hold $0.50: nothing is left,
+	# although nothing has been spent since (two uploads at once cannot
+	# both spend what is left).
+	code=$(req -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 -F texture=no "$I2M_URL/api/v1/upload/")
+	[ "$code" = 402 ]
+	jq -r .message "$BODY" | grep -F '$0.50 is held by 2 files still queued or running at FAL'
+	jq -e '.details.budget_left_usd == 0' "$BODY"
+	for id in $(ls "$SPOOL_DIR/batches"); do
+		code=$(req -d "" "$I2M_URL/api/v1/status/tasks/$id/cancel")
+		[ "$code" = 200 ]
+	done
+	code=$(req -F "files=@$FIX/chair.png" -F model=tripo3d-v2.5 "$I2M_URL/api/v1/upload/")
 	[ "$code" = 200 ]
 }
 
@@ -74,5 +92,5 @@ spool_clean() {
 @test "budget: i2m spend shows what is left today" {
 	run env SPOOL_DIR="$SPOOL_DIR" "$I2M_BIN/i2m" spend
 	[ "$status" -eq 0 ]
-	[[ "${lines[1]}" == 'budget: $1.00 a day, $0.50 left today' ]]
+	[[ "${lines[1]}" == 'budget: $1.00 a day, $0.20 left today ($0.30 held by 1 file queued or running)' ]]
 }

@@ -200,6 +200,87 @@ test_spend(struct spool *sp)
 	    "an unknown price cannot be held to a budget");
 }
 
+/* n one-file-header PNGs as a batch of model (with parameters). */
+static int
+submit(struct spool *sp, const struct config *c, const char *model,
+    const char *texture, int n, char *id)
+{
+	static const unsigned char png[] = {
+	    0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0};
+	struct spool_submit s;
+	int i, rc = -1;
+
+	spool_submit_init(&s, sp, c);
+	if (spool_submit_model(&s, model) == -1 ||
+	    (texture != NULL &&
+	        spool_submit_param(&s, "texture", texture) == -1))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (spool_submit_file_begin(&s, "p.png") == -1 ||
+		    spool_submit_file_write(&s, png, sizeof(png)) == -1 ||
+		    spool_submit_file_end(&s) == -1)
+			goto out;
+	if (spool_submit_commit(&s) == -1)
+		goto out;
+	memcpy(id, s.id, SPOOL_ID_LEN + 1);
+	rc = 0;
+out:
+	if (rc == -1)
+		spool_submit_abort(&s);
+	else
+		spool_submit_free(&s);
+	return rc;
+}
+
+/*
+ * What is held of the budget: every FAL file with a marker, waiting or
+ * claimed, and no result yet; nothing for the offline model.
+ */
+static void
+test_held(struct spool *sp)
+{
+	char id[SPOOL_ID_LEN + 1], lid[SPOOL_ID_LEN + 1], m[SPOOL_MARKER_MAX];
+	char err[256];
+	struct config c;
+	double usd, left;
+	json_t *rec;
+	int files;
+
+	setenv("FAL_KEY", "held-test-key", 1);
+	unsetenv("I2M_CONFIG");
+	TAP_OK(config_load(&c, err, sizeof(err)) == 0, "config: %s", err);
+	c.disk_floor_mb = 0;
+	c.fal_budget_usd_per_day = 1.0;
+	TAP_OK(submit(sp, &c, "tripo3d-v2.5", NULL, 3, id) == 0 &&
+	        submit(sp, &c, "local", NULL, 2, lid) == 0,
+	    "held: a FAL batch of 3 and an offline one of 2 queued");
+	TAP_OK(spool_budget_held(sp, &usd, &files) == 0 && near(usd, 0.90) &&
+	        files == 3,
+	    "held: 3 x $0.30 waiting, the offline files hold nothing");
+	spool_marker_name(m, sizeof(m), id, 0);
+	TAP_OK(spool_queue_owner_add(sp, "d1") == 0 &&
+	        spool_queue_claim(sp, "d1", m) == 0 &&
+	        spool_budget_held(sp, &usd, &files) == 0 && near(usd, 0.90) &&
+	        files == 3,
+	    "held: a claimed file still holds its price");
+	rec = json_pack("{s:s, s:{s:s}}", "request_id", "r", "result", "url",
+	    "https://cdn.example/m.glb");
+	TAP_OK(spool_remote_put(sp, id, 0, rec) == 0 &&
+	        spool_budget_held(sp, &usd, &files) == 0 && near(usd, 0.60) &&
+	        files == 2,
+	    "held: a file whose result is in (paid) no longer holds");
+	json_decref(rec);
+	TAP_OK(spool_queue_withdraw(sp, id, 1) == 0 &&
+	        spool_budget_held(sp, &usd, &files) == 0 && near(usd, 0.30) &&
+	        files == 1,
+	    "held: a withdrawn (cancelled) file gives its price back");
+	TAP_OK(
+	    spool_budget_check(sp, &c, 0.80, &left, err, sizeof(err)) == -1 &&
+	        strstr(err, "$0.30 is held by 1 file ") != NULL,
+	    "held: the budget counts it and says so (%s)", err);
+	unsetenv("FAL_KEY");
+}
+
 int
 main(void)
 {
@@ -215,6 +296,7 @@ main(void)
 	test_available();
 	TAP_OK(spool_open(&sp, root, 1) == 0, "spool opened");
 	test_spend(&sp);
+	test_held(&sp);
 	spool_close(&sp);
 	spool_rmtree(AT_FDCWD, root);
 	return tap_done();
