@@ -10,17 +10,6 @@ setup_file() {
 	export FAL_KEY=test-key-not-used
 	export FAL_QUEUE_URL=http://127.0.0.1:9 FAL_REST_URL=http://127.0.0.1:9
 	i2m_start --no-daemon
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
-}
-
-setup() {
-	BODY="$BATS_TEST_TMPDIR/body"
-	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
 @test "auth: upload without a key is 401 with a Bearer challenge" {

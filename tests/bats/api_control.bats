@@ -7,17 +7,6 @@ load lib/server
 
 setup_file() {
 	i2m_start --no-daemon
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
-}
-
-setup() {
-	BODY="$BATS_TEST_TMPDIR/body"
-	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
 @test "readiness: 503 naming the daemon when none runs" {

@@ -9,10 +9,6 @@ setup_file() {
 	i2m_start --no-daemon
 }
 
-teardown_file() {
-	i2m_stop
-}
-
 @test "disk floor: upload is 507 INSUFFICIENT_STORAGE, nothing stays" {
 	b="$BATS_TEST_TMPDIR/b"
 	code=$(curl -s -o "$b" -w '%{http_code}' -F "files=@tests/fixtures/chair.png" "$I2M_URL/api/v1/upload/")

@@ -14,15 +14,6 @@ setup_file() {
 	i2m_wait_done "$ID" 90
 }
 
-teardown_file() {
-	i2m_stop
-}
-
-setup() {
-	BODY="$BATS_TEST_TMPDIR/body"
-	HDR="$BATS_TEST_TMPDIR/hdr"
-}
-
 @test "health: /api/v1/health/, /api/v1/health and /health" {
 	for p in /api/v1/health/ /api/v1/health /health; do
 		code=$(req "$I2M_URL$p")

@@ -8,12 +8,6 @@ load lib/server
 
 setup_file() {
 	i2m_start
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
 }
 
 # check_complete FILE NFILES: a whole stream of a batch of NFILES.

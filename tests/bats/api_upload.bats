@@ -8,17 +8,6 @@ load lib/server
 
 setup_file() {
 	i2m_start
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
-}
-
-setup() {
-	BODY="$BATS_TEST_TMPDIR/body"
-	HDR="$BATS_TEST_TMPDIR/hdr"
 }
 
 # The spool holds no submission in progress and no queue marker.

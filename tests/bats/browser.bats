@@ -12,10 +12,6 @@ setup_file() {
 	i2m_start
 }
 
-teardown_file() {
-	i2m_stop
-}
-
 # scenario NAME [ARGS...]: run one scenario against the server, show its output.
 scenario() {
 	run timeout 120 node "tests/browser/$1.js" "$I2M_URL" "${@:2}"

@@ -10,10 +10,6 @@ setup_file() {
 	i2m_start --no-daemon
 }
 
-teardown_file() {
-	i2m_stop
-}
-
 @test "browser: over-size refused, reload resumes, cancel and retry work, a failed tile says why" {
 	export START_DAEMON="$BATS_TEST_TMPDIR/start"
 	timeout 180 node tests/browser/control.js "$I2M_URL" >"$BATS_TEST_TMPDIR/out" 2>&1 &

@@ -13,12 +13,6 @@ setup_file() {
 	export FAL_REST_URL=http://127.0.0.1:9
 	unset FAL_BUDGET_USD_PER_DAY
 	i2m_start --no-daemon
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
 }
 
 setup() {

@@ -12,8 +12,6 @@ setup_file() {
 	export FAL_KEY=pricing-test-key FAL_QUEUE_URL=http://127.0.0.1:9
 	export FAL_REST_URL=http://127.0.0.1:9 FAL_BUDGET_USD_PER_DAY=1.00
 	i2m_start --no-daemon
-	FIX="$PWD/tests/fixtures"
-	export FIX
 	# $0.50 spent today already.
 	day=$(date -u +%F)
 	mkdir -p "$SPOOL_DIR/spend"
@@ -22,10 +20,6 @@ setup_file() {
 		 "entries": [{"request_id": "r-1", "file": "aa.0", "usd": 0.5, "at": 1}]}
 	EOF
 	if [ "$(id -u)" = 0 ]; then chown -R nobody "$SPOOL_DIR/spend"; fi
-}
-
-teardown_file() {
-	i2m_stop
 }
 
 setup() {

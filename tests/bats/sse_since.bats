@@ -10,12 +10,6 @@ load lib/server
 
 setup_file() {
 	i2m_start --no-daemon
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
 }
 
 setup() {

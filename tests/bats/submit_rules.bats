@@ -10,12 +10,6 @@ load lib/server
 setup_file() {
 	export MAX_FILES=2 MAX_FILE_BYTES=200000
 	i2m_start --no-daemon
-	FIX="$PWD/tests/fixtures"
-	export FIX
-}
-
-teardown_file() {
-	i2m_stop
 }
 
 setup() {

@@ -4,7 +4,9 @@
 #
 #   load lib/server
 #   setup_file()    { i2m_start; }        # or i2m_start --no-daemon
-#   teardown_file() { i2m_stop; }
+#
+# and the defaults at the end of this file do the rest: $FIX, $BODY and
+# $HDR per test, i2m_stop in teardown_file.
 #
 # Functions:
 #   i2m_start [--no-daemon]
@@ -179,4 +181,20 @@ i2m_wait_done() {
 	done
 	echo "batch $1 not finished after ${2:-60} s" >&2
 	return 1
+}
+
+# What most suites want around their tests, so that they need not copy it:
+# the fixtures, $BODY and $HDR (lib/common's req) per test, and the server
+# stopped after the last test.  A suite's own setup / teardown_file,
+# defined after `load lib/server`, replaces these.
+FIX="$PWD/tests/fixtures"
+export FIX
+
+setup() {
+	BODY="$BATS_TEST_TMPDIR/body"
+	HDR="$BATS_TEST_TMPDIR/hdr"
+}
+
+teardown_file() {
+	i2m_stop
 }
