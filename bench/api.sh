@@ -16,7 +16,6 @@ BUILD_ABS=$(cd "$BUILD" && pwd) || exit 2
 export BUILD_ABS
 # shellcheck source=../tests/bats/lib/server.bash
 . tests/bats/lib/server.bash
-export SSE_THREADS=${SSE_THREADS:-540}
 CLIENTS=${CLIENTS:-500}
 CLAIMS=${CLAIMS:-20}
 trap 'i2m_stop >/dev/null 2>&1' EXIT

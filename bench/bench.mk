@@ -9,6 +9,11 @@ $(O)/bench/%: $(O)/bench/%.o $(LIBIMG2GLB) $(LIBSNIFF)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(IMG2GLB_LIBS) $(LIBS_BASE)
 
+# sse_bench writes statuses as the daemon does: it needs the spool.
+$(O)/bench/sse_bench: $(O)/bench/sse_bench.o $(LIBSPOOL)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_BASE)
+
 BINS += $(BENCH_BINS)
 
 bench: $(O)/bench/bench_local

@@ -4,19 +4,85 @@
  * cgi/batch.c, so a client sees the same shape whatever it asked).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 
+/* 1 when an If-None-Match list names etag (or is "*"). */
+static int
+etag_listed(const char *inm, const char *etag)
+{
+	size_t el = strlen(etag);
+
+	while (inm != NULL && *inm != '\0') {
+		size_t l;
+
+		while (*inm == ' ' || *inm == ',')
+			inm++;
+		if (strncmp(inm, "W/", 2) == 0)
+			inm += 2; /* weak comparison, as RFC 9110 asks */
+		l = strcspn(inm, ",");
+		while (l > 0 && inm[l - 1] == ' ')
+			l--;
+		if ((l == 1 && *inm == '*') ||
+		    (l == el && strncmp(inm, etag, el) == 0))
+			return 1;
+		inm = strchr(inm, ',');
+	}
+	return 0;
+}
+
+/*
+ * The polling object.  A batch's state is a function of its seq
+ * (cgi/batch.c), so the seq is the ETag: a client that has it gets 304,
+ * and every other answer is the text serialized once per change.  "no-
+ * cache" lets a cache keep it but ask again every time.
+ */
 void
 api_status(struct req *r, const char *const *arg)
 {
 	json_t *s = api_summary_or_reply(r, arg[0]);
+	char etag[32], *txt;
+	size_t len = 0;
 
 	if (s == NULL)
 		return;
-	cgi_json(r, 200, batch_status_json(arg[0], s));
+	snprintf(etag, sizeof(etag), "\"%lld\"",
+	    json_integer_value(json_object_get(s, "seq")));
+	if (etag_listed(cgi_param(r, "HTTP_IF_NONE_MATCH"), etag)) {
+		cgi_begin(r, 304, NULL);
+		cgi_header(r, "ETag: %s", etag);
+		cgi_header(r, "Cache-Control: no-cache");
+		cgi_end_headers(r);
+		json_decref(s);
+		return;
+	}
+	txt = batch_status_text(s, &len);
+	if (txt == NULL) {
+		json_t *j = batch_status_json(arg[0], s);
+
+		txt = j != NULL
+		    ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15))
+		    : NULL;
+		json_decref(j);
+		len = txt != NULL ? strlen(txt) : 0;
+	}
 	json_decref(s);
+	if (txt == NULL) {
+		cgi_error(r, 500, "OUT_OF_MEMORY", NULL,
+		    "The server ran out of memory.");
+		return;
+	}
+	cgi_begin(r, 200, "application/json");
+	cgi_header(r, "Cache-Control: no-cache");
+	cgi_header(r, "ETag: %s", etag);
+	cgi_header(r, "Content-Length: %zu", len + 1);
+	cgi_end_headers(r);
+	FCGX_PutStr(txt, (int)len, r->fr->out);
+	FCGX_PutChar('\n', r->fr->out);
+	free(txt);
 }
 
 static void

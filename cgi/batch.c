@@ -38,6 +38,8 @@ struct view {
 	json_t *files; /* file_update objects, upload order */
 	json_t *result; /* task_completed's result; NULL until finished */
 	json_t *status; /* the polling object */
+	char *status_text; /* ... serialized, as the status endpoint sends it */
+	size_t status_len;
 };
 
 struct cache_slot {
@@ -287,6 +289,7 @@ view_free(struct view *v)
 	json_decref(v->files);
 	json_decref(v->result);
 	json_decref(v->status);
+	free(v->status_text);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -303,7 +306,11 @@ view_build(struct view *v, const char *id, json_t *sum)
 	if (json_is_true(json_object_get(sum, "finished")))
 		v->result = build_result(id, sum, v->names);
 	v->status = build_status(id, sum, v->files, v->result);
-	if (v->files == NULL || v->status == NULL ||
+	v->status_text = v->status != NULL
+	    ? json_dumps(v->status, JSON_COMPACT | JSON_REAL_PRECISION(15))
+	    : NULL;
+	v->status_len = v->status_text != NULL ? strlen(v->status_text) : 0;
+	if (v->files == NULL || v->status == NULL || v->status_text == NULL ||
 	    (v->result == NULL &&
 	        json_is_true(json_object_get(sum, "finished"))))
 		goto fail;
@@ -442,6 +449,29 @@ batch_status_json(const char *id, json_t *summary)
 	json_decref(files);
 	json_decref(result);
 	return j;
+}
+
+char *
+batch_status_text(const json_t *summary, size_t *len)
+{
+	char *t = NULL;
+	int k;
+
+	pthread_mutex_lock(&cache_lock);
+	for (k = 0; k < CACHE_SLOTS && summary != NULL; k++) {
+		const struct view *v = &cache[k].v;
+
+		if (v->sum != summary || v->status_text == NULL)
+			continue;
+		t = malloc(v->status_len + 1);
+		if (t != NULL) {
+			memcpy(t, v->status_text, v->status_len + 1);
+			*len = v->status_len;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return t;
 }
 
 int

@@ -50,6 +50,14 @@ typedef void (*cgi_handler)(struct req *r);
  * for every request.  Returns only on a setup error (exit status).
  */
 int cgi_main(const char *prog, int nthreads, cgi_handler h);
+/*
+ * What cgi_main does before its threads: log, SIGPIPE ignored, config
+ * into cgi.cfg, spool into cgi.sp.  0, or the exit status to return.
+ * For a program with its own loop (i2m-sse).
+ */
+int cgi_setup(const char *prog);
+/* 1 when origin is one of the space-separated CORS_ORIGINS (or "*"). */
+int cgi_origin_allowed(const char *origin);
 const char *cgi_param(struct req *r, const char *name);
 /* Status line, Content-Type, CORS; the caller may add headers, then end. */
 void cgi_begin(struct req *r, int status, const char *ctype);
@@ -104,6 +112,13 @@ json_t *
 batch_file_json(const char *id, json_t *summary, json_t *names, size_t i);
 /* The polling object (status endpoint, cancel, retry); new reference. */
 json_t *batch_status_json(const char *id, json_t *summary);
+/*
+ * The polling object of a cached summary as the status endpoint sends
+ * it (compact JSON, serialized once per change): a malloc'd copy and its
+ * length, or NULL when summary is not cached (then serialize
+ * batch_status_json yourself).
+ */
+char *batch_status_text(const json_t *summary, size_t *len);
 /* task_completed's "result" object; new reference. */
 json_t *batch_result_json(const char *id, json_t *summary, json_t *names);
 /* Find a download name of the batch: 0 and *file / *preview, or -1. */

@@ -36,6 +36,8 @@ reason(int status)
 		return "No Content";
 	case 303:
 		return "See Other";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -154,9 +156,8 @@ list_has(const char *p, const char *s, int star)
 	return 0;
 }
 
-/* 1 when origin is one of the space-separated CORS_ORIGINS (or "*"). */
-static int
-origin_allowed(const char *origin)
+int
+cgi_origin_allowed(const char *origin)
 {
 	return list_has(cgi.cfg.cors_origins, origin, 1);
 }
@@ -203,7 +204,7 @@ req_setup(struct req *r, FCGX_Request *fr)
 	r->html = accept != NULL && strstr(accept, "text/html") != NULL &&
 	    strstr(accept, "application/json") == NULL;
 	origin = cgi_param(r, "HTTP_ORIGIN");
-	if (origin != NULL && origin_allowed(origin))
+	if (origin != NULL && cgi_origin_allowed(origin))
 		r->origin = origin;
 	return 0;
 }
@@ -397,12 +398,9 @@ worker(void *arg)
 }
 
 int
-cgi_main(const char *prog, int nthreads, cgi_handler h)
+cgi_setup(const char *prog)
 {
 	char err[512];
-	pthread_attr_t attr;
-	pthread_t *tids;
-	int i, started = 0;
 
 	log_init(prog, 0);
 	signal(SIGPIPE, SIG_IGN);
@@ -415,6 +413,19 @@ cgi_main(const char *prog, int nthreads, cgi_handler h)
 		return 111;
 	}
 	cgi.sp.floor_mb = cgi.cfg.disk_floor_mb;
+	return 0;
+}
+
+int
+cgi_main(const char *prog, int nthreads, cgi_handler h)
+{
+	pthread_attr_t attr;
+	pthread_t *tids;
+	int i, started = 0;
+
+	i = cgi_setup(prog);
+	if (i != 0)
+		return i;
 	if (FCGX_Init() != 0) {
 		log_warnx("FCGX_Init failed");
 		return 111;

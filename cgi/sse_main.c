@@ -1,196 +1,350 @@
 /*
  * sse_main.c: i2m-sse.fcgi, GET /api/v1/status/tasks/{id}/stream
- * (Server-Sent Events, shared/docs/api.md).
+ * (Server-Sent Events, shared/docs/api.md), for thousands of watchers.
  *
- * One thread per open stream (SSE_THREADS of them), so a stream never
- * holds up anything but itself; lighttpd streams our bytes through
- * (server.stream-response-body = 2 for this path).
+ * Design: one thread, one epoll loop over the FastCGI connections
+ * (cgi/fcgi_conn.c speaks the protocol, non-blocking), one inotify
+ * instance (cgi/sse_watch.c).  Chosen over a thread per stream because
+ * an open stream is then a ~1 KB struct and one descriptor, not a stack
+ * and a scheduler entry: 8,000 streams fit in the 20,000 descriptors of a
+ * process with room to spare, memory stays in the tens of MB, and a
+ * change is read and rendered once for every stream of its batch
+ * (cgi/sse_event.c) instead of once per thread.  Every connection is
+ * accepted at once, even past capacity, so nobody waits unanswered in a
+ * listen queue: past SSE_MAX_STREAMS (or when no inotify watch can be
+ * had) the answer is 503 with Retry-After, the contract's JSON error,
+ * and the page polls instead.  Blocking work in the loop is limited to
+ * reading a batch's small state files once per change (cgi/batch.c
+ * caches the summary by seq, shared with the status endpoint's code).
  *
- * Event ids are the batch's status sequence numbers (spool/README.md):
- * a file_update carries the seq of the status it reports, and every other
- * event the highest seq sent so far.  Ids therefore never decrease, and
- * "Last-Event-ID: k" means "I have every change up to k": on reconnect we
- * send each file whose seq is above k (its latest state), or everything
- * when k is not a number we gave out.  "?since=k" on the URL says the
- * same for a new EventSource (the page already read the status object,
- * whose seq is k, so the stream does not replay it); the header wins,
- * since the browser sends it on its own reconnects.  A first connection
- * without either gets every file's current state first.
+ * A stream sleeps until inotify says its batch's state/ changed (a hint:
+ * state/seq is read and compared, and an IN_Q_OVERFLOW looks at every
+ * watched batch), so an idle stream costs nothing but its heartbeat,
+ * every SSE_HEARTBEAT_MS without other events.  The watch is taken before
+ * the batch is first read, so no change between the two is missed.
  *
- * The thread polls state/seq every POLL_MS (no inotify per client: the
- * per-user limit is 128) while waiting on the FastCGI socket for
- * POLLRDHUP, so a client that goes away frees its thread at once; a
- * heartbeat every 15 s with a checked FCGX_FFlush catches the rest.
+ * Resume: "Last-Event-ID: k" means "I have every change up to k" (event
+ * ids are status seqs, sse_event.c); on reconnect each file whose seq is
+ * above k is sent (its latest state), or everything when k is not a
+ * number we gave out.  "?since=k" says the same for a new EventSource
+ * (the page read the status object, whose seq is k); the header wins,
+ * since the browser sends it on its own reconnects.  "?timeout=N" (1 ..
+ * 86400, as the earlier service had it) ends the stream after N seconds
+ * with a connection_timeout event.
+ *
+ * lighttpd closes our connection when its client goes away, which we see
+ * as end of file at once (we always read); heartbeats catch the rest.
+ * A connection whose output backs up past FC_OUT_MAX is dropped (its
+ * client reconnects with Last-Event-ID and loses nothing).
  */
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cgi.h"
+#include "sse.h"
 
-#define POLL_MS 50
-#define HEARTBEAT_MS 15000
+#define RETRY_AFTER_S 10
+#define TIMEOUT_MAX_S 86400
+/* Descriptors kept beyond the streams: answers past capacity, reads. */
+#define FD_SPARE 256
+#define NEVENTS 512
+#define RENDER_SLOTS 4
 
-struct stream {
-	struct req *r;
-	const char *id;
-	long long sent; /* highest seq sent */
-	long long last_write; /* ms */
-	int first; /* "retry:" not yet sent */
+enum kind { K_LISTEN, K_INOTIFY, K_CONN };
+enum { L_BATCH, L_HB, L_TO, NLINKS };
+
+struct link {
+	struct stream *prev, *next;
+	int on;
 };
 
-/* Write one event; -1 when the client is gone. */
-static int
-emit(struct stream *s, const char *event, long long id, json_t *data)
-{
-	FCGX_Stream *o = s->r->fr->out;
-	char *txt;
+struct stream {
+	enum kind kind; /* first: the epoll tag */
+	struct fconn fc;
+	int streaming; /* holds a slot: on the lists below */
+	int closing; /* end queued: close once written */
+	int want_out; /* EPOLLOUT registered */
+	int dead; /* closed; freed after this round of events */
+	char id[SPOOL_ID_LEN + 1];
+	long long sent; /* highest seq sent */
+	long long seen; /* summary seq the stream was brought to */
+	long long last_write, deadline; /* ms; deadline 0 = none */
+	int timeout_s;
+	struct sse_watch *w;
+	struct link l[NLINKS]; /* batch's streams, heartbeats, timeouts */
+	struct stream *zombie;
+};
 
-	if (data == NULL)
-		return 0;
-	json_object_set_new(data, "task_id", json_string(s->id));
-	json_object_set_new(data, "job_id", json_string(s->id));
-	json_object_set_new(data, "batch_id", json_string(s->id));
-	json_object_set_new(data, "timestamp", json_integer(spool_now_ms()));
-	txt = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(9));
-	json_decref(data);
-	if (txt == NULL)
-		return 0;
-	if (s->first) {
-		FCGX_PutS("retry: 2000\n", o);
-		s->first = 0;
+static enum kind listen_tag = K_LISTEN, inotify_tag = K_INOTIFY;
+static int ep = -1, spare_fd = -1, nstreams, max_streams;
+static long long heartbeat_ms;
+static struct stream_list hb, to; /* by last write; by deadline */
+static struct stream *zombies;
+
+static void
+list_remove(struct stream_list *l, struct stream *s, int k)
+{
+	struct link *n = &s->l[k];
+
+	if (!n->on)
+		return;
+	if (n->prev != NULL)
+		n->prev->l[k].next = n->next;
+	else
+		l->head = n->next;
+	if (n->next != NULL)
+		n->next->l[k].prev = n->prev;
+	else
+		l->tail = n->prev;
+	memset(n, 0, sizeof(*n));
+}
+
+/* Insert s after pos (NULL: at the head). */
+static void
+list_insert(struct stream_list *l, struct stream *pos, struct stream *s, int k)
+{
+	struct link *n = &s->l[k];
+
+	n->on = 1;
+	n->prev = pos;
+	n->next = pos != NULL ? pos->l[k].next : l->head;
+	if (n->next != NULL)
+		n->next->l[k].prev = s;
+	else
+		l->tail = s;
+	if (pos != NULL)
+		pos->l[k].next = s;
+	else
+		l->head = s;
+}
+
+/* Give up s's slot: off every list, its watch dropped. */
+static void
+unslot(struct stream *s)
+{
+	if (!s->streaming)
+		return;
+	list_remove(&s->w->streams, s, L_BATCH);
+	list_remove(&hb, s, L_HB);
+	list_remove(&to, s, L_TO);
+	sse_watch_put(s->w);
+	s->w = NULL;
+	s->streaming = 0;
+	nstreams--;
+}
+
+static void
+conn_close(struct stream *s)
+{
+	if (s->dead)
+		return;
+	unslot(s);
+	epoll_ctl(ep, EPOLL_CTL_DEL, s->fc.fd, NULL);
+	close(s->fc.fd);
+	fc_free(&s->fc);
+	s->dead = 1;
+	s->zombie = zombies;
+	zombies = s;
+}
+
+/* After writing: watch for room when output is queued; close when done. */
+static void
+conn_out(struct stream *s)
+{
+	int want = fc_pending(&s->fc);
+	struct epoll_event ev;
+
+	if (s->dead)
+		return;
+	if (!want && s->closing) {
+		conn_close(s);
+		return;
 	}
-	FCGX_FPrintF(o, "id: %lld\nevent: %s\ndata: %s\n\n", id, event, txt);
-	free(txt);
-	s->last_write = spool_now_ms();
-	return FCGX_GetError(o) != 0 ? -1 : 0;
+	if (want == s->want_out)
+		return;
+	ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+	ev.data.ptr = s;
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fc.fd, &ev) == -1) {
+		conn_close(s);
+		return;
+	}
+	s->want_out = want;
 }
 
+/* Send text; the stream's heartbeat clock restarts.  -1: closed. */
 static int
-flush(struct stream *s)
+stream_write(struct stream *s, const char *p, size_t len)
 {
-	return FCGX_FFlush(s->r->fr->out) == -1 ||
-	        FCGX_GetError(s->r->fr->out) != 0
-	    ? -1
-	    : 0;
-}
-
-static json_t *
-progress_json(json_t *sum)
-{
-	long long cur = json_integer_value(json_object_get(sum, "current"));
-	long long tot = json_integer_value(json_object_get(sum, "total"));
-	char msg[96];
-
-	snprintf(msg, sizeof(msg), "%lld of %lld file%s finished", cur, tot,
-	    tot == 1 ? "" : "s");
-	return json_pack("{s:s, s:O?, s:I, s:I, s:I, s:s, s:O?}", "status",
-	    "processing", "progress", json_object_get(sum, "progress"),
-	    "current", (json_int_t)cur, "total", (json_int_t)tot, "total_files",
-	    (json_int_t)tot, "message", msg, "batch_status",
-	    json_object_get(sum, "status"));
-}
-
-static int
-cmp_seq(const void *a, const void *b)
-{
-	const long long *x = a, *y = b;
-
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-/*
- * Send every file whose seq is above s->sent, in seq order, each followed
- * by task_progress; then task_completed when every file is final.
- * Returns 1 when the stream is over, 0 to go on, -1 when the client left.
- */
-static int
-send_changes(struct stream *s, json_t *sum)
-{
-	json_t *names = batch_names(sum),
-	       *files = json_object_get(sum, "files"), *f;
-	long long(*order)[2] = NULL;
-	size_t i, n = 0;
-	int rc = -1;
-
-	if (names == NULL)
+	if (len == 0)
+		return 0;
+	if (fc_write(&s->fc, p, len) == -1) {
+		conn_close(s);
 		return -1;
-	order = calloc(json_array_size(files) + 1, sizeof(*order));
-	if (order == NULL)
-		goto out;
-	json_array_foreach(files, i, f) {
-		long long seq = json_integer_value(json_object_get(f, "seq"));
-
-		if (seq > s->sent) {
-			order[n][0] = seq;
-			order[n][1] = (long long)i;
-			n++;
-		}
 	}
-	qsort(order, n, sizeof(*order), cmp_seq);
-	for (i = 0; i < n; i++) {
-		s->sent = order[i][0];
-		if (emit(s, "file_update", s->sent,
-		        batch_file_json(
-		            s->id, sum, names, (size_t)order[i][1])) == -1 ||
-		    emit(s, "task_progress", s->sent, progress_json(sum)) == -1)
-			goto out;
+	s->last_write = spool_now_ms();
+	if (s->streaming) {
+		list_remove(&hb, s, L_HB);
+		list_insert(&hb, hb.tail, s, L_HB);
 	}
-	if (json_is_true(json_object_get(sum, "finished"))) {
-		json_t *res = batch_result_json(s->id, sum, names);
+	conn_out(s);
+	return s->dead ? -1 : 0;
+}
 
-		if (emit(s, "task_completed", s->sent,
-		        json_pack("{s:s, s:i, s:o, s:{s:O?, s:O?, s:I}}",
-		            "status", "completed", "progress", 100, "result",
-		            res != NULL ? res : json_null(), "summary",
-		            "total_files", json_object_get(sum, "total"),
-		            "successful_files",
-		            json_object_get(sum, "successful"), "failed_files",
-		            (json_int_t)(json_integer_value(
-		                             json_object_get(sum, "failed")) +
-		                json_integer_value(
-		                    json_object_get(sum, "cancelled"))))) == -1)
-			goto out;
-		rc = 1;
-	} else
-		rc = 0;
-	if (flush(s) == -1)
-		rc = -1;
-out:
-	free(order);
-	json_decref(names);
-	return rc;
+/* The response is over: its slot is free now, the bytes go out later. */
+static void
+stream_end(struct stream *s)
+{
+	unslot(s);
+	if (fc_end(&s->fc) == -1) {
+		conn_close(s);
+		return;
+	}
+	s->closing = 1;
+	conn_out(s);
+}
+
+/* One event from a JSON object (stolen), then optionally the end. */
+static void
+stream_event(struct stream *s, const char *event, json_t *data, int end)
+{
+	struct sbuf b = {0};
+
+	if (sse_event(&b, s->id, event, s->sent, data) == -1 ||
+	    stream_write(s, b.p, b.len) == -1) {
+		sbuf_free(&b);
+		conn_close(s);
+		return;
+	}
+	sbuf_free(&b);
+	if (end)
+		stream_end(s);
 }
 
 static void
 task_failed(struct stream *s, const char *why)
 {
-	emit(s, "task_failed", s->sent,
+	stream_event(s, "task_failed",
 	    json_pack("{s:s, s:s, s:s}", "status", "failed", "error", why,
-	        "message", why));
-	flush(s);
+	        "message", why),
+	    1);
 }
 
-/* Wait up to ms for the client to go away; 1 when it did. */
-static int
-client_gone(struct req *r, int ms)
-{
-	struct pollfd p = {.fd = r->fr->ipcFd, .events = POLLRDHUP};
-
-	if (poll(&p, 1, ms) <= 0)
-		return 0;
-	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-/* The value of "since" in the query string, NULL when absent. */
 static const char *
-query_since(const char *q)
+reason(int status)
 {
+	switch (status) {
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/* Status line and CORS headers (cgi_begin's, for this loop). */
+static int
+head(struct sbuf *b, struct stream *s, int status, const char *ctype)
+{
+	const char *origin = fc_param(&s->fc, "HTTP_ORIGIN");
+
+	if (sbuf_printf(b, "Status: %d %s\r\n", status, reason(status)) == -1 ||
+	    (ctype != NULL &&
+	        sbuf_printf(b, "Content-Type: %s\r\n", ctype) == -1))
+		return -1;
+	if (origin != NULL && cgi_origin_allowed(origin))
+		return sbuf_printf(b,
+		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
+		    origin);
+	return 0;
+}
+
+/* The contract's error object, whole, then the end (cgi_error's shape). */
+static void
+reply_error(struct stream *s, int status, const char *code, int retry_after,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+reply_error(struct stream *s, int status, const char *code, int retry_after,
+    const char *fmt, ...)
+{
+	struct sbuf b = {0};
+	char msg[512], *body;
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j = json_pack("{s:b, s:s, s:s, s:i, s:{}}", "error", 1, "error_code",
+	    code, "message", msg, "status_code", status, "details");
+	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (body == NULL || head(&b, s, status, "application/json") == -1 ||
+	    sbuf_printf(&b, "Cache-Control: no-store\r\n") == -1 ||
+	    (status == 405 &&
+	        sbuf_printf(&b, "Allow: GET, OPTIONS\r\n") == -1) ||
+	    (retry_after > 0 &&
+	        sbuf_printf(&b, "Retry-After: %d\r\n", retry_after) == -1) ||
+	    sbuf_printf(&b, "Content-Length: %zu\r\n\r\n%s\n", strlen(body) + 1,
+	        body) == -1 ||
+	    stream_write(s, b.p, b.len) == -1) {
+		free(body);
+		sbuf_free(&b);
+		conn_close(s);
+		return;
+	}
+	free(body);
+	sbuf_free(&b);
+	stream_end(s);
+}
+
+static void
+preflight(struct stream *s)
+{
+	struct sbuf b = {0};
+
+	if (head(&b, s, 204, NULL) == -1 ||
+	    (fc_param(&s->fc, "HTTP_ORIGIN") != NULL &&
+	        cgi_origin_allowed(fc_param(&s->fc, "HTTP_ORIGIN")) &&
+	        sbuf_printf(&b,
+	            "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+	            "Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID, Cache-Control\r\n"
+	            "Access-Control-Max-Age: 600\r\n") == -1) ||
+	    sbuf_printf(&b, "\r\n") == -1 ||
+	    stream_write(s, b.p, b.len) == -1) {
+		sbuf_free(&b);
+		conn_close(s);
+		return;
+	}
+	sbuf_free(&b);
+	stream_end(s);
+}
+
+/* The value of key in query string q (up to '&'), NULL when absent. */
+static const char *
+query_value(const char *q, const char *key)
+{
+	size_t kl = strlen(key);
+
 	while (q != NULL && *q != '\0') {
-		if (strncmp(q, "since=", 6) == 0)
-			return q + 6;
+		if (strncmp(q, key, kl) == 0 && q[kl] == '=')
+			return q + kl + 1;
 		q = strchr(q, '&');
 		if (q != NULL)
 			q++;
@@ -198,133 +352,444 @@ query_since(const char *q)
 	return NULL;
 }
 
+/* A whole number in [lo, hi] up to '&' or the end; -1 when not. */
+static long long
+number(const char *v, long long lo, long long hi)
+{
+	long long k = 0;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	for (; *v >= '0' && *v <= '9'; v++) {
+		k = k * 10 + (*v - '0');
+		if (k > hi)
+			return -1;
+	}
+	if ((*v != '\0' && *v != '&') || k < lo)
+		return -1;
+	return k;
+}
+
 /*
  * The seq the client already has: Last-Event-ID, else ?since=, when it is
  * a number we gave out (at most the batch's seq); else 0, everything.
  */
 static long long
-resume_point(struct req *r, long long seq)
+resume_point(struct stream *s, const char *query, long long seq)
 {
-	const char *v = cgi_param(r, "HTTP_LAST_EVENT_ID");
-	char *end;
+	const char *v = fc_param(&s->fc, "HTTP_LAST_EVENT_ID");
 	long long k;
 
 	if (v == NULL || *v == '\0')
-		v = query_since(r->query);
-	if (v == NULL || *v < '0' || *v > '9')
-		return 0;
-	errno = 0;
-	k = strtoll(v, &end, 10);
-	if (errno != 0 || (*end != '\0' && *end != '&') || k > seq)
-		return 0;
-	return k;
+		v = query_value(query, "since");
+	k = number(v, 0, seq);
+	return k < 0 ? 0 : k;
 }
 
-static void
-stream(struct req *r, const char *id)
+/* The batch id of "/api/v1/status/tasks/<id>/stream" into id; -1 if not. */
+static int
+path_id(const char *uri, char *id, size_t len)
 {
-	struct stream s;
+	static const char pre[] = "/api/v1/status/tasks/";
+	const char *p, *end = uri + strcspn(uri, "?");
+
+	if (strncmp(uri, pre, sizeof(pre) - 1) != 0)
+		return -1;
+	p = uri + sizeof(pre) - 1;
+	if (end - p < 8 || strncmp(end - 7, "/stream", 7) != 0)
+		return -1;
+	if (memchr(p, '/', (size_t)(end - 7 - p)) != NULL)
+		return -1;
+	return cgi_unescape(id, len, p, (size_t)(end - 7 - p));
+}
+
+/* The first answer: headers, what the client lacks, then wait for more. */
+static void
+open_stream(struct stream *s, const char *query, long long timeout_s)
+{
+	struct sbuf b = {0};
+	long long seq;
 	json_t *sum;
-	long long seq_seen;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	s.r = r;
-	s.id = id;
-	s.first = 1;
-	sum = batch_summary(id);
-	if (sum == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			cgi_error(r, 404, "TASK_NOT_FOUND", NULL,
+	s->w = sse_watch_get(s->id);
+	if (s->w == NULL) {
+		if (errno == ENOENT)
+			reply_error(s, 404, "TASK_NOT_FOUND", 0,
 			    "There is no upload with this id; it may have expired.");
 		else
-			cgi_error(r, 500, "INTERNAL_ERROR", NULL,
-			    "The upload's data could not be read (%s).",
+			reply_error(s, 503, "STREAM_UNAVAILABLE", RETRY_AFTER_S,
+			    "Live progress cannot be watched right now (%s); poll the status instead.",
 			    strerror(errno));
 		return;
 	}
-	s.sent =
-	    resume_point(r, json_integer_value(json_object_get(sum, "seq")));
-	/* Read the (empty) request body so the socket is quiet until EOF. */
-	cgi_drain(r);
-	cgi_begin(r, 200, "text/event-stream; charset=utf-8");
-	cgi_header(r, "Cache-Control: no-cache, no-transform");
-	cgi_header(r, "X-Accel-Buffering: no");
-	cgi_end_headers(r);
-	seq_seen = json_integer_value(json_object_get(sum, "seq"));
-	/* A resumed client with nothing missed still gets the progress. */
-	if (s.sent == seq_seen &&
-	    !json_is_true(json_object_get(sum, "finished")))
-		emit(&s, "task_progress", s.sent, progress_json(sum));
-	rc = send_changes(&s, sum);
-	json_decref(sum);
-	while (rc == 0) {
-		long long seq;
+	sum = batch_summary(s->id);
+	if (sum == NULL) {
+		int e = errno;
 
-		if (client_gone(r, POLL_MS))
-			break;
-		seq = batch_seq(id);
-		if (seq == -1) {
-			task_failed(&s,
-			    "The upload's data is no longer available on the server.");
-			break;
+		sse_watch_put(s->w);
+		s->w = NULL;
+		if (e == ENOENT || e == ENOTDIR)
+			reply_error(s, 404, "TASK_NOT_FOUND", 0,
+			    "There is no upload with this id; it may have expired.");
+		else
+			reply_error(s, 500, "INTERNAL_ERROR", 0,
+			    "The upload's data could not be read (%s).",
+			    strerror(e));
+		return;
+	}
+	/* A slot from here on: unslot() gives it back. */
+	s->streaming = 1;
+	nstreams++;
+	list_insert(&s->w->streams, s->w->streams.tail, s, L_BATCH);
+	list_insert(&hb, hb.tail, s, L_HB);
+	if (timeout_s > 0) {
+		struct stream *pos = to.tail;
+
+		s->timeout_s = (int)timeout_s;
+		s->deadline = spool_now_ms() + timeout_s * 1000;
+		while (pos != NULL && pos->deadline > s->deadline)
+			pos = pos->l[L_TO].prev;
+		list_insert(&to, pos, s, L_TO);
+	}
+	seq = json_integer_value(json_object_get(sum, "seq"));
+	s->sent = resume_point(s, query, seq);
+	s->seen = seq;
+	rc = head(&b, s, 200, "text/event-stream; charset=utf-8") == -1 ||
+	        sbuf_printf(&b,
+	            "Cache-Control: no-cache, no-transform\r\n"
+	            "X-Accel-Buffering: no\r\n\r\nretry: 2000\n") == -1
+	    ? -1
+	    : 0;
+	/* A resumed client with nothing missed still gets the progress. */
+	if (rc == 0 && s->sent == seq &&
+	    !json_is_true(json_object_get(sum, "finished")))
+		rc = sse_progress(&b, s->id, s->sent, sum);
+	if (rc == 0)
+		rc = sse_changes(&b, s->id, sum, &s->sent);
+	json_decref(sum);
+	if (rc == -1 || stream_write(s, b.p, b.len) == -1) {
+		sbuf_free(&b);
+		conn_close(s);
+		return;
+	}
+	sbuf_free(&b);
+	if (rc == 1)
+		stream_end(s);
+}
+
+/* The request's params are in: answer it, or start the stream. */
+static void
+start(struct stream *s)
+{
+	const char *method = fc_param(&s->fc, "REQUEST_METHOD");
+	const char *uri = fc_param(&s->fc, "REQUEST_URI");
+	const char *query;
+	long long timeout_s = 0;
+
+	if (uri == NULL || path_id(uri, s->id, sizeof(s->id)) == -1) {
+		reply_error(s, 404, "NOT_FOUND", 0,
+		    "There is nothing at this address.");
+		return;
+	}
+	query = strchr(uri, '?') != NULL ? strchr(uri, '?') + 1 : "";
+	if (method != NULL && strcmp(method, "OPTIONS") == 0) {
+		preflight(s);
+		return;
+	}
+	if (method == NULL || strcmp(method, "GET") != 0) {
+		reply_error(s, 405, "METHOD_NOT_ALLOWED", 0,
+		    "Use GET for this address.");
+		return;
+	}
+	if (!spool_id_valid(s->id)) {
+		reply_error(s, 404, "TASK_NOT_FOUND", 0,
+		    "There is no upload with this id.");
+		return;
+	}
+	if (query_value(query, "timeout") != NULL) {
+		timeout_s =
+		    number(query_value(query, "timeout"), 1, TIMEOUT_MAX_S);
+		if (timeout_s < 0) {
+			reply_error(s, 400, "INVALID_PARAMETER", 0,
+			    "timeout must be a whole number of seconds from 1 to %d.",
+			    TIMEOUT_MAX_S);
+			return;
 		}
-		if (seq != seq_seen) {
-			sum = batch_summary(id);
-			if (sum == NULL) {
-				task_failed(
-				    &s, "The upload's data could not be read.");
+	}
+	if (nstreams >= max_streams) {
+		reply_error(s, 503, "TOO_MANY_STREAMS", RETRY_AFTER_S,
+		    "The server is watching as many uploads as it can (%d); poll the status, or try the stream again in %d s.",
+		    max_streams, RETRY_AFTER_S);
+		return;
+	}
+	open_stream(s, query, timeout_s);
+}
+
+/*
+ * A rendering of one change from one starting seq, kept for the other
+ * streams of the batch at that point (nearly all of them).
+ */
+struct render {
+	long long from, to;
+	int rc;
+	struct sbuf text;
+};
+
+/* Bring the streams of w up to date with its batch. */
+static void
+changed(struct sse_watch *w, void *arg)
+{
+	struct render r[RENDER_SLOTS];
+	struct stream *s, *next;
+	long long seq, sumseq;
+	json_t *sum = NULL;
+	int nr = 0, i;
+
+	(void)arg;
+	seq = w->wd < 0 ? -1 : spool_seq_get(&cgi.sp, w->id);
+	if (seq != -1) {
+		for (s = w->streams.head; s != NULL; s = s->l[L_BATCH].next)
+			if (s->seen != seq)
 				break;
+		if (s == NULL)
+			return; /* nothing new: a status without its seq yet */
+		sum = batch_summary(w->id);
+	}
+	if (sum == NULL) {
+		const char *why = seq == -1
+		    ? "The upload's data is no longer available on the server."
+		    : "The upload's data could not be read.";
+
+		for (s = w->streams.head; s != NULL; s = next) {
+			next = s->l[L_BATCH].next;
+			task_failed(s, why);
+		}
+		return;
+	}
+	sumseq = json_integer_value(json_object_get(sum, "seq"));
+	memset(r, 0, sizeof(r));
+	for (s = w->streams.head; s != NULL; s = next) {
+		struct render one = {0}, *p = NULL;
+
+		next = s->l[L_BATCH].next;
+		if (s->seen == sumseq)
+			continue;
+		for (i = 0; i < nr; i++)
+			if (r[i].from == s->sent)
+				p = &r[i];
+		if (p == NULL) {
+			p = nr < RENDER_SLOTS ? &r[nr++] : &one;
+			p->from = p->to = s->sent;
+			p->rc = sse_changes(&p->text, w->id, sum, &p->to);
+		}
+		s->seen = sumseq;
+		if (p->rc == -1) {
+			conn_close(s);
+		} else if (stream_write(s, p->text.p, p->text.len) == 0) {
+			s->sent = p->to;
+			if (p->rc == 1)
+				stream_end(s);
+		}
+		sbuf_free(&one.text);
+	}
+	for (i = 0; i < nr; i++)
+		sbuf_free(&r[i].text);
+	json_decref(sum);
+}
+
+/* ms until the next heartbeat or timeout; -1 when none is due. */
+static int
+next_timer(void)
+{
+	long long now = spool_now_ms(), t = -1;
+
+	if (hb.head != NULL)
+		t = hb.head->last_write + heartbeat_ms;
+	if (to.head != NULL && (t == -1 || to.head->deadline < t))
+		t = to.head->deadline;
+	if (t == -1)
+		return -1;
+	return t <= now ? 0 : (int)(t - now > 60000 ? 60000 : t - now);
+}
+
+static void
+run_timers(void)
+{
+	long long now = spool_now_ms();
+
+	while (to.head != NULL && to.head->deadline <= now) {
+		struct stream *s = to.head;
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+		    "The stream ended after %d s, as asked (?timeout=%d).",
+		    s->timeout_s, s->timeout_s);
+		stream_event(s, "connection_timeout",
+		    json_pack("{s:s, s:s, s:i}", "status", "timeout", "message",
+		        msg, "timeout", s->timeout_s),
+		    1);
+		if (to.head == s)
+			conn_close(s); /* still listed: could not end it */
+	}
+	while (hb.head != NULL && hb.head->last_write + heartbeat_ms <= now) {
+		struct stream *s = hb.head;
+
+		stream_event(s, "heartbeat",
+		    json_pack("{s:s}", "status", "heartbeat"), 0);
+		/* Sent, it went to the tail; still due means it was not. */
+		if (hb.head == s && s->last_write + heartbeat_ms <= now)
+			conn_close(s);
+	}
+}
+
+static void
+accept_all(int lfd)
+{
+	for (;;) {
+		struct epoll_event ev;
+		struct stream *s;
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    spare_fd != -1) {
+				/* Out of descriptors: refuse one, not all. */
+				close(spare_fd);
+				fd = accept(lfd, NULL, NULL);
+				if (fd != -1)
+					close(fd);
+				spare_fd =
+				    open("/dev/null", O_RDONLY | O_CLOEXEC);
+				log_warnx(
+				    "out of file descriptors: a connection was refused");
 			}
-			seq_seen = seq;
-			rc = send_changes(&s, sum);
-			json_decref(sum);
+			return;
+		}
+		s = calloc(1, sizeof(*s));
+		if (s == NULL) {
+			close(fd);
 			continue;
 		}
-		if (spool_now_ms() - s.last_write >= HEARTBEAT_MS) {
-			if (emit(&s, "heartbeat", s.sent,
-			        json_pack("{s:s}", "status", "heartbeat")) ==
-			        -1 ||
-			    flush(&s) == -1)
-				break;
+		s->kind = K_CONN;
+		s->fc.fd = fd;
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = s;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			close(fd);
+			free(s);
 		}
 	}
 }
 
 static void
-sse(struct req *r)
+conn_event(struct stream *s, unsigned events)
 {
-	if (r->nseg != 6 || strcmp(r->seg[0], "api") != 0 ||
-	    strcmp(r->seg[1], "v1") != 0 || strcmp(r->seg[2], "status") != 0 ||
-	    strcmp(r->seg[3], "tasks") != 0 ||
-	    strcmp(r->seg[5], "stream") != 0) {
-		cgi_error(r, 404, "NOT_FOUND", NULL,
-		    "There is nothing at this address.");
+	if (s->dead)
 		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		int rc = fc_read(&s->fc);
+
+		if (rc == -1) {
+			conn_close(s);
+			return;
+		}
+		if (rc == 1)
+			start(s);
 	}
-	if (strcmp(r->method, "GET") != 0) {
-		cgi_method_not_allowed(r, "GET");
+	if (!s->dead && (events & EPOLLOUT)) {
+		if (fc_flush(&s->fc) == -1) {
+			conn_close(s);
+			return;
+		}
+		conn_out(s);
+	}
+}
+
+/* The descriptor limit raised to its hard maximum; the capacity fitted. */
+static void
+fit_capacity(void)
+{
+	struct rlimit rl;
+
+	max_streams = cgi.cfg.sse_max_streams;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (!spool_id_valid(r->seg[4])) {
-		cgi_error(r, 404, "TASK_NOT_FOUND", NULL,
-		    "There is no upload with this id.");
-		return;
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)max_streams + FD_SPARE > rl.rlim_cur) {
+		int fit = rl.rlim_cur > 2 * FD_SPARE
+		    ? (int)(rl.rlim_cur - FD_SPARE)
+		    : (int)(rl.rlim_cur / 2);
+
+		log_warnx(
+		    "SSE_MAX_STREAMS=%d does not fit in %lu open files: %d streams",
+		    max_streams, (unsigned long)rl.rlim_cur, fit);
+		max_streams = fit;
 	}
-	stream(r, r->seg[4]);
 }
 
 int
 main(void)
 {
-	char err[512];
-	struct config c;
+	struct epoll_event ev, evs[NEVENTS];
+	int rc, ifd;
 
-	/* cgi_main loads it too; we need SSE_THREADS before the threads. */
-	if (config_load(&c, err, sizeof(err)) == -1) {
-		log_init("i2m-sse", 0);
-		log_warnx("%s", err);
-		return 1;
+	rc = cgi_setup("i2m-sse");
+	if (rc != 0)
+		return rc;
+	signal(SIGTERM, SIG_DFL);
+	fit_capacity();
+	heartbeat_ms = cgi.cfg.sse_heartbeat_ms;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ifd = sse_watch_init();
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (ep == -1 || ifd == -1 ||
+	    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) == -1) {
+		log_warn("cannot set up the event loop");
+		return 111;
 	}
-	return cgi_main("i2m-sse", c.sse_threads, sse);
+	ev.events = EPOLLIN;
+	ev.data.ptr = &listen_tag;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) == -1) {
+		log_warn("fd 0 is not the FastCGI socket");
+		return 111;
+	}
+	ev.data.ptr = &inotify_tag;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ifd, &ev) == -1)
+		return 111;
+	log_info("up to %d streams, heartbeat every %lld ms", max_streams,
+	    heartbeat_ms);
+	for (;;) {
+		int n = epoll_wait(ep, evs, NEVENTS, next_timer()), i;
+
+		if (n == -1 && errno != EINTR) {
+			log_warn("epoll_wait");
+			return 111;
+		}
+		for (i = 0; i < n; i++) {
+			enum kind *k = evs[i].data.ptr;
+
+			if (*k == K_LISTEN)
+				accept_all(0);
+			else if (*k == K_INOTIFY)
+				sse_watch_read(changed, NULL);
+			else
+				conn_event(
+				    (struct stream *)(void *)k, evs[i].events);
+		}
+		run_timers();
+		while (zombies != NULL) {
+			struct stream *z = zombies;
+
+			zombies = z->zombie;
+			free(z);
+		}
+	}
 }

@@ -77,7 +77,8 @@ static const struct key keys[] = {
     I("FAL_OUTPUT_TTL_S", fal_output_ttl_s, 60, 365 * 24 * 3600),
     S("CORS_ORIGINS", cors_origins),
     X("API_KEYS", api_keys),
-    I("SSE_THREADS", sse_threads, 1, 4096),
+    I("SSE_MAX_STREAMS", sse_max_streams, 1, 100000),
+    I("SSE_HEARTBEAT_MS", sse_heartbeat_ms, 50, 3600000),
     S("LOG_LEVEL", log_level),
     D("FAL_BUDGET_USD_PER_DAY", fal_budget_usd_per_day, 0, 1000000),
 };
@@ -113,7 +114,8 @@ config_defaults(struct config *c)
 	c->fal_probe_s = 60;
 	c->fal_upload_ttl_s = 86400;
 	c->fal_output_ttl_s = 7 * 86400;
-	c->sse_threads = 64;
+	c->sse_max_streams = 2000;
+	c->sse_heartbeat_ms = 15000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
 

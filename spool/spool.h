@@ -59,7 +59,8 @@ struct config {
 	int fal_output_ttl_s; /* lifetime of FAL's files of a model */
 	char cors_origins[1024]; /* space-separated, empty = none */
 	char api_keys[1024]; /* space-separated bearer keys, empty = open */
-	int sse_threads; /* FastCGI threads for streams */
+	int sse_max_streams; /* open streams per SSE process; past it 503 */
+	int sse_heartbeat_ms; /* heartbeat after this long without events */
 	char log_level[16]; /* debug, info or warn; set for the process */
 	double fal_budget_usd_per_day; /* 0 = no cap */
 };
@@ -394,6 +395,13 @@ long long spool_status_update(struct spool *sp, const char *id, int file,
     json_t *patch, int only_if_state);
 /* Current batch sequence number (state/seq), 0 when none, -1 on error. */
 long long spool_seq_get(struct spool *sp, const char *id);
+/*
+ * Watch batches/<id>/state/ with inotify_fd for the events in mask (a
+ * hint that state/seq may have changed: readers still read it); the
+ * watch descriptor, or -1 with errno (ENOENT: no such batch).
+ */
+int spool_state_watch(
+    struct spool *sp, int inotify_fd, const char *id, unsigned mask);
 /* New reference to batches/<id>/batch.json, or NULL with errno. */
 json_t *spool_batch_get(struct spool *sp, const char *id);
 

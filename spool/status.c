@@ -23,8 +23,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -299,6 +301,24 @@ spool_seq_get(struct spool *sp, const char *id)
 	close(sdir);
 	errno = saved;
 	return v;
+}
+
+int
+spool_state_watch(
+    struct spool *sp, int inotify_fd, const char *id, unsigned mask)
+{
+	char path[PATH_MAX + 64];
+
+	if (!spool_id_valid(id)) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (snprintf(path, sizeof(path), "%s/batches/%s/state", sp->path, id) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return inotify_add_watch(inotify_fd, path, mask | IN_ONLYDIR);
 }
 
 json_t *

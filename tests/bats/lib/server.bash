@@ -15,7 +15,7 @@
 #       daemon, and wait until /health answers (and, with the daemon, until
 #       /api/v1/health/readiness is 200).  Config keys set in the
 #       environment before the call (MAX_FILES, MAX_FILE_BYTES, API_KEYS,
-#       CORS_ORIGINS, FAL_KEY, FAL_QUEUE_URL, SSE_THREADS, ...) reach every
+#       CORS_ORIGINS, FAL_KEY, FAL_QUEUE_URL, SSE_MAX_STREAMS, ...) reach every
 #       program.  Exports: I2M_URL (http://127.0.0.1:PORT), PORT,
 #       SPOOL_DIR, I2M_TMP, I2M_LOG (lighttpd + handler log),
 #       I2M_DAEMON_LOG, I2M_BIN (the copied programs).
