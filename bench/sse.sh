@@ -48,13 +48,20 @@ start() {
 	echo "# server $I2M_URL, SSE_MAX_STREAMS=$("$I2M_BIN/i2m" config SSE_MAX_STREAMS), $(nproc) cores"
 }
 
+# A fresh server for every size: lighttpd notices a departed client only
+# when it writes to it, so the last run's streams would hold slots until
+# their heartbeat (or until a refused stream makes i2m-sse sweep).
 start
-for n in 1 100; do
-	echo "streams_$n $(run "$n" 20 0)"
-done
+echo "streams_1 $(run 1 20 0)"
+i2m_stop
+start
+echo "streams_100 $(run 100 20 0)"
+i2m_stop
+start
 # 2,000 idle for 10 s, then the 2,001st stream, then the changes.
 id=$(hold_batch)
 out=$I2M_TMP/b2000
+: >"$out"
 i2m_as_user env SPOOL_DIR="$SPOOL_DIR" "$I2M_BIN/sse_bench" "$PORT" "$id" 1 2000 10 10 "$(pids)" >"$out" &
 bench=$!
 for i in $(seq 1 600); do grep -q open_all_ms "$out" && break; sleep 0.1; done

@@ -478,6 +478,33 @@ open_stream(struct stream *s, const char *query, long long timeout_s)
 		stream_end(s);
 }
 
+/*
+ * At capacity: find the slots of clients that left.  lighttpd notices a
+ * client has gone only when it next writes to it (then it closes our
+ * connection and the slot is free), so without this a departed client
+ * holds its slot until its next heartbeat.  A comment line, which
+ * EventSource ignores, makes lighttpd write to every client; at most
+ * once a second, so a crowd of refused streams costs little.
+ */
+static void
+sweep(void)
+{
+	static long long last;
+	long long now = spool_now_ms();
+	struct stream *s, *next;
+
+	if (now - last < 1000)
+		return;
+	last = now;
+	for (s = hb.head; s != NULL; s = next) {
+		next = s->l[L_HB].next;
+		if (fc_write(&s->fc, ":\n", 2) == -1)
+			conn_close(s);
+		else
+			conn_out(s);
+	}
+}
+
 /* The request's params are in: answer it, or start the stream. */
 static void
 start(struct stream *s)
@@ -518,6 +545,7 @@ start(struct stream *s)
 		}
 	}
 	if (nstreams >= max_streams) {
+		sweep();
 		reply_error(s, 503, "TOO_MANY_STREAMS", RETRY_AFTER_S,
 		    "The server is watching as many uploads as it can (%d); poll the status, or try the stream again in %d s.",
 		    max_streams, RETRY_AFTER_S);
