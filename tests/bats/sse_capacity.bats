@@ -4,6 +4,7 @@
 #   - 200 streams on one batch all see a change; the 201st stream is
 #     answered 503 with Retry-After (the contract's JSON) within a second;
 #   - ?timeout=N ends a stream with connection_timeout, heartbeats before;
+#   - the status object carries its seq as ETag and answers 304 to it;
 #   - the processing page, while every slot is taken, falls back to
 #     polling (a silent stream and a refused one) and finishes its batch.
 # No daemon until the browser test asks for it, so batches stay queued.
@@ -94,6 +95,21 @@ refused() {
 	json_eq .error_code INVALID_PARAMETER
 	code=$(req --max-time 5 "$I2M_URL/api/v1/status/tasks/$HOLD/stream?timeout=0")
 	[ "$code" = 400 ]
+}
+
+@test "status: the ETag is the batch's seq; If-None-Match with it gives 304 without a body" {
+	code=$(req "$I2M_URL/api/v1/status/tasks/$HOLD/status")
+	[ "$code" = 200 ]
+	seq=$(jq -r .seq "$BATS_TEST_TMPDIR/body")
+	grep -qi "^ETag: \"$seq\"" "$BATS_TEST_TMPDIR/hdr"
+	grep -qi '^Cache-Control: no-cache' "$BATS_TEST_TMPDIR/hdr"
+	code=$(BODY="$BATS_TEST_TMPDIR/b304" req -H "If-None-Match: \"$seq\"" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
+	[ "$code" = 304 ]
+	[ ! -s "$BATS_TEST_TMPDIR/b304" ]
+	# Another seq is another state: the whole object again.
+	code=$(req -H "If-None-Match: \"$((seq + 1))\"" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
+	[ "$code" = 200 ]
+	json_eq .seq "$seq"
 }
 
 @test "capacity: with every slot taken the page polls and still finishes its batch" {
