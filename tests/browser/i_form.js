@@ -35,7 +35,14 @@ L.run('i_form', async ({ browser, base, shot, fix }) => {
   }, files);
   await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
   await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 2);
+  const count = await page.textContent('#count');
+  if (!/^2 photos, \d+ KB in all$/.test(count)) throw new Error(`count and total size: "${count}"`);
   await shot(page, '1-dropped');
+  // Reorder with the keyboard's buttons: the sneaker goes first, focus stays on it.
+  await page.click('button[aria-label="Move sneaker.jpg earlier"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#picked .name')].map((n) => n.textContent).join() === 'sneaker.jpg,chair.png');
+  const focused = await page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+  if (!/sneaker\.jpg/.test(focused || '')) throw new Error(`focus after moving: "${focused}"`);
   await page.click('button[aria-label="Remove chair.png"]');
   await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 1);
   const left = await page.textContent('#picked');

@@ -37,6 +37,14 @@ L.run('o_recent', async ({ browser, base, shot, fix }) => {
   const note = await page.textContent('#recent-note');
   if (!note.includes('72 hours')) throw new Error(`retention not said: "${note}"`);
   await shot(page, '1-recent');
+  // A finished batch's page: the elapsed time stands still at its end.
+  await Promise.all([page.waitForURL(/\/processing\?taskId=/), page.click('#recent li:first-child a')]);
+  await page.waitForSelector('#results:not([hidden])');
+  const e1 = await page.textContent('#b-elapsed');
+  const t0 = Date.now();
+  await page.waitForFunction((t) => Date.now() > t + 2500, t0);
+  const e2 = await page.textContent('#b-elapsed');
+  if (e1 !== e2 || !/^\d+ s$/.test(e1)) throw new Error(`elapsed of a finished batch: "${e1}", then "${e2}"`);
   await ctx.close();
-  return `2 recent batches listed after a reload (${rows.map((r) => r.thumbs).join('+')} thumbnails): "${note}"`;
+  return `elapsed stays ${e1}; 2 recent batches listed after a reload (${rows.map((r) => r.thumbs).join('+')} thumbnails): "${note}"`;
 });
