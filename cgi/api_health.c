@@ -108,13 +108,15 @@ api_models(struct req *r, const char *const *arg)
 	json_t *arr = models_available_json(&cgi.cfg);
 
 	(void)arg;
-	/* The limits too, so the upload page checks what the server checks. */
+	/* The limits too, so the upload page checks what the server checks,
+	 * and how long batches are kept (0 = kept until removed). */
 	cgi_json(r, 200,
-	    json_pack("{s:o, s:s, s:{s:i, s:I}}", "models",
+	    json_pack("{s:o, s:s, s:{s:i, s:I, s:i}}", "models",
 	        arr != NULL ? arr : json_array(), "default",
 	        models_default(&cgi.cfg), "limits", "max_files",
 	        cgi.cfg.max_files, "max_file_bytes",
-	        (json_int_t)cgi.cfg.max_file_bytes));
+	        (json_int_t)cgi.cfg.max_file_bytes, "retention_hours",
+	        cgi.cfg.retention_hours));
 }
 
 struct metrics {

@@ -27,10 +27,12 @@
  * i2g_convert enforces them); this row only names and describes them. */
 static const struct model_param local_params[] = {
     {"mode", PT_ENUM, 0, 0, "\"" I2G_MODE_DEF "\"", I2G_MODES,
-        "Shape: auto extrudes flat graphics, turns mirror-symmetric subjects on a lathe and inflates the rest when the subject can be cut out, else relief",
+        "Automatic picks it from the photo: flat logos are extruded, symmetric objects turned on a lathe, other objects puffed up, and a relief when the object cannot be cut out",
         0},
     {"resolution", PT_INT, I2G_RES_MIN, I2G_RES_MAX, I2G_TEXT(I2G_RES_DEF),
-        NULL, "Grid cells along the long side; more is finer and larger", 0},
+        NULL,
+        "Grid cells along the long side: more is finer, but the file is larger",
+        0},
     {"thickness", PT_FLOAT, I2G_THICK_MIN, I2G_THICK_MAX,
         I2G_TEXT(I2G_THICK_DEF), NULL,
         "Thickness as a fraction of the model's width", 0},
@@ -41,9 +43,11 @@ static const struct model_param local_params[] = {
 /* Tripo v2.5: pbr's default is disputed (fal-models.md), so it is sent. */
 static const struct model_param tripo_params[] = {
     {"face_limit", PT_INT, 500, 500000, NULL, NULL,
-        "Target face count; adaptive when unset", 0},
+        "How many triangles the model may have; automatic lets the model choose",
+        0},
     {"texture", PT_ENUM, 0, 0, "\"standard\"", "no|standard|HD",
-        "Texture quality", 0},
+        "The texture painted from the photo: none costs less, HD costs more",
+        0},
     {"pbr", PT_BOOL, 0, 0, "false", NULL,
         "Physically based materials (forces a texture)", PF_SEND},
     {"seed", PT_INT, 0, SEED_MAX, NULL, NULL, "Geometry seed", 0},
@@ -236,7 +240,74 @@ static const struct model_force hunyuan_rapid_force[] = {
     {"enable_geometry", "true", "enable_pbr", "false"},
 };
 
+/*
+ * The few settings the upload page shows first, in a person's words (the
+ * rest are under "Advanced" with their API names): a label and, for
+ * choices, labels in the order of the parameter's choices (true, false
+ * for a boolean).
+ */
+static const struct model_setting local_settings[] = {
+    {"mode", "Shape",
+        "Automatic|Puffed up|Turned on a lathe|Extruded (flat logos)|Relief|Flat card"},
+    {"resolution", "Detail", NULL},
+};
+static const struct model_setting tripo_settings[] = {
+    {"texture", "Texture", "None|Standard|High detail (HD)"},
+    {"face_limit", "Polygon budget", NULL},
+};
+static const struct model_setting tripo_h31_settings[] = {
+    {"texture_quality", "Texture", "Standard|Detailed"},
+    {"geometry_quality", "Shape quality", "Standard|Detailed"},
+    {"face_limit", "Polygon budget", NULL},
+};
+static const struct model_setting tripo_p1_settings[] = {
+    {"texture", "Texture", "With texture|Shape only"},
+    {"face_limit", "Polygon budget", NULL},
+};
+static const struct model_setting trellis_settings[] = {
+    {"texture_size", "Texture", "512 px|1024 px|2048 px"},
+};
+static const struct model_setting trellis2_settings[] = {
+    {"resolution", "Shape detail", "Standard|High|Highest"},
+    {"texture_size", "Texture", "1K|2K|4K"},
+    {"decimation_target", "Polygon budget", NULL},
+};
+static const struct model_setting hunyuan_settings[] = {
+    {"octree_resolution", "Shape detail", NULL},
+    {"textured_mesh", "Texture",
+        "With texture (three times the price)|Shape only"},
+};
+static const struct model_setting hunyuan_v3_settings[] = {
+    {"generate_type", "Kind of model", "Textured|Low poly|Shape only"},
+    {"face_count", "Polygon budget", NULL},
+};
+static const struct model_setting hunyuan_v31_pro_settings[] = {
+    {"generate_type", "Kind of model", "Textured|Shape only"},
+    {"face_count", "Polygon budget", NULL},
+};
+static const struct model_setting hunyuan_v31_rapid_settings[] = {
+    {"enable_geometry", "Texture", "Shape only|With texture"},
+};
+static const struct model_setting triposr_settings[] = {
+    {"mc_resolution", "Shape detail", NULL},
+};
+static const struct model_setting meshy6_settings[] = {
+    {"should_texture", "Texture", "With texture|Shape only"},
+    {"target_polycount", "Polygon budget", NULL},
+};
+static const struct model_setting rodin_settings[] = {
+    {"tier", "Quality",
+        "Minimum|Extra low|Low|Medium|High|Extra high (twice the price)"},
+    {"quality_mesh_option", "Polygon budget", NULL},
+};
+static const struct model_setting pixal3d_settings[] = {
+    {"resolution", "Shape detail", "Standard|High"},
+    {"texture_size", "Texture", "1K|2K|4K"},
+    {"decimation_target", "Polygon budget", NULL},
+};
+
 #define NPARAMS(a) .params = a, .nparams = sizeof(a) / sizeof(a[0])
+#define NSETTINGS(a) .settings = a, .nsettings = sizeof(a) / sizeof(a[0])
 #define NPRICE(a) .price_rules = a, .nprice_rules = sizeof(a) / sizeof(a[0])
 #define NFORCE(a) .forces = a, .nforces = sizeof(a) / sizeof(a[0])
 
@@ -245,13 +316,18 @@ static const struct model_info models[] = {
         .name = "Built-in offline model",
         .description =
             "Runs on this server without a provider: cuts the subject out and inflates, turns or extrudes it, or makes a relief, textured with the photo",
+        .good_at =
+            "Runs on this server at no cost: quick solid shapes from photos on a plain background",
         .provider = "local",
         .typical_s = 1,
         .price_usd = 0,
+        NSETTINGS(local_settings),
         NPARAMS(local_params)},
     {.id = "tripo3d-v2.5",
         .name = "Tripo3D v2.5",
         .description = "High-quality textured meshes from one image (FAL)",
+        .good_at =
+            "Textured everyday objects with clean shapes; a good first choice",
         .provider = "fal",
         .fal_id = "tripo3d/tripo/v2.5/image-to-3d",
         .image_field = "image_url",
@@ -260,11 +336,13 @@ static const struct model_info models[] = {
         .price_usd = 0.30,
         NPRICE(tripo_price),
         NFORCE(tripo_force),
+        NSETTINGS(tripo_settings),
         NPARAMS(tripo_params)},
     {.id = "tripo3d-h3.1",
         .name = "Tripo3D H3.1",
         .description =
             "Tripo's 2026 model: detailed geometry and textures from one image (FAL)",
+        .good_at = "Tripo's most detailed shapes and textures",
         .provider = "fal",
         .fal_id = "tripo3d/h3.1/image-to-3d",
         .image_field = "image_url",
@@ -272,41 +350,49 @@ static const struct model_info models[] = {
         .typical_s = 120,
         .price_usd = -1,
         NFORCE(tripo_h31_force),
+        NSETTINGS(tripo_h31_settings),
         NPARAMS(tripo_h31_params)},
     {.id = "tripo3d-p1",
         .name = "Tripo3D P1",
         .description = "Clean low-poly models from one image (FAL)",
+        .good_at = "Low-poly models for games and the web",
         .provider = "fal",
         .fal_id = "tripo3d/p1/image-to-3d",
         .image_field = "image_url",
         .outputs = {"model_mesh"},
         .typical_s = 90,
         .price_usd = -1,
+        NSETTINGS(tripo_p1_settings),
         NPARAMS(tripo_p1_params)},
     {.id = "trellis",
         .name = "TRELLIS",
         .description = "Structured 3D latents, fast and detailed (FAL)",
+        .good_at = "Detailed shapes, fast and at a low price",
         .provider = "fal",
         .fal_id = "fal-ai/trellis",
         .image_field = "image_url",
         .outputs = {"model_mesh"},
         .typical_s = 30,
         .price_usd = 0.02,
+        NSETTINGS(trellis_settings),
         NPARAMS(trellis_params)},
     {.id = "trellis-2",
         .name = "TRELLIS.2",
         .description =
             "Microsoft's second TRELLIS: sharper shapes, PBR textures up to 4K (FAL)",
+        .good_at = "Sharp shapes with PBR textures up to 4K",
         .provider = "fal",
         .fal_id = "fal-ai/trellis-2",
         .image_field = "image_url",
         .outputs = {"model_glb"},
         .typical_s = 60,
         .price_usd = -1,
+        NSETTINGS(trellis2_settings),
         NPARAMS(trellis2_params)},
     {.id = "hunyuan3d-v2",
         .name = "Hunyuan3D v2",
         .description = "Tencent's Hunyuan3D 2.0 shape and texture (FAL)",
+        .good_at = "Shapes at a low price, with a texture if you want one",
         .provider = "fal",
         .fal_id = "fal-ai/hunyuan3d/v2",
         .image_field = "input_image_url",
@@ -314,11 +400,13 @@ static const struct model_info models[] = {
         .typical_s = 60,
         .price_usd = 0.16,
         NPRICE(hunyuan_price),
+        NSETTINGS(hunyuan_settings),
         NPARAMS(hunyuan_params)},
     {.id = "hunyuan3d-v3",
         .name = "Hunyuan3D v3",
         .description =
             "Tencent's Hunyuan3D 3.0: textured, low-poly or shape-only models (FAL)",
+        .good_at = "Textured, low-poly or shape-only models",
         .provider = "fal",
         .fal_id = "fal-ai/hunyuan3d-v3/image-to-3d",
         .image_field = "input_image_url",
@@ -327,10 +415,12 @@ static const struct model_info models[] = {
         .price_usd = 0.375,
         NPRICE(hunyuan_v3_price),
         NFORCE(hunyuan_v3_force),
+        NSETTINGS(hunyuan_v3_settings),
         NPARAMS(hunyuan_v3_params)},
     {.id = "hunyuan3d-v3.1-pro",
         .name = "Hunyuan3D v3.1 Pro",
         .description = "Tencent's Hunyuan3D 3.1, the detailed one (FAL)",
+        .good_at = "Hunyuan's most detailed models",
         .provider = "fal",
         .fal_id = "fal-ai/hunyuan-3d/v3.1/pro/image-to-3d",
         .image_field = "input_image_url",
@@ -338,10 +428,12 @@ static const struct model_info models[] = {
         .typical_s = 150,
         .price_usd = -1,
         NFORCE(hunyuan_v3_force),
+        NSETTINGS(hunyuan_v31_pro_settings),
         NPARAMS(hunyuan_v31_pro_params)},
     {.id = "hunyuan3d-v3.1-rapid",
         .name = "Hunyuan3D v3.1 Rapid",
         .description = "Tencent's Hunyuan3D 3.1, the fast one (FAL)",
+        .good_at = "Hunyuan's quality in less time",
         .provider = "fal",
         .fal_id = "fal-ai/hunyuan-3d/v3.1/rapid/image-to-3d",
         .image_field = "input_image_url",
@@ -349,21 +441,25 @@ static const struct model_info models[] = {
         .typical_s = 60,
         .price_usd = -1,
         NFORCE(hunyuan_rapid_force),
+        NSETTINGS(hunyuan_v31_rapid_settings),
         NPARAMS(hunyuan_v31_rapid_params)},
     {.id = "triposr",
         .name = "TripoSR",
         .description = "Very fast single-image reconstruction (FAL)",
+        .good_at = "A rough shape in seconds, for a quick look",
         .provider = "fal",
         .fal_id = "fal-ai/triposr",
         .image_field = "image_url",
         .outputs = {"model_mesh"},
         .typical_s = 10,
         .price_usd = 0.07,
+        NSETTINGS(triposr_settings),
         NPARAMS(triposr_params)},
     {.id = "meshy-6",
         .name = "Meshy 6",
         .description =
             "Meshy's sixth model: clean topology, quad or triangle meshes (FAL)",
+        .good_at = "Clean quad or triangle meshes that are easy to edit",
         .provider = "fal",
         .fal_id = "fal-ai/meshy/v6/image-to-3d",
         .image_field = "image_url",
@@ -371,11 +467,13 @@ static const struct model_info models[] = {
         .typical_s = 300,
         .price_usd = -1,
         NFORCE(meshy6_force),
+        NSETTINGS(meshy6_settings),
         NPARAMS(meshy6_params)},
     {.id = "rodin-2.5",
         .name = "Hyper3D Rodin 2.5",
         .description =
             "Production-ready models with PBR materials in quality tiers (FAL)",
+        .good_at = "Production-ready models with PBR materials",
         .provider = "fal",
         .fal_id = "fal-ai/hyper3d/rodin/v2.5",
         .image_field = "image_urls",
@@ -384,17 +482,20 @@ static const struct model_info models[] = {
         .typical_s = 120,
         .price_usd = 0.40,
         NPRICE(rodin_price),
+        NSETTINGS(rodin_settings),
         NPARAMS(rodin_params)},
     {.id = "pixal3d",
         .name = "Pixal3D",
         .description =
             "Tencent ARC's pixel-aligned shapes that keep the photo's detail (FAL)",
+        .good_at = "Shapes that keep the photo's fine detail",
         .provider = "fal",
         .fal_id = "fal-ai/pixal3d",
         .image_field = "image_url",
         .outputs = {"model_glb"},
         .typical_s = 90,
         .price_usd = -1,
+        NSETTINGS(pixal3d_settings),
         NPARAMS(pixal3d_params)},
 };
 

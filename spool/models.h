@@ -37,6 +37,14 @@ struct model_param {
 };
 
 /*
+ * A setting for people: parameter param under a person's label; choices,
+ * when not NULL, names its choices ("a|b", true|false for a boolean).
+ */
+struct model_setting {
+	const char *param, *label, *choices;
+};
+
+/*
  * A rule between parameters, applied when a submission's parameters are
  * resolved: when if_param resolves to if_value (JSON text), set_param is
  * set to set_value (e.g. texture "no" forces pbr false, so the price the
@@ -65,6 +73,7 @@ struct model_info {
 	const char *id; /* our id, e.g. "tripo3d-v2.5" */
 	const char *name;
 	const char *description;
+	const char *good_at; /* one line for a person choosing a model */
 	const char *provider; /* "fal" or "local" */
 	const char *fal_id; /* FAL model id, NULL for local */
 	const char *image_field; /* FAL input field for the image URL */
@@ -79,6 +88,8 @@ struct model_info {
 	size_t nforces;
 	const struct model_param *params;
 	size_t nparams;
+	const struct model_setting *settings; /* shown first, in this order */
+	size_t nsettings;
 };
 
 /* The one table of models; NULL when unknown. */

@@ -143,6 +143,25 @@ static const char *const type_names[] = {
     "integer",
 };
 
+/* "a|b|c" as a JSON array, of integers when ints (PT_INT_ENUM). */
+static json_t *
+choices_json(const char *s, int ints)
+{
+	json_t *a = json_array();
+
+	while (a != NULL && *s != '\0') {
+		const char *e = strchr(s, '|');
+		size_t l = e != NULL ? (size_t)(e - s) : strlen(s);
+		char w[128];
+
+		snprintf(w, sizeof(w), "%.*s", (int)l, s);
+		json_array_append_new(a,
+		    ints ? json_integer(strtoll(w, NULL, 10)) : json_string(w));
+		s += l + (e != NULL);
+	}
+	return a;
+}
+
 static json_t *
 param_json(const struct model_param *p)
 {
@@ -163,24 +182,9 @@ param_json(const struct model_param *p)
 		    p->type == PT_INT ? json_integer((json_int_t)p->max)
 		                      : json_real(p->max));
 	}
-	if (p->choices != NULL) {
-		json_t *a = json_array();
-		const char *s = p->choices;
-
-		while (a != NULL && *s != '\0') {
-			const char *e = strchr(s, '|');
-			size_t l = e != NULL ? (size_t)(e - s) : strlen(s);
-			char w[64];
-
-			snprintf(w, sizeof(w), "%.*s", (int)l, s);
-			json_array_append_new(a,
-			    p->type == PT_INT_ENUM
-			        ? json_integer(strtoll(w, NULL, 10))
-			        : json_string(w));
-			s += l + (e != NULL);
-		}
-		json_object_set_new(j, "allowed_values", a);
-	}
+	if (p->choices != NULL)
+		json_object_set_new(j, "allowed_values",
+		    choices_json(p->choices, p->type == PT_INT_ENUM));
 	return j;
 }
 
@@ -268,6 +272,29 @@ forces_json(const struct model_info *m)
 	return a;
 }
 
+/* The row's settings for people: [{param, label, choice_labels?}]. */
+static json_t *
+settings_json(const struct model_info *m)
+{
+	json_t *a = json_array(), *j;
+	size_t i;
+
+	for (i = 0; a != NULL && i < m->nsettings; i++) {
+		const struct model_setting *st = &m->settings[i];
+
+		j = json_pack(
+		    "{s:s, s:s}", "param", st->param, "label", st->label);
+		if (j != NULL && st->choices != NULL)
+			json_object_set_new(
+			    j, "choice_labels", choices_json(st->choices, 0));
+		if (j == NULL || json_array_append_new(a, j) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* One model of models/available; NULL when out of memory. */
 static json_t *
 model_json(const struct model_info *m, const char *def)
@@ -278,14 +305,15 @@ model_json(const struct model_info *m, const char *def)
 
 	for (k = 0; params != NULL && k < m->nparams; k++)
 		json_array_append_new(params, param_json(&m->params[k]));
-	j = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:[s], s:b, s:o, s:s?, s:o, s:o, s:o}", "id",
-	    m->id, "name", m->name, "description", m->description, "provider",
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:s, s:[s], s:b, s:o, s:o, "
+	              "s:s?, s:o, s:o, s:o}",
+	    "id", m->id, "name", m->name, "description", m->description,
+	    "good_at", m->good_at, "typical_s", m->typical_s, "provider",
 	    m->provider, "output_formats", "glb", "default",
-	    strcmp(m->id, def) == 0, "parameters", params, "fal_model_id",
-	    m->fal_id, "price_usd", price < 0 ? json_null() : json_real(price),
-	    "price_rules", models_price_rules_json(m), "forced",
-	    forces_json(m));
+	    strcmp(m->id, def) == 0, "parameters", params, "settings",
+	    settings_json(m), "fal_model_id", m->fal_id, "price_usd",
+	    price < 0 ? json_null() : json_real(price), "price_rules",
+	    models_price_rules_json(m), "forced", forces_json(m));
 	return j;
 }
 

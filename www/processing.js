@@ -23,6 +23,13 @@ let follower = null;
 let finished = false;
 let created = null;          // ms
 let ended = null;            // ms, when the batch finished
+const modelNames = {};       // model id -> its name, from models/available
+
+// The model's name for people (its id until the list is in).
+fetch('/api/v1/models/available').then((r) => r.json()).then((j) => {
+  for (const m of j.models || []) modelNames[m.id] = m.name;
+  if (modelNames[$('b-model').dataset.id]) $('b-model').textContent = modelNames[$('b-model').dataset.id];
+}).catch(() => { /* the id stays */ });
 
 // ISO text, seconds or milliseconds -> ms (null when none).
 function ms(t) {
@@ -36,7 +43,7 @@ function tickElapsed() {
   if (created === null) return;
   const until = finished ? (ended || Date.now()) : Date.now();
   const s = Math.max(0, Math.round((until - created) / 1000));
-  $('b-elapsed').textContent = `${Math.floor(s / 60)} min ${s % 60} s`;
+  $('b-elapsed').textContent = s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
 function renderBatch(s) {
@@ -75,7 +82,8 @@ function finish(s) {
 
 function applyStatus(s) {
   $('b-id').textContent = s.batch_id;
-  $('b-model').textContent = s.model;
+  $('b-model').dataset.id = s.model;
+  $('b-model').textContent = modelNames[s.model] || s.model;
   created = ms(s.created);
   $('b-started').textContent = new Date(created).toLocaleString();
   for (const f of s.files) renderFile(f);

@@ -178,8 +178,18 @@ setup_file() {
 	[ "$code" = 403 ] || [ "$code" = 404 ]
 }
 
-@test "models/available: the upload limits, for the pages" {
+@test "models/available: the upload limits and retention, for the pages" {
 	code=$(req "$I2M_URL/api/v1/models/available")
 	[ "$code" = 200 ]
-	[ "$(jq -c .limits "$BODY")" = '{"max_files":25,"max_file_bytes":10485760}' ]
+	[ "$(jq -c .limits "$BODY")" = '{"max_files":25,"max_file_bytes":10485760,"retention_hours":72}' ]
+}
+
+@test "models/available: what each model is good at, its typical time and its settings for people" {
+	code=$(req "$I2M_URL/api/v1/models/available")
+	[ "$code" = 200 ]
+	json_eq '.models[0].good_at | length > 10' true
+	json_eq '.models[0].typical_s' 1
+	json_eq '.models[0].settings | map(.param) | join(",")' mode,resolution
+	json_eq '.models[0].settings[0].label' Shape
+	json_eq '.models[0].settings[0].choice_labels | length' 6
 }

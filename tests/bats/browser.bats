@@ -3,7 +3,8 @@
 # by playwright-core) against the real service with the offline model.
 # One @test per scenario, each `node tests/browser/<scenario>.js URL`
 # (shared helpers in tests/browser/lib.js).  Screenshots of every state go
-# to tests/screenshots/ (git-ignored).  A missing /usr/bin/chromium fails
+# to tests/screenshots/ (git-ignored; the pages in every state, light and
+# dark, at 1280 and 390 px: tests/screenshots/pages/).  A missing /usr/bin/chromium fails
 # every scenario with that reason.
 
 load lib/server
@@ -93,4 +94,20 @@ gated() {
 
 @test "browser (l): the batch's price is on the button before it is pressed; unknown says so, never \$0" {
 	scenario l_estimate
+}
+
+@test "browser (m): every state at 1280 and 390 px, light and dark, screenshots; axe finds no serious violation; no layout shift" {
+	gated m_look
+}
+
+@test "browser (n): a model opens large in a dialog with the keyboard (Enter, Tab stays inside, Escape), title shows progress" {
+	scenario n_dialog
+}
+
+@test "browser (o): the upload page lists two earlier batches after a reload, with state, thumbnails, link and retention" {
+	scenario o_recent
+}
+
+@test "browser (p): Notify me asks only when pressed; a notification fires when the batch finishes in a background tab" {
+	gated p_notify
 }

@@ -15,7 +15,7 @@ L.run('a_upload', async ({ browser, base, shot, fix }) => {
   await page.waitForSelector('#results:not([hidden])');
   const cards = await page.$$eval('#models > li', (ls) => ls.length);
   if (cards !== 3) throw new Error(`${cards} result cards, want 3`);
-  const thumbs = await page.$$eval('#tiles li img', (is) => is.filter((i) => i.src.startsWith('data:image/')).length);
+  const thumbs = await L.tilePictures(page);
   if (thumbs !== 3) throw new Error(`${thumbs} tiles show the upload thumbnail, want 3`);
   const sum = await page.textContent('#summary');
   if (!sum.includes('All 3 models are ready')) throw new Error(`summary: "${sum}"`);

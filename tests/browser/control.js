@@ -36,7 +36,7 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     page.on('dialog', (d) => d.accept());
     await page.goto(base + '/');
-    await page.waitForSelector('#model option[value="local"]', { state: 'attached' });
+    await page.waitForSelector('#cards input[name=model][value="local"]', { state: 'attached' });
     await page.setInputFiles('#files', [big, path.join(fix, 'chair.png'), cut]);
     await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 2);
     const refused = await page.textContent('#refused');
@@ -49,7 +49,8 @@ async function main() {
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('#tiles li.queued').length === 2);
     if (page.url() !== url) throw new Error('reload changed the page');
-    const thumbs = await page.$$eval('#tiles li img', (is) => is.filter((i) => i.src.startsWith('data:')).length);
+    await page.waitForFunction(() => [...document.querySelectorAll('#tiles li img[src]')].every((i) => i.complete));
+    const thumbs = await page.$$eval('#tiles li img[src]', (is) => is.filter((i) => i.naturalWidth > 0).length);
     // The truncated JPEG cannot be drawn, so only the chair has a thumbnail.
     if (thumbs !== 1) throw new Error(`tiles lost their thumbnails on reload (${thumbs})`);
     await page.screenshot({ path: path.join(shots, '5-phone-queued.png'), fullPage: true });

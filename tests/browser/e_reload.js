@@ -14,7 +14,7 @@ L.run('e_reload', async ({ browser, base, shot, fix }) => {
   await L.waitTiles(page, 'queued', 2, 15000);
   if (new URL(page.url()).searchParams.get('taskId') !== id) throw new Error(`reload changed the page: ${page.url()}`);
   if ((await page.textContent('#b-id')) !== id) throw new Error('batch card lost its id on reload');
-  const thumbs = await page.$$eval('#tiles li img', (is) => is.filter((i) => i.src.startsWith('data:image/')).length);
+  const thumbs = await L.tilePictures(page);
   if (thumbs !== 2) throw new Error(`${thumbs} thumbnails after reload, want 2`);
   const pos = await page.textContent('#tiles li:first-child .detail');
   await shot(page, '1-reloaded-queued');

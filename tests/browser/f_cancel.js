@@ -8,7 +8,7 @@ const L = require('./lib');
 L.run('f_cancel', async ({ browser, base, shot, fix }) => {
   const page = await browser.newPage({ viewport: { width: 360, height: 780 } });
   await page.goto(base + '/');
-  await page.waitForSelector('#model option[value="local"]', { state: 'attached' });
+  await L.modelsLoaded(page);
   await L.choose(page, [fix('chair.png'), fix('sneaker.jpg')], 2);
   await L.submit(page);
   await L.waitTiles(page, 'queued', 2, 15000);

@@ -10,9 +10,19 @@ const L = require('./lib');
 L.run('i_form', async ({ browser, base, shot, fix }) => {
   const page = await L.uploadPage(browser, base);
   // Parameters of the chosen model as labelled controls with defaults.
+  // The row's settings for people first (resolution as "Detail"), the
+  // rest under "Advanced", collapsed, with their API names.
   const res = await page.inputValue('#p-resolution');
   const lab = await page.textContent('label[for=p-resolution]');
-  if (res !== '160' || lab !== 'Resolution') throw new Error(`resolution control: "${lab}" = "${res}"`);
+  if (res !== '160' || lab !== 'Detail') throw new Error(`resolution control: "${lab}" = "${res}"`);
+  const shape = await page.$$eval('#p-mode option', (os) => os.map((o) => o.textContent));
+  if (!shape.includes('Automatic')) throw new Error(`shape choices: ${shape}`);
+  if (await page.$eval('#advanced', (d) => d.open)) throw new Error('"Advanced" is open at first');
+  if (await page.isVisible('#p-thickness')) throw new Error('an advanced setting is visible with "Advanced" collapsed');
+  await L.openAdvanced(page);
+  const adv = await page.textContent('label[for=p-thickness]');
+  if (!adv.includes('thickness')) throw new Error(`advanced label has no API name: "${adv}"`);
+  await page.fill('#p-thickness', '0.3');
   // Drop two photos on the drop zone.
   const files = ['chair.png', 'sneaker.jpg'].map((n) => ({ n, b: fs.readFileSync(fix(n)).toString('base64') }));
   const dt = await page.evaluateHandle((fs2) => {
@@ -25,7 +35,14 @@ L.run('i_form', async ({ browser, base, shot, fix }) => {
   }, files);
   await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
   await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 2);
+  const count = await page.textContent('#count');
+  if (!/^2 photos, \d+ KB in all$/.test(count)) throw new Error(`count and total size: "${count}"`);
   await shot(page, '1-dropped');
+  // Reorder with the keyboard's buttons: the sneaker goes first, focus stays on it.
+  await page.click('button[aria-label="Move sneaker.jpg earlier"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#picked .name')].map((n) => n.textContent).join() === 'sneaker.jpg,chair.png');
+  const focused = await page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+  if (!/sneaker\.jpg/.test(focused || '')) throw new Error(`focus after moving: "${focused}"`);
   await page.click('button[aria-label="Remove chair.png"]');
   await page.waitForFunction(() => document.querySelectorAll('#picked li').length === 1);
   const left = await page.textContent('#picked');
@@ -35,13 +52,18 @@ L.run('i_form', async ({ browser, base, shot, fix }) => {
   if (await page.isVisible('#clear')) throw new Error('"Clear all" still shown with nothing chosen');
   // Add again, and let the server refuse: its message is shown.
   await L.choose(page, [fix('chair.png')], 1);
-  await page.route('**/api/v1/upload/', (r) => r.fulfill({ status: 507, contentType: 'application/json',
+  let sent1 = '';
+  await page.route('**/api/v1/upload/', (r) => (sent1 = r.request().postDataBuffer().toString('latin1')) && r.fulfill({ status: 507, contentType: 'application/json',
     body: JSON.stringify({ error: true, error_code: 'INSUFFICIENT_STORAGE', status_code: 507,
       message: 'The server is out of disk space; try again later.' }) }));
   await page.click('#go');
   await page.waitForFunction(() => document.querySelector('#server-error').textContent !== '');
   const err = await page.textContent('#server-error');
   if (err !== 'The server is out of disk space; try again later.') throw new Error(`server error shown as "${err}"`);
+  // The advanced value and the settings were sent with the model.
+  for (const want of ['name="thickness"\r\n\r\n0.3\r\n', 'name="resolution"\r\n\r\n160\r\n', 'name="model"\r\n\r\nlocal\r\n']) {
+    if (!sent1.includes(want)) throw new Error(`the upload did not send ${JSON.stringify(want)}`);
+  }
   if (await page.isVisible('#sending')) throw new Error('upload progress still shown after the error');
   if (await page.isDisabled('#go')) throw new Error('submit button stays disabled after the error');
   await shot(page, '2-server-error');
@@ -52,7 +74,7 @@ L.run('i_form', async ({ browser, base, shot, fix }) => {
   await page.waitForSelector('#sending:not([hidden]) #sendbar');
   await shot(page, '3-sending');
   await page.click('#abort');
-  await page.waitForFunction(() => document.querySelector('#server-error').textContent === 'Upload aborted.');
+  await page.waitForFunction(() => document.querySelector('#server-error').textContent.startsWith('The upload was stopped.'));
   if (await page.isVisible('#sending')) throw new Error('upload progress still shown after Abort');
   if (new URL(page.url()).pathname !== '/') throw new Error(`left the page after Abort: ${page.url()}`);
   // A model with face_limit (as FAL's are): presets Low/Medium/High/Auto,
@@ -66,9 +88,11 @@ L.run('i_form', async ({ browser, base, shot, fix }) => {
   let body = null;
   await p2.route('**/api/v1/upload/', (r) => { body = r.request().postDataBuffer().toString('latin1'); r.abort(); });
   await p2.goto(base + '/');
-  await p2.waitForSelector('#p-face_limit');
+  await p2.waitForSelector('#p-face_limit', { state: 'attached' });
+  if (await p2.isVisible('#p-face_limit')) throw new Error('face_limit (no setting for people) is not under a collapsed "Advanced"');
+  await L.openAdvanced(p2);
   const presets = await p2.$$eval('#p-face_limit option', (os) => os.map((o) => `${o.textContent}=${o.value}`));
-  for (const want of ['Low (5,000)=5000', 'Medium (10,000)=10000', 'High (20,000)=20000', 'Auto=']) {
+  for (const want of ['Low (5,000)=5000', 'Medium (10,000)=10000', 'High (20,000)=20000', 'Automatic=']) {
     if (!presets.includes(want)) throw new Error(`face_limit presets: ${presets}`);
   }
   await p2.selectOption('#p-face_limit', '10000');

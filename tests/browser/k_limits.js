@@ -21,12 +21,12 @@ L.run('k_limits', async ({ browser, base, shot, tmp, fix }) => {
     await route.fulfill({ response: resp, json: j });
   });
   await page.goto(base + '/');
-  await page.waitForSelector('#model option[value="local"]', { state: 'attached' });
+  await L.modelsLoaded(page);
   if (!real || real.max_files !== 25 || real.max_file_bytes !== 10485760) {
     throw new Error(`models/available limits: ${JSON.stringify(real)}`);
   }
   const hint = await page.textContent('#limits');
-  if (!hint.includes('Up to 2 files, 1.5 MB each')) throw new Error(`limits hint: "${hint}"`);
+  if (!hint.includes('Up to 2 JPEG, PNG or WebP photos, 1.5 MB each')) throw new Error(`limits hint: "${hint}"`);
   await L.choose(page, [big, fix('chair.png'), fix('sneaker.jpg'), fix('chair.png')], 2);
   const refused = await page.textContent('#refused');
   for (const want of ['big.png is 2.0 MB; the limit is 1.5 MB', 'chair.png: only 2 files per upload']) {

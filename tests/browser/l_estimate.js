@@ -14,7 +14,8 @@ const MODELS = {
   models: [
     { id: 'local', name: 'Built-in offline model', description: 'local', provider: 'local', default: false,
       output_formats: ['glb'], price_usd: 0, price_rules: [], forced: [], parameters: [] },
-    { id: 'tripo3d-v2.5', name: 'Tripo3D v2.5', description: 'FAL', provider: 'fal', default: true,
+    { id: 'tripo3d-v2.5', name: 'Tripo3D v2.5', description: 'FAL', provider: 'fal', default: true, typical_s: 90,
+      good_at: 'Textured everyday objects',
       output_formats: ['glb'], price_usd: 0.3,
       price_rules: [{ param: 'texture', value: 'no', add_usd: -0.1, factor: 1 },
         { param: 'texture', value: 'HD', add_usd: 0.1, factor: 1 }],
@@ -38,7 +39,17 @@ L.run('l_estimate', async ({ browser, base, shot, fix }) => {
   await page.route('**/api/v1/models/available', (r) => r.fulfill({ contentType: 'application/json',
     body: JSON.stringify(MODELS) }));
   await page.goto(base + '/');
-  await page.waitForSelector('#p-texture');
+  await page.waitForSelector('#p-texture', { state: 'attached' });
+  // The cards: price per photo and typical time from the rows.
+  const card = (id) => page.textContent(`#cards label[for="m-${id}"]`);
+  const tripo = await card('tripo3d-v2.5');
+  for (const want of ['Tripo3D v2.5', 'Textured everyday objects', '$0.30 per photo', 'about 2 min per model']) {
+    if (!tripo.includes(want)) throw new Error(`Tripo's card says "${tripo}", no "${want}"`);
+  }
+  if (!(await card('pixal3d')).includes('Price not known')) throw new Error(`Pixal3D card: "${await card('pixal3d')}"`);
+  if (!(await card('local')).includes('Free, runs on this server')) throw new Error(`local card: "${await card('local')}"`);
+  // No settings for people in these rows: every parameter is under Advanced.
+  await L.openAdvanced(page);
   const seen = [];
   const expect = async (want, what) => {
     try {
@@ -57,15 +68,15 @@ L.run('l_estimate', async ({ browser, base, shot, fix }) => {
   await page.selectOption('#p-texture', 'no');
   await page.selectOption('#p-pbr', 'true');
   await expect('Make 2 models · about $0.40', 'no texture (PBR forced off)');
-  await page.selectOption('#model', 'hunyuan3d-v3');
+  await L.pickModel(page, 'hunyuan3d-v3');
   await page.selectOption('#p-enable_pbr', 'true');
   await expect('Make 2 models · about $1.05', 'Hunyuan v3 with PBR');
   await page.selectOption('#p-generate_type', 'Geometry');
   await expect('Make 2 models · about $0.75', 'Hunyuan v3 geometry only: PBR forced off');
-  await page.selectOption('#model', 'pixal3d');
+  await L.pickModel(page, 'pixal3d');
   await expect('Make 2 models · price unknown', 'a model without a price');
   await shot(page, '2-unknown');
-  await page.selectOption('#model', 'local');
+  await L.pickModel(page, 'local');
   await expect('Make 2 models · free, on this server', 'the offline model');
   await page.click('button[aria-label="Remove chair.png"]');
   await expect('Make 1 model · free, on this server', 'one photo left');

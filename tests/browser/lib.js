@@ -52,8 +52,25 @@ async function uploadPage(browser, base, opts = {}) {
   const page = await browser.newPage({ viewport: opts.viewport || { width: 1000, height: 900 } });
   page.on('dialog', (d) => d.accept());
   await page.goto(base + '/');
-  await page.waitForSelector('#model option[value="local"]', { state: 'attached' });
+  await modelsLoaded(page);
   return page;
+}
+
+// The model cards are there (the list came from models/available).
+async function modelsLoaded(page, id = 'local') {
+  await page.waitForSelector(`#cards input[name=model][value="${id}"]`, { state: 'attached' });
+}
+
+// Choose a model by clicking its card.
+async function pickModel(page, id) {
+  await page.click(`#cards label[for="m-${id}"]`);
+  await page.waitForFunction((m) => document.querySelector('input[name=model]:checked').value === m, id);
+}
+
+// Open "Advanced settings" (collapsed at first).
+async function openAdvanced(page) {
+  if (!(await page.$eval('#advanced', (d) => d.open))) await page.click('#advanced > summary');
+  await page.waitForFunction(() => document.querySelector('#advanced').open);
 }
 
 // Choose files on the upload page and wait until `kept` are listed.
@@ -74,6 +91,13 @@ async function submit(page) {
   return new URL(page.url()).searchParams.get('taskId');
 }
 
+// Tiles whose picture (the server's thumbnail_url, else the one this
+// browser kept) has loaded, once every picture has settled.
+async function tilePictures(page) {
+  await page.waitForFunction(() => [...document.querySelectorAll('#tiles li img[src]')].every((i) => i.complete));
+  return page.$$eval('#tiles li img[src]', (is) => is.filter((i) => i.naturalWidth > 0).length);
+}
+
 async function tileClasses(page) {
   return page.$$eval('#tiles li', (ls) => ls.map((l) => l.className));
 }
@@ -88,7 +112,8 @@ async function waitTiles(page, status, n, timeout = 60000) {
   }
 }
 
-module.exports = { run, launch, uploadPage, choose, coarse, submit, waitTiles, tileClasses, FIX };
+module.exports = { run, launch, uploadPage, modelsLoaded, pickModel, openAdvanced, choose, coarse, submit, waitTiles,
+  tileClasses, tilePictures, FIX, ROOT, SHOTS };
 
 // The 3D preview of the first <model-viewer>: wait for its 'load' event
 // (or fail on 'error'), then count the pixels of its canvas that are not

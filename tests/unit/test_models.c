@@ -90,12 +90,60 @@ test_config(void)
 	unsetenv("WORKERS");
 }
 
+/*
+ * Every row's settings for people name a parameter of the row, label each
+ * of its choices (true and false for a boolean), and are at most three;
+ * every row says what it is good at.
+ */
+static void
+test_model_settings(void)
+{
+	size_t i, k, bad = 0;
+
+	for (i = 0; i < models_count(); i++) {
+		const struct model_info *m = models_at(i);
+
+		if (m->good_at == NULL || m->good_at[0] == '\0' ||
+		    m->typical_s <= 0 || m->nsettings < 1 || m->nsettings > 3)
+			bad++;
+		for (k = 0; k < m->nsettings; k++) {
+			const struct model_setting *st = &m->settings[k];
+			const struct model_param *p =
+			    models_param(m, st->param);
+			size_t want = 0, got = 1;
+			const char *c;
+
+			if (p == NULL) {
+				bad++;
+				continue;
+			}
+			if (p->type == PT_BOOL)
+				want = 2;
+			else if (p->choices != NULL)
+				for (want = 1, c = p->choices; *c; c++)
+					want += *c == '|';
+			if (st->choices == NULL) {
+				bad += want == 2 && p->type == PT_BOOL;
+				continue;
+			}
+			for (c = st->choices; *c; c++)
+				got += *c == '|';
+			bad += got != want;
+		}
+	}
+	TAP_OK(bad == 0,
+	    "model rows: good_at, 1-3 settings, choice labels "
+	    "match (%zu wrong)",
+	    bad);
+}
+
 int
 main(void)
 {
 	unsetenv("FAL_KEY");
 	unsetenv("I2M_CONFIG");
 	test_models();
+	test_model_settings();
 	test_config();
 	return tap_done();
 }

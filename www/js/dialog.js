@@ -35,8 +35,7 @@ export function openModel(f, photo, from) {
   ul.replaceChildren(...formats.map((x) => {
     const li = el('li');
     const file = `${name.replace(/\.[^.]*$/, '')}.${x.ext}`;
-    const a = el('a', { href: x.url, download: file }, `${x.name || x.ext.toUpperCase()}`);
-    a.setAttribute('aria-label', `Download ${file}`);
+    const a = el('a', { href: x.url, download: file }, `Download ${x.name || x.ext.toUpperCase()} (${file})`);
     li.append(a, el('span', { class: 'hint' }, ` ${x.size ? size(x.size) : ''}`));
     return li;
   }));

@@ -1,7 +1,8 @@
 // notify.js: "Notify me".  The browser's notification permission is asked
 // only when the button is pressed; when the batch finishes while the tab
-// is in the background, one notification says so (clicking it brings the
-// tab back).  Without the Notification API the button stays hidden.
+// is in the background (hidden, or its window not focused: the person is
+// in another tab or program), one notification says so (clicking it
+// brings the tab back).  Without the Notification API the button stays hidden.
 export function setupNotify(button, note) {
   let wanted = false;
   if (!('Notification' in window)) return { finished() {} };
@@ -21,7 +22,8 @@ export function setupNotify(button, note) {
   return {
     // The batch finished: tell the person if they asked and are elsewhere.
     finished(title, body, tag) {
-      if (!wanted || document.visibilityState === 'visible' || Notification.permission !== 'granted') return;
+      const away = document.visibilityState === 'hidden' || !document.hasFocus();
+      if (!wanted || !away || Notification.permission !== 'granted') return;
       const n = new Notification(title, { body, tag });
       n.addEventListener('click', () => { window.focus(); n.close(); });
     },

@@ -24,7 +24,7 @@ function card(f, open) {
   const a = el('a', { class: 'button', href: f.model_url, download: name }, 'Download');
   a.setAttribute('aria-label', `Download ${name}`);
   const big = el('button', { type: 'button', class: 'secondary open' }, 'View large');
-  big.setAttribute('aria-label', `View ${name} large`);
+  big.setAttribute('aria-label', `View large: ${name}`);
   big.setAttribute('aria-haspopup', 'dialog');
   big.addEventListener('click', () => open(f, big));
   actions.append(a, big);
@@ -41,7 +41,8 @@ export function showResults(all, ui) {
   ui.zip.hidden = ok.length === 0;
   ui.zip.href = ui.zipUrl;
   let msg;
-  if (bad.length === 0) msg = `All ${plural(ok.length, 'model')} are ready. Download them one by one or all as a zip.`;
+  if (bad.length === 0 && ok.length === 2) msg = 'Both models are ready. Download them one by one or both as a zip.';
+  else if (bad.length === 0) msg = `All ${ok.length} models are ready. Download them one by one or all as a zip.`;
   else if (ok.length === 0) msg = `No model could be made (${plural(bad.length, 'file')}):`;
   else msg = `${ok.length} of ${all.length} models are ready; ${bad.length} could not be made:`;
   if (bad.length === 0 && ok.length === 1) msg = 'Your model is ready. Download it or view it large.';
