@@ -272,12 +272,14 @@ void
 cgi_error(struct req *r, int status, const char *code, json_t *details,
     const char *fmt, ...)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Whatever it echoes, the message is valid UTF-8: a 4xx stays one. */
+	spool_utf8_clean(msg, sizeof(msg), raw);
 	if (status == 401) {
 		/* The challenge belongs on the 401 itself. */
 		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1,
@@ -352,7 +354,18 @@ cgi_authorized(struct req *r)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return list_has(cgi.cfg.api_keys, h, 0);
+	return config_key_listed(cgi.cfg.api_keys, h);
+}
+
+int
+cgi_require_key(struct req *r)
+{
+	if (cgi_authorized(r))
+		return 1;
+	cgi_drain(r);
+	cgi_error(r, 401, "UNAUTHORIZED", NULL,
+	    "Send a valid API key as \"Authorization: Bearer <key>\".");
+	return 0;
 }
 
 void

@@ -86,3 +86,20 @@ setup() {
 	[ "$code" = 400 ]
 	json_eq .details.field face_limit
 }
+
+@test "auth: cancel and retry without a valid key are 401 and change nothing" {
+	code=$(req -H 'Authorization: Bearer k-one' -F "files=@$FIX/chair.png" -F model=local "$I2M_URL/api/v1/upload/")
+	[ "$code" = 200 ]
+	id=$(jq -r .batch_id "$BODY")
+	for a in cancel retry; do
+		code=$(req -X POST -d "" "$I2M_URL/api/v1/status/tasks/$id/$a")
+		[ "$code" = 401 ] || { echo "$a -> $code"; return 1; }
+		json_eq .error_code UNAUTHORIZED
+		grep -qi '^WWW-Authenticate: Bearer' "$HDR"
+		code=$(req -X POST -d "" -H 'Authorization: Bearer k-on' "$I2M_URL/api/v1/status/tasks/$id/$a")
+		[ "$code" = 401 ] || { echo "$a prefix key -> $code"; return 1; }
+	done
+	[ -z "$(ls -A "$SPOOL_DIR/batches/$id/cancel" 2>/dev/null)" ]
+	code=$(req -X POST -d "" -H 'Authorization: Bearer k-two' "$I2M_URL/api/v1/status/tasks/$id/cancel")
+	[ "$code" = 200 ]
+}
