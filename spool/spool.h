@@ -80,6 +80,15 @@ config_value(const struct config *c, const char *name, char *buf, size_t len);
 /* The name of the i-th key (derived keys last), NULL past the last. */
 const char *config_key_name(size_t i);
 
+/* secrets.c ------------------------------------------------------------ */
+
+/*
+ * Overwrite FAL_KEY and API_KEYS in this process's environment and unset
+ * them (after config_load): /proc/<pid>/environ and children never see a
+ * key.
+ */
+void config_scrub_env(void);
+
 /* apikey.c ------------------------------------------------------------- */
 
 /*

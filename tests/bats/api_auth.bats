@@ -103,3 +103,19 @@ setup() {
 	code=$(req -X POST -d "" -H 'Authorization: Bearer k-two' "$I2M_URL/api/v1/status/tasks/$id/cancel")
 	[ "$code" = 200 ]
 }
+
+@test "auth: an upload without a valid key is refused before lighttpd stores its body" {
+	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/big.png"
+	# lighttpd cannot store a body now: only a refusal that never
+	# buffers it can answer 401.
+	chmod 500 "$I2M_RUN/upload"
+	code=$(req -F "files=@$BATS_TEST_TMPDIR/big.png" "$I2M_URL/api/v1/upload/")
+	code2=$(req -H 'Authorization: Bearer k-onX' -F "files=@$BATS_TEST_TMPDIR/big.png" "$I2M_URL/api/v1/upload/")
+	chmod 700 "$I2M_RUN/upload"
+	[ "$code" = 401 ] || { echo "no key -> $code"; cat "$BODY"; return 1; }
+	[ "$code2" = 401 ] || { echo "wrong key -> $code2"; return 1; }
+	json_eq .error_code UNAUTHORIZED
+	# A valid key is buffered as before and accepted.
+	code=$(req -H 'Authorization: Bearer k-one' -F "files=@$FIX/chair.png" -F model=local "$I2M_URL/api/v1/upload/")
+	[ "$code" = 200 ]
+}
