@@ -76,6 +76,14 @@ int cgi_unescape(char *dst, size_t len, const char *src, size_t srclen);
 /* Value of an integer header-like param, or dflt. */
 long long cgi_param_ll(struct req *r, const char *name, long long dflt);
 
+/* ratelimit.c ---------------------------------------------------------- */
+
+/*
+ * Per client address (REMOTE_ADDR): 1 when r is within
+ * RATE_LIMIT_PER_MIN, else 429 with Retry-After has been sent and 0.
+ */
+int cgi_rate_check(struct req *r);
+
 /* batch.c -------------------------------------------------------------- */
 
 /*

@@ -396,6 +396,14 @@ cgi_drain(struct req *r)
  * Content-Length, goes on as the bodiless POST it was.  0 when r was
  * answered here, 1 when the handler is to take it.
  */
+/* 1 when r's path is the upload's. */
+static int
+is_upload(const struct req *r)
+{
+	return r->nseg == 3 && strcmp(r->seg[0], "api") == 0 &&
+	    strcmp(r->seg[1], "v1") == 0 && strcmp(r->seg[2], "upload") == 0;
+}
+
 static int
 lighttpd_error(struct req *r, int status)
 {
@@ -405,9 +413,7 @@ lighttpd_error(struct req *r, int status)
 	switch (status) {
 	case 411:
 		/* The upload has its own program: its bodiless answer here. */
-		if (r->nseg == 3 && strcmp(r->seg[0], "api") == 0 &&
-		    strcmp(r->seg[1], "v1") == 0 &&
-		    strcmp(r->seg[2], "upload") == 0) {
+		if (is_upload(r)) {
 			if (cgi_require_key(r))
 				cgi_error(r, 400, "NO_FILES", NULL,
 				    "The upload has no files; send images in \"files\" as multipart/form-data.");
@@ -438,6 +444,14 @@ lighttpd_error(struct req *r, int status)
 		break;
 	case 403:
 	case 404:
+		/* An upload without a key, denied unread (i2m lighttpd-auth). */
+		if (status == 403 && is_upload(r) &&
+		    cgi.cfg.api_keys[0] != '\0') {
+			if (cgi_require_key(r))
+				cgi_error(r, 403, "FORBIDDEN", NULL,
+				    "This key cannot be used for uploads; give it only letters, digits and - . _ ~ + / =.");
+			return 0;
+		}
 		status = 404;
 		code = "NOT_FOUND";
 		msg = "There is nothing at this address.";
@@ -488,6 +502,8 @@ worker(void *arg)
 			;
 		else if (strcmp(r->method, "OPTIONS") == 0)
 			cgi_preflight(r);
+		else if (!cgi_rate_check(r))
+			; /* 429 sent */
 		else
 			handler(r);
 		FCGX_Finish_r(&fr);

@@ -60,6 +60,7 @@ struct config {
 	int sse_threads; /* FastCGI threads for streams */
 	char log_level[16]; /* debug, info or warn; set for the process */
 	double fal_budget_usd_per_day; /* 0 = no cap */
+	int rate_limit_per_min; /* API requests per client address, 0 = any */
 };
 
 /*

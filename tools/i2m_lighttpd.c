@@ -4,12 +4,15 @@
  * lighttpd buffers a request body in its upload directory before the
  * handler runs (fast, bench/api.sh), so a client without a key could fill
  * that disk before its 401.  An upload whose Authorization is not one of
- * the keys is therefore streamed to the handler instead
- * (stream-request-body 2), which refuses it at once and discards the
- * body as it arrives: nothing of it is stored.  A key's characters are
- * written as one-character classes, so no key is a regular expression;
- * a key with a character outside token68 is left out (its uploads are
- * streamed too, which is slower but correct).  No keys, no block.
+ * the keys is therefore denied by lighttpd itself (mod_access) before it
+ * reads the body, and that 403 reaches the handler through
+ * server.error-handler, which answers the contract's 401 (cgi/fcgi.c).
+ * (Streaming the body to the handler instead, stream-request-body 2,
+ * still spills it into upload-dirs.)  A key's characters are written as
+ * one-character classes, so no key is a regular expression; a key with a
+ * character outside token68 (A-Z a-z 0-9 - . _ ~ + / =) is left out of
+ * the pattern, so it cannot upload (the handler says so).  No keys, no
+ * block.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,7 +42,7 @@ i2m_lighttpd_auth(const struct config *cfg)
 	if (*p == '\0')
 		return 0;
 	printf(
-	    "# API_KEYS are set: uploads without one are streamed and refused.\n"
+	    "# API_KEYS are set: uploads without one are refused unread.\n"
 	    "$HTTP[\"url\"] =~ \"^/api/v1/upload/?$\" {\n"
 	    "\t$REQUEST_HEADER[\"Authorization\"] !~ \"^[Bb][Ee][Aa][Rr][Ee][Rr] +(");
 	while (*p != '\0') {
@@ -59,7 +62,7 @@ i2m_lighttpd_auth(const struct config *cfg)
 	}
 	/* No usable key: a pattern nothing matches. */
 	printf("%s)$\" {\n"
-	       "\t\tserver.stream-request-body = 2\n"
+	       "\t\turl.access-deny = ( \"\" )\n"
 	       "\t}\n"
 	       "}\n",
 	    n == 0 ? "(?!)" : "");

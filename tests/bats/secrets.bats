@@ -10,6 +10,11 @@ load lib/server
 FALK=fal-secret-3c1d9e
 APIK=api-secret-77aa01
 
+setup() {
+	BODY="$BATS_TEST_TMPDIR/body"
+	HDR="$BATS_TEST_TMPDIR/hdr"
+}
+
 teardown() {
 	i2m_stop 2>/dev/null || true
 	[ -z "${RUNPID:-}" ] || { kill -TERM "$RUNPID"; wait_for 30 bash -c "! kill -0 $RUNPID 2>/dev/null"; }
@@ -66,7 +71,6 @@ tree() {
 		PORT="$PORT" SPOOL_DIR="$RUNTMP/spool" BUILD="${BUILD:-build}" TMPDIR="$RUNTMP" \
 		"$PWD/tools/run"
 	RUNPID=$(cat "$RUNTMP/pid.run")
-	BODY="$BATS_TEST_TMPDIR/body"
 	_i2m_wait_http "http://127.0.0.1:$PORT/api/v1/models/available" 200 30 || { cat "$RUNTMP/run.log"; return 1; }
 	pids=$(tree "$RUNPID")
 	[ "$(echo "$pids" | wc -w)" -ge 4 ]
