@@ -3,9 +3,17 @@
  * (health), readiness (the spool writable, a live daemon, disk above the
  * floor, FAL accepting the key), Prometheus metrics, and the model list.
  * Daemons are read through their heartbeats in the spool
- * (spool/daemons.c); nothing here keeps state between requests.
+ * (spool/daemons.c).  Readiness reads only the daemons' heartbeats and
+ * the disk: O(daemons), never a batch.  Metrics walk every batch, so
+ * their text is kept for METRICS_TTL_MS per process: one walk per period
+ * whatever the number of scrapers, and while one thread renews it the
+ * others answer the previous text at once (a scrape never waits behind a
+ * walk, except the very first of the process), so scrapes cannot hold
+ * the threads that status polls need.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -165,68 +173,128 @@ metrics_batch(const char *id, void *arg)
 	return 0;
 }
 
-void
-api_metrics(struct req *r, const char *const *arg)
+/* The whole metrics text, from a walk of every batch; caller frees. */
+static char *
+metrics_render(void)
 {
 	static const char *const les[6] = {"1", "5", "30", "60", "300", "+Inf"};
 	struct metrics mx;
-	FCGX_Stream *o = r->fr->out;
-	char why[400];
+	char why[400], *text = NULL;
+	size_t len = 0;
+	FILE *o;
 	int i;
 	long long cum = 0;
 
-	(void)arg;
+	o = open_memstream(&text, &len);
+	if (o == NULL)
+		return NULL;
 	memset(&mx, 0, sizeof(mx));
 	spool_batch_foreach(&cgi.sp, metrics_batch, &mx);
-	cgi_begin(r, 200, "text/plain; version=0.0.4; charset=utf-8");
-	cgi_header(r, "Cache-Control: no-store");
-	cgi_end_headers(r);
-	FCGX_PutS("# HELP i2m_files Files in the spool by state.\n"
-	          "# TYPE i2m_files gauge\n",
+	fputs("# HELP i2m_files Files in the spool by state.\n"
+	      "# TYPE i2m_files gauge\n",
 	    o);
 	for (i = 0; i < FS_NSTATES; i++)
-		FCGX_FPrintF(o, "i2m_files{state=\"%s\"} %lld\n",
+		fprintf(o, "i2m_files{state=\"%s\"} %lld\n",
 		    file_state_name((enum file_state)i), mx.by_state[i]);
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_jobs_failed Files that failed.\n"
 	    "# TYPE i2m_jobs_failed gauge\ni2m_jobs_failed %lld\n",
 	    mx.by_state[FS_FAILED]);
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_queue_depth Files waiting in q/new.\n"
 	    "# TYPE i2m_queue_depth gauge\ni2m_queue_depth %d\n",
 	    spool_queue_depth(&cgi.sp));
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_uploads Uploads (batches) in the spool.\n"
 	    "# TYPE i2m_uploads gauge\ni2m_uploads %lld\n",
 	    mx.batches);
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_retries Extra attempts over all files.\n"
 	    "# TYPE i2m_retries gauge\ni2m_retries %lld\n",
 	    mx.retries);
-	FCGX_PutS(
+	fputs(
 	    "# HELP i2m_processing_seconds Time from start to model ready (provider latency).\n"
 	    "# TYPE i2m_processing_seconds histogram\n",
 	    o);
 	for (i = 0; i < 6; i++) {
 		cum += mx.lat_bucket[i];
-		FCGX_FPrintF(o,
-		    "i2m_processing_seconds_bucket{le=\"%s\"} %lld\n", les[i],
-		    cum);
+		fprintf(o, "i2m_processing_seconds_bucket{le=\"%s\"} %lld\n",
+		    les[i], cum);
 	}
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "i2m_processing_seconds_sum %.3f\n"
 	    "i2m_processing_seconds_count %lld\n",
 	    mx.lat_sum, mx.lat_count);
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_spool_bytes Bytes stored in the spool.\n"
 	    "# TYPE i2m_spool_bytes gauge\ni2m_spool_bytes %lld\n",
 	    spool_batches_bytes(&cgi.sp));
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_spool_free_bytes Free bytes on the spool's file system.\n# TYPE i2m_spool_free_bytes gauge\n"
 	    "i2m_spool_free_bytes %lld\n",
 	    spool_free_space_mb(&cgi.sp) * 1024 * 1024);
-	FCGX_FPrintF(o,
+	fprintf(o,
 	    "# HELP i2m_daemons_alive Daemons with a fresh heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
 	    "i2m_daemons_alive %d\n",
 	    daemons_alive(why, sizeof(why)));
+	if (fclose(o) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+#define METRICS_TTL_MS 2000
+
+static pthread_mutex_t metrics_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t metrics_cv = PTHREAD_COND_INITIALIZER;
+static char *metrics_text; /* the last rendering, NULL before the first */
+static long long metrics_at; /* when it was made (ms) */
+static int metrics_busy; /* a thread is rendering */
+
+void
+api_metrics(struct req *r, const char *const *arg)
+{
+	char *text = NULL, *fresh;
+	int render = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&metrics_mu);
+	if (metrics_text == NULL ||
+	    spool_now_ms() - metrics_at >= METRICS_TTL_MS) {
+		if (!metrics_busy) {
+			metrics_busy = 1;
+			render = 1;
+		} else
+			while (metrics_text == NULL && metrics_busy)
+				pthread_cond_wait(&metrics_cv, &metrics_mu);
+	}
+	if (!render) {
+		text = metrics_text != NULL ? strdup(metrics_text) : NULL;
+		pthread_mutex_unlock(&metrics_mu);
+	} else {
+		pthread_mutex_unlock(&metrics_mu);
+		fresh = metrics_render();
+		pthread_mutex_lock(&metrics_mu);
+		if (fresh != NULL) {
+			free(metrics_text);
+			metrics_text = fresh;
+			metrics_at = spool_now_ms();
+		}
+		metrics_busy = 0;
+		text = metrics_text != NULL ? strdup(metrics_text) : NULL;
+		pthread_cond_broadcast(&metrics_cv);
+		pthread_mutex_unlock(&metrics_mu);
+	}
+	if (text == NULL) {
+		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
+		    "The metrics could not be gathered; try again.");
+		return;
+	}
+	cgi_begin(r, 200, "text/plain; version=0.0.4; charset=utf-8");
+	cgi_header(r, "Cache-Control: no-store");
+	cgi_header(r, "Content-Length: %zu", strlen(text));
+	cgi_end_headers(r);
+	FCGX_PutStr(text, (int)strlen(text), r->fr->out);
+	free(text);
 }

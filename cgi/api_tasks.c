@@ -91,6 +91,9 @@ control(struct req *r, const char *id, int retry)
 	json_t *s;
 	int n;
 
+	/* Changing a batch takes the key an upload takes. */
+	if (!cgi_require_key(r))
+		return;
 	if (!spool_id_valid(id)) {
 		api_unknown_task(r, id);
 		return;
@@ -99,6 +102,12 @@ control(struct req *r, const char *id, int retry)
 	if (n == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			api_unknown_task(r, id);
+		else if (errno == ENOSPC || errno == EDQUOT)
+			cgi_error(r, 507, "INSUFFICIENT_STORAGE",
+			    json_pack("{s:s}", "task_id", id),
+			    retry
+			        ? "The server's disk is full, so nothing was queued again; try again when space has been freed."
+			        : "The server's disk is full, so the cancel could not be recorded; try again in a moment.");
 		else
 			cgi_error(r, 500, "INTERNAL_ERROR", NULL,
 			    "The %s failed (%s).", retry ? "retry" : "cancel",

@@ -75,12 +75,22 @@ void cgi_preflight(struct req *r);
 void cgi_method_not_allowed(struct req *r, const char *allow);
 /* 1 when API_KEYS is empty or a valid Bearer key came with r. */
 int cgi_authorized(struct req *r);
+/* cgi_authorized, else a 401 is sent (the body dropped) and 0 returned. */
+int cgi_require_key(struct req *r);
 /* Read and drop whatever is left of the request body. */
 void cgi_drain(struct req *r);
 /* Percent-decode src into dst (at most len-1 bytes); -1 on bad input. */
 int cgi_unescape(char *dst, size_t len, const char *src, size_t srclen);
 /* Value of an integer header-like param, or dflt. */
 long long cgi_param_ll(struct req *r, const char *name, long long dflt);
+
+/* ratelimit.c ---------------------------------------------------------- */
+
+/*
+ * Per client address (REMOTE_ADDR): 1 when r is within
+ * RATE_LIMIT_PER_MIN, else 429 with Retry-After has been sent and 0.
+ */
+int cgi_rate_check(struct req *r);
 
 /* batch.c -------------------------------------------------------------- */
 

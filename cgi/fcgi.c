@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cgi.h"
@@ -50,16 +51,26 @@ reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 409:
 		return "Conflict";
+	case 411:
+		return "Length Required";
 	case 413:
 		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
 	case 415:
 		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Entity";
 	case 429:
 		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
 	case 503:
 		return "Service Unavailable";
 	case 507:
@@ -273,12 +284,14 @@ void
 cgi_error(struct req *r, int status, const char *code, json_t *details,
     const char *fmt, ...)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Whatever it echoes, the message is valid UTF-8: a 4xx stays one. */
+	spool_utf8_clean(msg, sizeof(msg), raw);
 	if (status == 401) {
 		/* The challenge belongs on the 401 itself. */
 		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1,
@@ -353,7 +366,18 @@ cgi_authorized(struct req *r)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return list_has(cgi.cfg.api_keys, h, 0);
+	return config_key_listed(cgi.cfg.api_keys, h);
+}
+
+int
+cgi_require_key(struct req *r)
+{
+	if (cgi_authorized(r))
+		return 1;
+	cgi_drain(r);
+	cgi_error(r, 401, "UNAUTHORIZED", NULL,
+	    "Send a valid API key as \"Authorization: Bearer <key>\".");
+	return 0;
 }
 
 void
@@ -363,6 +387,92 @@ cgi_drain(struct req *r)
 
 	while (FCGX_GetStr(buf, sizeof(buf), r->fr->in) > 0)
 		;
+}
+
+/*
+ * lighttpd's own errors (server.error-handler in lighttpd.conf): the
+ * request comes back with REDIRECT_STATUS set, REQUEST_URI the original
+ * and the method GET.  Each becomes the contract's JSON error (with CORS
+ * when the headers were parsed); a 411, a POST that came without a
+ * Content-Length, goes on as the bodiless POST it was.  0 when r was
+ * answered here, 1 when the handler is to take it.
+ */
+/* 1 when r's path is the upload's. */
+static int
+is_upload(const struct req *r)
+{
+	return r->nseg == 3 && strcmp(r->seg[0], "api") == 0 &&
+	    strcmp(r->seg[1], "v1") == 0 && strcmp(r->seg[2], "upload") == 0;
+}
+
+static int
+lighttpd_error(struct req *r, int status)
+{
+	const char *code = "BAD_REQUEST", *msg;
+	char big[160];
+
+	switch (status) {
+	case 411:
+		/* The upload has its own program: its bodiless answer here. */
+		if (is_upload(r)) {
+			if (cgi_require_key(r))
+				cgi_error(r, 400, "NO_FILES", NULL,
+				    "The upload has no files; send images in \"files\" as multipart/form-data.");
+			return 0;
+		}
+		r->method = "POST";
+		return 1;
+	case 413:
+		snprintf(big, sizeof(big),
+		    "The request is larger than the limit of %.0f MB; send fewer or smaller files.",
+		    (double)config_request_bytes(&cgi.cfg) / (1024.0 * 1024.0));
+		code = "REQUEST_TOO_LARGE";
+		msg = big;
+		break;
+	case 414:
+		code = "URI_TOO_LONG";
+		msg = "The address is too long.";
+		break;
+	case 431:
+		code = "HEADERS_TOO_LARGE";
+		msg =
+		    "The request's headers are too large; send fewer or shorter ones.";
+		break;
+	case 501:
+		code = "NOT_IMPLEMENTED";
+		msg =
+		    "This method is not supported; use GET, HEAD, POST or OPTIONS.";
+		break;
+	case 403:
+	case 404:
+		/* An upload without a key, denied unread (i2m lighttpd-auth). */
+		if (status == 403 && is_upload(r) &&
+		    cgi.cfg.api_keys[0] != '\0') {
+			if (cgi_require_key(r))
+				cgi_error(r, 403, "FORBIDDEN", NULL,
+				    "This key cannot be used for uploads; give it only letters, digits and - . _ ~ + / =.");
+			return 0;
+		}
+		status = 404;
+		code = "NOT_FOUND";
+		msg = "There is nothing at this address.";
+		break;
+	case 408:
+		code = "REQUEST_TIMEOUT";
+		msg = "The request took too long to arrive; send it again.";
+		break;
+	default:
+		if (status >= 500) {
+			code = "INTERNAL_ERROR";
+			msg =
+			    "The server could not answer this request; try again.";
+		} else
+			msg =
+			    "The request could not be understood; check its form and headers.";
+		break;
+	}
+	cgi_error(r, status, code, NULL, "%s", msg);
+	return 0;
 }
 
 static void *
@@ -387,8 +497,14 @@ worker(void *arg)
 		if (req_setup(r, &fr) == -1)
 			cgi_error(r, 404, "NOT_FOUND", NULL,
 			    "There is nothing at this address.");
+		else if (cgi_param_ll(r, "REDIRECT_STATUS", 0) >= 400 &&
+		    !lighttpd_error(
+		        r, (int)cgi_param_ll(r, "REDIRECT_STATUS", 0)))
+			;
 		else if (strcmp(r->method, "OPTIONS") == 0)
 			cgi_preflight(r);
+		else if (!cgi_rate_check(r))
+			; /* 429 sent */
 		else
 			handler(r);
 		FCGX_Finish_r(&fr);
@@ -403,11 +519,27 @@ cgi_setup(const char *prog)
 	char err[512];
 
 	log_init(prog, 0);
+	/*
+	 * Die with lighttpd however it ends (kill -9 included): an orphan
+	 * would hold its socket and threads for ever.  If it is already
+	 * gone (we were reparented before the call), leave now.
+	 */
+	{
+		pid_t parent = getppid();
+
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != parent || parent == 1) {
+			log_warnx("lighttpd is gone; exiting");
+			return 111;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(&cgi.cfg, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return 1;
 	}
+	/* The keys live in cgi.cfg only, never in our environment. */
+	config_scrub_env();
 	if (spool_open(&cgi.sp, cgi.cfg.spool_dir, 1) == -1) {
 		log_warn("cannot open the spool %s", cgi.cfg.spool_dir);
 		return 111;

@@ -145,14 +145,16 @@ static int
 on_begin(void *ctx, const char *name, const char *filename)
 {
 	struct upload *u = ctx;
+	char shown[65]; /* the name as it may be echoed: UTF-8, cut */
 
 	u->kind = K_SKIP;
+	spool_utf8_clean(shown, sizeof(shown), name);
 	if (filename != NULL) {
 		if (!is_file_field(name)) {
 			fail(u, 400, "INVALID_FIELD",
-			    json_pack("{s:s}", "field", name),
-			    "The form field \"%.64s\" cannot hold a file; send images in \"files\".",
-			    name);
+			    json_pack("{s:s}", "field", shown),
+			    "The form field \"%s\" cannot hold a file; send images in \"files\".",
+			    shown);
 			return -1;
 		}
 		/* A form with no file chosen sends one empty, unnamed part. */
@@ -172,8 +174,8 @@ on_begin(void *ctx, const char *name, const char *filename)
 	}
 	if (strlen(name) >= sizeof(u->fields[0].name)) {
 		fail(u, 400, "INVALID_PARAMETER",
-		    json_pack("{s:s}", "field", name),
-		    "The form field \"%.64s...\" is unknown.", name);
+		    json_pack("{s:s}", "field", shown),
+		    "The form field \"%s...\" is unknown.", shown);
 		return -1;
 	}
 	snprintf(
@@ -192,9 +194,12 @@ on_data(void *ctx, const char *buf, size_t len)
 		struct field *f = &u->fields[u->nfields];
 
 		if (f->len + len >= sizeof(f->value)) {
+			char shown[sizeof(f->name) + 8];
+
+			spool_utf8_clean(shown, sizeof(shown), f->name);
 			fail(u, 400, "INVALID_PARAMETER",
-			    json_pack("{s:s}", "field", f->name),
-			    "The value of %s is too long.", f->name);
+			    json_pack("{s:s}", "field", shown),
+			    "The value of %s is too long.", shown);
 			return -1;
 		}
 		memcpy(f->value + f->len, buf, len);
@@ -338,12 +343,8 @@ upload(struct req *r)
 		cgi_method_not_allowed(r, "POST");
 		return;
 	}
-	if (!cgi_authorized(r)) {
-		cgi_drain(r);
-		cgi_error(r, 401, "UNAUTHORIZED", NULL,
-		    "Send a valid API key as \"Authorization: Bearer <key>\".");
+	if (!cgi_require_key(r))
 		return;
-	}
 	clen = cgi_param_ll(r, "CONTENT_LENGTH", 0);
 	limit = config_request_bytes(&cgi.cfg);
 	if (clen > limit) {

@@ -7,15 +7,25 @@
  * a marker to run again or a final status that a re-run recognises and
  * skips: a file is never completed twice, and a provider request recorded
  * in remote/<n>.json is resumed, never submitted again.
+ *
+ * A marker is never just dropped: when the final status cannot be written
+ * (a full disk) or the batch cannot be read for a reason that may pass
+ * (permissions, I/O), the marker goes back to q/new after a pause and the
+ * file is finished later; only a batch that is gone (retention) or a file
+ * whose failure was recorded loses its marker.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
+
+#define JOB_RETRY_PAUSE_MS \
+	1000 /* before a file that could not be finished is queued again */
 
 atomic_int daemon_stopping;
 
@@ -222,6 +232,66 @@ job_handback(struct job *job, const char *owner)
 		log_info("%s: handed back", job->marker);
 }
 
+/*
+ * The file could not be finished now (its final status is not durable, or
+ * its batch could not be read): its marker goes back to q/new after a
+ * pause, so a full disk is retried at a walking pace, never dropped.
+ */
+static void
+job_later(struct spool *sp, const char *owner, const char *marker)
+{
+	struct timespec ts = {
+	    JOB_RETRY_PAUSE_MS / 1000, (JOB_RETRY_PAUSE_MS % 1000) * 1000000L};
+
+	if (!atomic_load(&daemon_stopping))
+		nanosleep(&ts, NULL);
+	if (spool_queue_release(sp, owner, marker) == -1)
+		log_warn("%s: hand back", marker);
+}
+
+/*
+ * The batch of marker cannot be loaded (errno says why): 1 when the marker
+ * may go (the batch is gone, or the failure is now recorded in the file's
+ * status), 0 when it must stay.
+ */
+static int
+job_unloadable(struct spool *sp, struct job *job, const char *marker)
+{
+	char msg[256];
+	json_t *patch;
+	int err = errno, gone;
+
+	if (job->id[0] == '\0') {
+		log_warnx("%s: not a marker; removing it", marker);
+		return 1;
+	}
+	gone = spool_batch_dir(sp, job->id, NULL);
+	if (gone == -1 && (errno == ENOENT || errno == ENOTDIR)) {
+		log_info("%s: the batch is gone; removing the marker", marker);
+		return 1;
+	}
+	if (gone != -1)
+		close(gone);
+	snprintf(msg, sizeof(msg),
+	    "The server could not read this file's data (%s); an operator has to look at the spool.",
+	    strerror(err));
+	patch = json_pack("{s:s, s:n, s:s, s:s, s:I}", "status", "failed",
+	    "queue_position", "message", "Failed", "error", msg, "finished",
+	    (json_int_t)spool_now_ms());
+	if (patch != NULL &&
+	    spool_status_update(sp, job->id, job->file, patch, -1) != -1) {
+		json_decref(patch);
+		log_warnx("%s: cannot load the batch (%s); failed", marker,
+		    strerror(err));
+		return 1;
+	}
+	json_decref(patch);
+	log_warn(
+	    "%s: cannot load the batch (%s) nor record it; keeping the marker",
+	    marker, strerror(err));
+	return 0;
+}
+
 void
 job_run(struct spool *sp, const struct config *cfg, const char *owner,
     const char *marker, void *wstate[JOB_NBACKENDS])
@@ -239,18 +309,18 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	job.cfg = cfg;
 	job.outdir = -1;
 	snprintf(job.marker, sizeof(job.marker), "%s", marker);
-	if (spool_marker_parse(marker, job.id, &job.file) == -1 ||
-	    job_load(&job) == -1) {
-		/* Nothing to run: retention removed it, or it is corrupt. */
-		log_warn(
-		    "%s: cannot load the batch; dropping the marker", marker);
-		if (job.batch != NULL)
-			spool_status_update(sp, job.id, job.file,
-			    patch = json_pack("{s:s, s:s}", "status", "failed",
-			        "error",
-			        "The spool data of this file is unreadable."),
-			    -1);
-		goto done;
+	if (spool_marker_parse(marker, job.id, &job.file) == -1) {
+		job.id[0] = '\0';
+		if (job_unloadable(sp, &job, marker))
+			goto done;
+		goto out;
+	}
+	if (job_load(&job) == -1) {
+		/* Retention removed it, or it is unreadable: never silently. */
+		if (job_unloadable(sp, &job, marker))
+			goto done;
+		job_later(sp, owner, marker);
+		goto out;
 	}
 	st = spool_status_get(sp, job.id, job.file);
 	state = st != NULL
@@ -263,7 +333,9 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		goto done;
 	}
 	if (job_cancel_requested(&job)) {
-		job_finish(&job, BACKEND_CANCELLED, NULL, started);
+		/* Never run a cancelled file; its status first, then the marker. */
+		if (job_finish(&job, BACKEND_CANCELLED, NULL, started) == -1)
+			goto later;
 		goto done;
 	}
 	bi = backend_index(job.model);
@@ -271,7 +343,8 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		snprintf(err, sizeof(err),
 		    "The model \"%s\" is not available on this server.",
 		    job.model);
-		job_finish(&job, BACKEND_FAILED, err, started);
+		if (job_finish(&job, BACKEND_FAILED, err, started) == -1)
+			goto later;
 		goto done;
 	}
 	/* Still "processing": the run before never ended (the daemon died
@@ -298,7 +371,7 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	if (patch == NULL ||
 	    spool_status_update(sp, job.id, job.file, patch, -1) == -1) {
 		log_warn("%s: status; handing back", marker);
-		spool_queue_release(sp, owner, marker);
+		job_later(sp, owner, marker);
 		goto out;
 	}
 	log_info("%s: start (%s, model %s)", marker, job_backends[bi]->name,
@@ -314,15 +387,16 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		job_handback(&job, owner);
 		goto out;
 	}
-	if (job_finish(&job, bs, err, started) == -1) {
-		/* Keep the marker: the status must be written before it goes. */
-		log_warn("%s: final status; handing back", marker);
-		spool_queue_release(sp, owner, marker);
-		goto out;
-	}
+	/* Keep the marker: the status must be written before it goes. */
+	if (job_finish(&job, bs, err, started) == -1)
+		goto later;
 done:
 	if (spool_queue_done(sp, owner, marker) == -1 && errno != ENOENT)
 		log_warn("%s: remove marker", marker);
+	goto out;
+later:
+	log_warn("%s: final status not written; queued again", marker);
+	job_later(sp, owner, marker);
 out:
 	json_decref(patch);
 	json_decref(st);

@@ -260,6 +260,8 @@ main(int argc, char *argv[])
 		log_warnx("%s", err);
 		return 1;
 	}
+	/* The keys stay in d.cfg: no child or /proc reader sees them. */
+	config_scrub_env();
 	d.me.lockfd = d.ino = d.sigfd = d.timfd = d.donefd = -1;
 	d.started = spool_now_ms();
 	if (spool_open(&d.sp, d.cfg.spool_dir, 1) == -1) {

@@ -81,6 +81,7 @@ static const struct key keys[] = {
     I("SSE_HEARTBEAT_MS", sse_heartbeat_ms, 50, 3600000),
     S("LOG_LEVEL", log_level),
     D("FAL_BUDGET_USD_PER_DAY", fal_budget_usd_per_day, 0, 1000000),
+    I("RATE_LIMIT_PER_MIN", rate_limit_per_min, 0, 1000000),
 };
 
 #undef S

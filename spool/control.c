@@ -1,11 +1,18 @@
 /*
  * control.c: cancel and retry of a batch (HTTP API and CLI).
  *
- * Cancel: a waiting file is withdrawn from q/new by rename (the same race
- * a claim runs, so a file is either cancelled here or taken by a worker,
- * never both) and marked cancelled.  A file a worker holds gets the flag
- * batches/<id>/cancel/<n>; the worker checks it between steps and the FAL
- * backend cancels the remote request.  Finished files stay as they are.
+ * Cancel: every unfinished file first gets the flag batches/<id>/cancel/<n>
+ * (durable before anything else changes: every path that starts a file
+ * checks it, so a flagged file never runs, whatever fails afterwards).  A
+ * waiting file is then withdrawn from q/new by rename (the same race a
+ * claim runs, so it is either withdrawn here or taken by a worker, never
+ * both) and marked cancelled; if that status cannot be written (a full
+ * disk) its marker is put back and the daemon finishes it as cancelled.
+ * A file a worker holds sees the flag between steps and the FAL backend
+ * cancels the remote request.  Finished files stay as they are.
+ *
+ * Both return how many files they changed; when none could be changed
+ * because a write failed, -1 with that errno (ENOSPC: the API says 507).
  *
  * Retry: failed and cancelled files lose their flag and their remote
  * record (a retry is a new, paid submission by the user's choice), go
@@ -67,31 +74,35 @@ file_state_at(struct spool *sp, const char *id, int i)
 int
 spool_cancel(struct spool *sp, const char *id)
 {
-	int i, n, touched = 0;
+	int i, n, touched = 0, failed = 0;
 
 	n = batch_files(sp, id);
 	if (n == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		int s = file_state_at(sp, id, i);
+		json_t *p;
 
 		if (s < 0 || file_state_final((enum file_state)s))
 			continue;
-		if (spool_queue_withdraw(sp, id, i) == 0) {
-			json_t *p = json_pack("{s:s, s:s, s:n, s:n}", "status",
-			    "cancelled", "message",
-			    "Cancelled before it started", "error",
-			    "queue_position");
-
-			if (p != NULL &&
-			    spool_status_update(sp, id, i, p, -1) != -1)
-				touched++;
-			json_decref(p);
+		if (cancel_flag(sp, id, i) == -1) {
+			failed = errno;
 			continue;
 		}
-		/* Held by a worker (or by a dead daemon awaiting recovery). */
-		if (cancel_flag(sp, id, i) == 0)
-			touched++;
+		touched++;
+		if (spool_queue_withdraw(sp, id, i) == -1)
+			continue; /* held by a worker (or a dead daemon) */
+		p = json_pack("{s:s, s:s, s:n, s:n}", "status", "cancelled",
+		    "message", "Cancelled before it started", "error",
+		    "queue_position");
+		if (p == NULL || spool_status_update(sp, id, i, p, -1) == -1)
+			/* The daemon sees the flag and writes it. */
+			spool_queue_put(sp, id, i);
+		json_decref(p);
+	}
+	if (touched == 0 && failed != 0) {
+		errno = failed;
+		return -1;
 	}
 	return touched;
 }
@@ -111,10 +122,13 @@ int
 spool_retry(struct spool *sp, const char *id)
 {
 	char name[32];
-	int i, n, touched = 0, cdir, rdir;
+	int i, n, touched = 0, failed = 0, cdir, rdir;
 
 	n = batch_files(sp, id);
 	if (n == -1)
+		return -1;
+	/* A retry is new work: below the disk floor it waits, like uploads. */
+	if (spool_check_space(sp) == -1)
 		return -1;
 	cdir = spool_batch_dir(sp, id, "cancel");
 	rdir = spool_batch_dir(sp, id, "remote");
@@ -135,18 +149,30 @@ spool_retry(struct spool *sp, const char *id)
 		p = json_pack("{s:s, s:i, s:s, s:n, s:n, s:i}", "status",
 		    "queued", "progress", 0, "message", "Queued again", "error",
 		    "queue_position", "interrupted", 0);
-		if (p == NULL)
+		if (p == NULL) {
+			failed = ENOMEM;
 			continue;
-		/* Only if nobody changed it meanwhile (a second retry). */
-		if (spool_status_update(sp, id, i, p, s) != -1 &&
-		    spool_queue_put(sp, id, i) == 0)
+		}
+		/*
+		 * Only if nobody changed it meanwhile (a second retry).  A
+		 * queued file whose marker could not be written is queued
+		 * again by the daemon's orphan sweep.
+		 */
+		if (spool_status_update(sp, id, i, p, s) != -1) {
+			spool_queue_put(sp, id, i);
 			touched++;
+		} else if (errno != EAGAIN)
+			failed = errno;
 		json_decref(p);
 	}
 	if (cdir != -1)
 		close(cdir);
 	if (rdir != -1)
 		close(rdir);
+	if (touched == 0 && failed != 0) {
+		errno = failed;
+		return -1;
+	}
 	return touched;
 }
 

@@ -63,6 +63,7 @@ struct config {
 	int sse_heartbeat_ms; /* heartbeat after this long without events */
 	char log_level[16]; /* debug, info or warn; set for the process */
 	double fal_budget_usd_per_day; /* 0 = no cap */
+	int rate_limit_per_min; /* API requests per client address, 0 = any */
 };
 
 /*
@@ -82,6 +83,37 @@ int
 config_value(const struct config *c, const char *name, char *buf, size_t len);
 /* The name of the i-th key (derived keys last), NULL past the last. */
 const char *config_key_name(size_t i);
+
+/* secrets.c ------------------------------------------------------------ */
+
+/*
+ * Overwrite FAL_KEY and API_KEYS in this process's environment and unset
+ * them (after config_load): /proc/<pid>/environ and children never see a
+ * key.
+ */
+void config_scrub_env(void);
+
+/* apikey.c ------------------------------------------------------------- */
+
+/*
+ * 1 when key is one of the space- or comma-separated keys of list,
+ * compared in constant time (no early exit on a prefix or a length).
+ */
+int config_key_listed(const char *list, const char *key);
+
+/* utf8.c --------------------------------------------------------------- */
+
+/*
+ * Length (1-4) of the well-formed UTF-8 character at s, or 0 when none
+ * starts there; *sub gets the bytes of the ill-formed part to skip.
+ */
+int spool_utf8_seq(const char *s, size_t *sub);
+/*
+ * Copy src into dst (len bytes with the NUL) as valid UTF-8: ill-formed
+ * bytes become U+FFFD, the end is cut on a character boundary.  dst may
+ * be a different buffer only (src is read ahead).  The length written.
+ */
+size_t spool_utf8_clean(char *dst, size_t len, const char *src);
 
 /* log.c ---------------------------------------------------------------- */
 

@@ -57,21 +57,14 @@ display_name(char *out, size_t outlen, const char *in)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;
 	for (p = base; *p != '\0' && o + 5 < outlen && o < 200;) {
+		size_t sub;
+		int n = spool_utf8_seq(p, &sub);
 		unsigned char c = (unsigned char)*p;
-		int n = c < 0x80         ? 1
-		    : (c & 0xe0) == 0xc0 ? 2
-		    : (c & 0xf0) == 0xe0 ? 3
-		    : (c & 0xf8) == 0xf0 ? 4
-		                         : 0;
-		int k;
 
-		for (k = 1; k < n; k++)
-			if (((unsigned char)p[k] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f)) ||
-		    (n == 2 && c < 0xc2)) {
+		/* Ill-formed bytes (RFC 3629) and controls become '_'. */
+		if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f))) {
 			out[o++] = '_';
-			p++;
+			p += n == 0 ? sub : 1;
 			continue;
 		}
 		memcpy(out + o, p, (size_t)n);
@@ -92,16 +85,19 @@ static int
 refuse(struct spool_submit *s, enum submit_err err, const char *subject,
     const char *fmt, ...)
 {
+	char msg[sizeof(s->msg)];
 	va_list ap;
 
 	if (s->err != SUBMIT_OK)
 		return -1;
 	s->err = err;
-	snprintf(s->subject, sizeof(s->subject), "%s",
-	    subject != NULL ? subject : "");
+	/* Client text is echoed in JSON: valid UTF-8, cut on a boundary. */
+	spool_utf8_clean(
+	    s->subject, sizeof(s->subject), subject != NULL ? subject : "");
 	va_start(ap, fmt);
-	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	spool_utf8_clean(s->msg, sizeof(s->msg), msg);
 	return -1;
 }
 
@@ -138,16 +134,19 @@ int
 spool_submit_model(struct spool_submit *s, const char *id)
 {
 	const struct model_info *m;
+	char shown[65];
 
 	if (s->err != SUBMIT_OK)
 		return -1;
 	if (id == NULL || *id == '\0')
 		id = models_default(s->cfg);
 	m = models_find(id);
-	if (m == NULL || !models_usable(m, s->cfg))
+	if (m == NULL || !models_usable(m, s->cfg)) {
+		spool_utf8_clean(shown, sizeof(shown), id);
 		return refuse(s, SUBMIT_BAD_MODEL, "model",
-		    "The model \"%.64s\" is not available here; see /api/v1/models/available.",
-		    id);
+		    "The model \"%s\" is not available here; see /api/v1/models/available.",
+		    shown);
+	}
 	s->model = m;
 	return 0;
 }

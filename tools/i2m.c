@@ -48,6 +48,7 @@ usage(void)
 	    "  wait ID [--timeout S]     until every file is finished\n"
 	    "  purge ID... | purge --older-than HOURS\n"
 	    "  config [KEY]              a resolved config value (all without KEY)\n"
+	    "  lighttpd-auth             lighttpd's config block for API_KEYS\n"
 	    "  spend [YYYY-MM-DD]        what FAL was paid that day (UTC)\n");
 }
 
@@ -479,6 +480,13 @@ main(int argc, char *argv[])
 	/* Before the spool: a script may ask before the spool exists. */
 	if (strcmp(argv[1], "config") == 0)
 		return cmd_config(&cfg, argc - 2, argv + 2);
+	if (strcmp(argv[1], "lighttpd-auth") == 0 && argc == 2)
+		return i2m_lighttpd_auth(&cfg);
+	/* Root writes as the spool's owner, or not at all. */
+	if (i2m_become_spool_owner(cfg.spool_dir, err, sizeof(err)) == -1) {
+		fprintf(stderr, "i2m: %s\n", err);
+		return EX_USAGE_;
+	}
 	if (spool_open(&sp, cfg.spool_dir, 1) == -1) {
 		fprintf(stderr, "i2m: cannot open the spool %s: %s\n",
 		    cfg.spool_dir, strerror(errno));

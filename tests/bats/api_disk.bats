@@ -25,3 +25,16 @@ setup_file() {
 	[ "$code" = 503 ]
 	jq -e '.details.failing | index("disk") != null' "$b" >/dev/null
 }
+
+@test "disk floor: retry is 507 with a sentence, nothing queued; cancel still works" {
+	b="$BATS_TEST_TMPDIR/b"
+	id=$(DISK_FLOOR_MB=0 i2m_as_user "$I2M_BIN/i2m" submit --model local tests/fixtures/chair.png)
+	[ -n "$id" ]
+	code=$(curl -s -o "$b" -w '%{http_code}' -X POST -d "" "$I2M_URL/api/v1/status/tasks/$id/cancel")
+	[ "$code" = 200 ]
+	code=$(curl -s -o "$b" -w '%{http_code}' -X POST -d "" "$I2M_URL/api/v1/status/tasks/$id/retry")
+	[ "$code" = 507 ] || { cat "$b"; return 1; }
+	json_eq .error_code INSUFFICIENT_STORAGE "$b"
+	jq -e '.message | test("disk")' "$b" >/dev/null
+	[ -z "$(ls -A "$SPOOL_DIR/q/new")" ]
+}

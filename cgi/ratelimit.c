@@ -1,0 +1,111 @@
+/*
+ * ratelimit.c: per-client limits of one handler program (lighttpd gives
+ * the client's address as REMOTE_ADDR).  RATE_LIMIT_PER_MIN caps the
+ * requests one address may make per minute to this program (a fixed
+ * window of the wall-clock minute).  Over it, the answer is 429 with
+ * Retry-After (the seconds left of the minute) and the contract's JSON.
+ * 0 turns the limit off (the default).
+ *
+ * The table is per process, fixed in size and kept under one mutex: an
+ * address hashes to a short run of slots; when all are taken by live
+ * addresses it shares one (stricter, never looser), so memory stays
+ * bounded whatever the number of clients.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgi.h"
+
+#define RL_SLOTS 4096
+#define RL_PROBE 8
+
+struct rl_slot {
+	char ip[48];
+	long long minute; /* window of count */
+	int count;
+};
+
+static struct rl_slot slots[RL_SLOTS];
+static pthread_mutex_t rl_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *
+client(struct req *r)
+{
+	const char *ip = cgi_param(r, "REMOTE_ADDR");
+
+	return ip != NULL ? ip : "";
+}
+
+/* The slot of ip (under rl_mu). */
+static struct rl_slot *
+slot_of(const char *ip, long long minute)
+{
+	unsigned h = 2166136261u;
+	const char *p;
+	int i;
+
+	for (p = ip; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (i = 0; i < RL_PROBE; i++) {
+		struct rl_slot *s = &slots[(h + (unsigned)i) % RL_SLOTS];
+
+		if (strcmp(s->ip, ip) == 0)
+			return s;
+	}
+	for (i = 0; i < RL_PROBE; i++) {
+		struct rl_slot *s = &slots[(h + (unsigned)i) % RL_SLOTS];
+
+		if (s->ip[0] == '\0' || s->minute != minute) {
+			snprintf(s->ip, sizeof(s->ip), "%s", ip);
+			s->minute = minute;
+			s->count = 0;
+			return s;
+		}
+	}
+	return &slots[h % RL_SLOTS];
+}
+
+static void
+too_many(struct req *r, int retry_after, const char *msg)
+{
+	json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:i}}", "error", 1,
+	    "error_code", "RATE_LIMITED", "message", msg, "status_code", 429,
+	    "details", "retry_after_s", retry_after);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	cgi_drain(r);
+	cgi_begin(r, 429, "application/json");
+	cgi_header(r, "Retry-After: %d", retry_after);
+	cgi_header(r, "Cache-Control: no-store");
+	cgi_end_headers(r);
+	if (s != NULL)
+		FCGX_PutS(s, r->fr->out);
+	free(s);
+}
+
+int
+cgi_rate_check(struct req *r)
+{
+	long long now = spool_now_ms(), minute = now / 60000;
+	struct rl_slot *s;
+	int over;
+
+	if (cgi.cfg.rate_limit_per_min <= 0)
+		return 1;
+	pthread_mutex_lock(&rl_mu);
+	s = slot_of(client(r), minute);
+	if (s->minute != minute) {
+		s->minute = minute;
+		s->count = 0;
+	}
+	over = ++s->count > cgi.cfg.rate_limit_per_min;
+	pthread_mutex_unlock(&rl_mu);
+	if (!over)
+		return 1;
+	too_many(r, (int)(60 - (now / 1000) % 60),
+	    "Too many requests from this address; wait for the time in Retry-After.");
+	return 0;
+}
