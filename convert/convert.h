@@ -66,6 +66,14 @@ cv_export_obj_zip(const struct aiScene *sc, int fd, char *err, size_t errlen);
 /* The welded mesh as a 3MF (unit millimetre) on fd, through lib3mf. */
 int cv_export_3mf(const struct cv_mesh *m, int fd, char *err, size_t errlen);
 
+/* preview.c ----------------------------------------------------------- */
+
+/*
+ * The light web copy of the GLB at path on fd: images scaled to at most
+ * 2048 px a side, then gltfpack's meshopt compression and quantization.
+ */
+int cv_preview(const char *path, int fd, char *err, size_t errlen);
+
 /* tmpdir.c ------------------------------------------------------------- */
 
 /*

@@ -5,6 +5,7 @@
  *   i2m-convert stl|3mf GLB [HEIGHT_MM]  the printable formats, HEIGHT_MM
  *                                        high (default 100), z up, base z = 0
  *   i2m-convert obj|ply|fbx GLB          the other formats, as in the GLB
+ *   i2m-convert preview GLB              the light web copy (preview.c)
  *
  * The result goes to standard output, the one sentence saying why it
  * failed to standard error.  Exit status: 0 done, 1 the conversion
@@ -49,7 +50,7 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: i2m-convert info|stl|3mf|ply|fbx|obj GLB "
+	    "usage: i2m-convert info|preview|stl|3mf|ply|fbx|obj GLB "
 	    "[HEIGHT_MM]\n");
 	return 2;
 }
@@ -108,7 +109,8 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
 		if (strcmp(argv[1], fmts[i].name) == 0)
 			f = &fmts[i];
-	if (f == NULL && strcmp(argv[1], "info") != 0)
+	if (f == NULL && strcmp(argv[1], "info") != 0 &&
+	    strcmp(argv[1], "preview") != 0)
 		return usage();
 	if (argc == 4) {
 		errno = 0;
@@ -118,6 +120,12 @@ main(int argc, char **argv)
 	}
 	if (fail != NULL && strcmp(fail, argv[1]) == 0)
 		abort();
+	if (strcmp(argv[1], "preview") == 0) {
+		if (cv_preview(argv[2], 1, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "%s\n", err[0] ? err : "The preview failed.");
+		return 1;
+	}
 	sc = cv_load(argv[2], err, sizeof(err));
 	if (sc == NULL) {
 		fprintf(stderr, "%s\n", err);

@@ -14,7 +14,10 @@
  * The status gets "formats" (GLB first, then each made or kept file:
  * name, ext, file, size, source), "format_errors" ([{name, error}]),
  * "triangles" and "watertight" (every edge shared by exactly two
- * triangles), both counted by the helper's "info" run.
+ * triangles), both counted by the helper's "info" run, and for a GLB
+ * over 4 MB "preview_file" / "preview_size": its light web copy
+ * (out/<n>.web.glb: meshopt geometry, textures at most 2048 px) that the
+ * viewer loads instead (or "preview_error").
  *
  * The helper is $I2M_CONVERT, else i2m-convert beside the daemon's own
  * program.  fork+exec from a worker thread: the child only calls
@@ -40,6 +43,7 @@
 #define FORMAT_WALL_S 300 /* and its wall-clock deadline */
 #define FORMAT_MEM_MB 4096 /* its address space */
 #define FORMAT_OUT_CAP 4096 /* bytes kept of what it says */
+#define PREVIEW_OVER (4LL * 1024 * 1024) /* GLBs above get a light copy */
 
 /* An address-space limit kills a sanitizer build at start (it reserves
  * terabytes of shadow memory): such builds only get the time limits. */
@@ -330,6 +334,34 @@ mesh_info(struct job *job, const char *helper, const char *glb, json_t *extra)
 	json_decref(j);
 }
 
+/* The light preview of a large GLB: preview_file and preview_size. */
+static void
+make_preview(
+    struct job *job, const char *helper, const char *glb, json_t *extra)
+{
+	struct spool_tmpfile t;
+	char name[64], why[512] = "";
+	char *argv[] = {(char *)helper, "preview", (char *)glb, NULL};
+	struct stat st;
+
+	if (spool_preview_file(job->file, name, sizeof(name)) == -1 ||
+	    spool_tmp_open(&t, job->outdir, name) == -1)
+		return;
+	if (run_helper(argv, t.fd, NULL, 0, why, sizeof(why)) == -1 ||
+	    fstat(t.fd, &st) == -1 || st.st_size == 0 ||
+	    spool_tmp_publish(&t) == -1) {
+		spool_tmp_abort(&t);
+		log_warnx("%s: no light preview: %s", job->marker,
+		    why[0] ? why : "not saved");
+		json_object_set_new(extra, "preview_error",
+		    json_string(why[0] ? why : "The preview was not saved."));
+		return;
+	}
+	json_object_set_new(extra, "preview_file", json_string(name));
+	json_object_set_new(
+	    extra, "preview_size", json_integer((json_int_t)st.st_size));
+}
+
 static double
 print_height(struct job *job)
 {
@@ -372,6 +404,8 @@ formats_make(struct job *job)
 	job_progress(job, FS_PROCESSING, 95, -1,
 	    "Making the other formats (OBJ, STL, 3MF, PLY, FBX)");
 	mesh_info(job, helper, glb, extra);
+	if (job->result_size > PREVIEW_OVER)
+		make_preview(job, helper, glb, extra);
 	for (i = 0; i < formats_count(); i++) {
 		const struct format_info *f = formats_at(i);
 
