@@ -167,3 +167,18 @@ fetch() {
 	code=$(req "$I2M_URL/api/v1/download/$id/all.zip?format=fbx")
 	[ "$code" = 404 ]
 }
+
+@test "formats: the offline model's meshes are watertight in every mode, card included" {
+	for mode in inflate lathe extrude relief card; do
+		id=$(i2m_upload_id "$FIX/sneaker.jpg" -F mode=$mode -F resolution=48)
+		i2m_wait_done "$id" 120
+		code=$(req "$I2M_URL/api/v1/status/tasks/$id/status")
+		[ "$code" = 200 ]
+		json_eq '.files[0].status' completed
+		json_eq '.files[0].watertight' true || { echo "mode $mode is not watertight" >&2; false; }
+		# and the 3MF a slicer reads has the same triangles
+		code=$(reqo "$BATS_TEST_TMPDIR/m.3mf" "$I2M_URL/api/v1/download/$id/sneaker.3mf")
+		[ "$code" = 200 ]
+		[ "$(faces "$BATS_TEST_TMPDIR/m.3mf")" = "$(jq -r .files[0].triangles "$BODY")" ]
+	done
+}
