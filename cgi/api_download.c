@@ -74,6 +74,9 @@ api_download_list(struct req *r, const char *const *arg)
 		        "model_url", json_object_get(fj, "model_url"),
 		        "rendered_image", json_object_get(fj, "rendered_image"),
 		        "original_filename", json_object_get(f, "filename")));
+		json_object_set(
+		    json_array_get(files, json_array_size(files) - 1),
+		    "formats", json_object_get(fj, "formats"));
 		json_array_append(urls, json_object_get(fj, "model_url"));
 		json_decref(fj);
 	}
