@@ -329,7 +329,10 @@ cv_export_obj_zip(const struct aiScene *sc, int fd, char *err, size_t errlen)
 		goto out;
 	}
 	a = archive_write_new();
+	/* No padding to libarchive's 10240-byte blocks: a zip ends at its
+	 * central directory. */
 	if (a == NULL || archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		snprintf(err, errlen, "The zip could not be started.");
 		goto out;

@@ -67,6 +67,7 @@ repack(const unsigned char *buf, size_t len, int fd, char *err, size_t errlen)
 	    archive_read_support_format_zip(in) != ARCHIVE_OK ||
 	    archive_read_open_memory(in, buf, len) != ARCHIVE_OK ||
 	    archive_write_set_format_zip(out) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(out, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(out, fd) != ARCHIVE_OK) {
 		snprintf(err, errlen, "The 3MF package could not be opened.");
 		goto out;
