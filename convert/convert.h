@@ -30,6 +30,12 @@ struct cv_mesh {
 	size_t ntris;
 };
 
+/* A growing byte buffer (p malloc'd). */
+struct cv_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
 /* mesh.c --------------------------------------------------------------- */
 
 /* Read a GLB (transforms applied, triangles only); aiReleaseImport frees. */
@@ -60,6 +66,15 @@ int cv_export_assimp(
  */
 int
 cv_export_obj_zip(const struct aiScene *sc, int fd, char *err, size_t errlen);
+
+/* fbxfix.c ------------------------------------------------------------- */
+
+/*
+ * The binary FBX in with the null record that closes every nested list
+ * (Assimp 5.2 writes none) into o (caller frees o->p); -1 when in is not
+ * a 64-bit binary FBX.
+ */
+int cv_fbx_fix(const unsigned char *in, size_t len, struct cv_buf *o);
 
 /* threemf.c ------------------------------------------------------------ */
 

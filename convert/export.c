@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -28,13 +29,8 @@
 #define CV_MAX_MESHES 4096
 #define CV_MAX_TEXTURES 64
 
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
 static int
-buf_add(struct buf *b, const void *data, size_t len)
+buf_add(struct cv_buf *b, const void *data, size_t len)
 {
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 65536;
@@ -72,7 +68,7 @@ hide_colours(const struct aiScene *sc, struct aiColor4D **saved, int hide)
 	}
 }
 
-static int texture_png(const struct aiTexture *t, struct buf *out);
+static int texture_png(const struct aiTexture *t, struct cv_buf *out);
 
 /*
  * Assimp 5.2's FBX reader corrupts its heap on an embedded JPEG that its
@@ -84,7 +80,7 @@ struct saved_tex {
 	struct aiTexel *data;
 	unsigned w, h;
 	char hint[HINTMAXTEXTURELEN];
-	struct buf png;
+	struct cv_buf png;
 };
 
 static int
@@ -121,6 +117,39 @@ swap_textures(const struct aiScene *sc, struct saved_tex *sv, int to_png)
 		memcpy(t->achFormatHint, "png", 3);
 	}
 	return 0;
+}
+
+static int read_all(const char *path, char **out, size_t *len);
+
+/* Assimp's binary FBX, mended (fbxfix.c), onto fd. */
+static int
+fbx_out(const char *path, int fd, char *err, size_t errlen)
+{
+	struct cv_buf o;
+	char *raw = NULL;
+	size_t len = 0, off = 0;
+	int rc = -1;
+
+	if (read_all(path, &raw, &len) == -1 ||
+	    cv_fbx_fix((const unsigned char *)raw, len, &o) == -1) {
+		free(raw);
+		snprintf(err, errlen, "Assimp's FBX could not be mended.");
+		return -1;
+	}
+	while (off < o.len) {
+		ssize_t n = write(fd, o.p + off, o.len - off);
+
+		if (n <= 0)
+			goto out;
+		off += (size_t)n;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		snprintf(err, errlen, "The FBX could not be written out.");
+	free(o.p);
+	free(raw);
+	return rc;
 }
 
 int
@@ -166,7 +195,8 @@ cv_export_assimp(
 		    aiGetErrorString());
 		goto out;
 	}
-	rc = cv_copy_to_fd(path, fd, err, errlen);
+	rc = fbx ? fbx_out(path, fd, err, errlen)
+	         : cv_copy_to_fd(path, fd, err, errlen);
 out:
 	cv_tmpdir_remove(dir);
 	return rc;
@@ -175,7 +205,7 @@ out:
 static void
 png_sink(void *ctx, void *data, int len)
 {
-	struct buf *b = ctx;
+	struct cv_buf *b = ctx;
 
 	if (buf_add(b, data, (size_t)len) == -1)
 		b->cap = (size_t)-1; /* marks the failure */
@@ -183,7 +213,7 @@ png_sink(void *ctx, void *data, int len)
 
 /* texture i of the scene as PNG bytes into *out (caller frees out->p). */
 static int
-texture_png(const struct aiTexture *t, struct buf *out)
+texture_png(const struct aiTexture *t, struct cv_buf *out)
 {
 	static const unsigned char magic[8] = {
 	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -231,7 +261,7 @@ texture_png(const struct aiTexture *t, struct buf *out)
  * a map keyword renamed texture_<i>.png.
  */
 static int
-mtl_rename(const char *mtl, size_t len, struct buf *out)
+mtl_rename(const char *mtl, size_t len, struct cv_buf *out)
 {
 	size_t i = 0;
 
@@ -307,7 +337,7 @@ cv_export_obj_zip(const struct aiScene *sc, int fd, char *err, size_t errlen)
 {
 	char dir[512], obj[600], mtl[600], *mtext = NULL, *otext = NULL;
 	struct archive *a = NULL;
-	struct buf mfix = {0}, png = {0};
+	struct cv_buf mfix = {0}, png = {0};
 	size_t mlen = 0, olen = 0;
 	unsigned i;
 	int rc = -1;

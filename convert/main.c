@@ -40,9 +40,9 @@ static const struct fmt fmts[] = {
     {"stl", K_ASSIMP, "stlb", 1},
     {"3mf", K_3MF, NULL, 1},
     {"ply", K_ASSIMP, "plyb", 0},
-    /* ASCII: Assimp 5.2's binary FBX lacks the nested-list sentinels
-     * (no reader, Assimp's own included, opens it). */
-    {"fbx", K_ASSIMP, "fbxa", 0},
+    /* binary, mended: Assimp 5.2's lacks the nested-list null records
+     * (export.c, fbxfix.c) */
+    {"fbx", K_ASSIMP, "fbx", 0},
     {"obj", K_OBJ, NULL, 0},
 };
 
