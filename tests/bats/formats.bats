@@ -182,3 +182,48 @@ fetch() {
 		[ "$(faces "$BATS_TEST_TMPDIR/m.3mf")" = "$(jq -r .files[0].triangles "$BODY")" ]
 	done
 }
+
+@test "formats: a GLB over 4 MB gets a light copy that validates (meshopt, textures <= 2048 px); small ones none" {
+	json_eq '.files[0].preview_model' null "$ST"
+	id=$(i2m_upload_id "$FIX/chair.png" -F mode=relief -F resolution=256)
+	i2m_wait_done "$id" 180
+	code=$(req "$I2M_URL/api/v1/status/tasks/$id/status")
+	[ "$code" = 200 ]
+	cp "$BODY" "$BATS_TEST_TMPDIR/st.json"
+	json_eq '.files[0].status' completed "$BATS_TEST_TMPDIR/st.json"
+	jq -e '.files[0].file_size > 4194304' "$BATS_TEST_TMPDIR/st.json"
+	json_eq '.files[0].preview_model.url' "/api/v1/download/$id/chair.web.glb" "$BATS_TEST_TMPDIR/st.json"
+	code=$(reqo "$BATS_TEST_TMPDIR/web.glb" "$I2M_URL/api/v1/download/$id/chair.web.glb")
+	[ "$code" = 200 ]
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/web.glb")" = "$(jq -r .files[0].preview_model.size "$BATS_TEST_TMPDIR/st.json")" ]
+	jq -e '.files[0].preview_model.size < .files[0].file_size' "$BATS_TEST_TMPDIR/st.json"
+	run node tests/tools/validate.js "$BATS_TEST_TMPDIR/web.glb"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q 'errors=0 warnings=0'
+	# The same triangles, meshopt-compressed; the texture at most 2048 px.
+	[ "$(echo "$output" | sed -n 's/.*tris=\([0-9]*\).*/\1/p')" = "$(jq -r .files[0].triangles "$BATS_TEST_TMPDIR/st.json")" ]
+	python3 - "$BATS_TEST_TMPDIR/web.glb" <<'PY'
+import json, struct, sys
+d = open(sys.argv[1], "rb").read()
+jl = struct.unpack("<I", d[12:16])[0]
+g = json.loads(d[20:20 + jl])
+assert "EXT_meshopt_compression" in g.get("extensionsUsed", []), g.get("extensionsUsed")
+b = d[20 + jl + 8:]
+for im in g["images"]:
+    v = g["bufferViews"][im["bufferView"]]
+    px = b[v.get("byteOffset", 0):v.get("byteOffset", 0) + v["byteLength"]]
+    if px[:8] == b"\x89PNG\r\n\x1a\n":
+        w, h = struct.unpack(">II", px[16:24])
+    else:  # JPEG: the first SOFn marker
+        i = 2
+        while px[i + 1] not in (0xC0, 0xC1, 0xC2):
+            i += 2 + struct.unpack(">H", px[i + 2:i + 4])[0]
+        h, w = struct.unpack(">HH", px[i + 5:i + 9])
+    assert max(w, h) <= 2048, (w, h)
+PY
+	# Downloads stay the original.
+	code=$(reqo "$BATS_TEST_TMPDIR/orig.glb" "$I2M_URL/api/v1/download/$id/chair.glb")
+	[ "$code" = 200 ]
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/orig.glb")" = "$(jq -r .files[0].file_size "$BATS_TEST_TMPDIR/st.json")" ]
+}
