@@ -99,7 +99,7 @@ extern const struct backend backend_fal;
 
 /*
  * Make the completed model's other formats from job->result_model (each
- * by one run of i2m-convert under time and memory limits) and set
+ * by one run of i2m-formats under time and memory limits) and set
  * job->result_extra to the status fields: formats, format_errors,
  * triangles, watertight.  A failing format is listed in format_errors
  * only; the GLB and the other formats stay.

@@ -2,7 +2,7 @@
  * formats.c: a completed model's other formats, made once from its GLB
  * before the file is marked completed (spool/formats.c is the table).
  *
- * Each format is one run of the helper i2m-convert (convert/), started
+ * Each format is one run of the helper i2m-formats (mkformats/), started
  * here with a CPU-time and an address-space limit and killed at a wall
  * clock deadline, its standard output pointed at a temp file of out/
  * that is published only when it exits 0.  So a conversion that crashes,
@@ -19,7 +19,7 @@
  * (out/<n>.web.glb: meshopt geometry, textures at most 2048 px) that the
  * viewer loads instead (or "preview_error").
  *
- * The helper is $I2M_CONVERT, else i2m-convert beside the daemon's own
+ * The helper is $I2M_FORMATS, else i2m-formats beside the daemon's own
  * program.  fork+exec from a worker thread: the child only calls
  * async-signal-safe functions before execv.
  */
@@ -55,7 +55,7 @@
 #endif
 #endif
 
-/* dir/i2m-convert into out when it is executable; 0 or -1. */
+/* dir/i2m-formats into out when it is executable; 0 or -1. */
 static int
 beside(const char *prog, char *out, size_t len)
 {
@@ -64,7 +64,7 @@ beside(const char *prog, char *out, size_t len)
 
 	if (slash == NULL)
 		return -1;
-	n = snprintf(out, len, "%.*s/i2m-convert", (int)(slash - prog), prog);
+	n = snprintf(out, len, "%.*s/i2m-formats", (int)(slash - prog), prog);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return access(out, X_OK);
@@ -73,7 +73,7 @@ beside(const char *prog, char *out, size_t len)
 static int
 helper_path(char *out, size_t len)
 {
-	const char *env = getenv("I2M_CONVERT");
+	const char *env = getenv("I2M_FORMATS");
 	char self[PATH_MAX];
 	ssize_t n;
 
@@ -394,7 +394,7 @@ formats_make(struct job *job)
 	        job->sp, job->id, job->result_model, glb, sizeof(glb)) == -1)
 		goto out;
 	if (helper_path(helper, sizeof(helper)) == -1) {
-		log_warnx("%s: i2m-convert not found; GLB only", job->marker);
+		log_warnx("%s: i2m-formats not found; GLB only", job->marker);
 		for (i = 0; i < formats_count(); i++)
 			if (formats_at(i)->flags & FMT_CONVERT)
 				add_error(errors, formats_at(i)->name,

@@ -4,7 +4,7 @@
  *
  * Every completed model is a GLB (out/<n>.glb).  The daemon makes the
  * other formats from it once (daemon/formats.c, through the helper
- * i2m-convert) or keeps the provider's own copy of a format, and lists
+ * i2m-formats) or keeps the provider's own copy of a format, and lists
  * what it has in the file's status ("formats", "format_errors").  A
  * format is a row here: the daemon makes the rows marked FMT_CONVERT, the
  * API serves any row by its download extension, and all.zip?format=<name>

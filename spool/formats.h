@@ -2,7 +2,7 @@
  * formats.h: the one table of download formats of a model
  * (spool/formats.c) and the names their files have under a batch's out/.
  * A new format is a row there: the daemon makes the rows marked
- * FMT_CONVERT (daemon/formats.c through i2m-convert), the API serves any
+ * FMT_CONVERT (daemon/formats.c through i2m-formats), the API serves any
  * row by its download extension and streams one row for a whole batch
  * (all.zip?format=).  Included by spool.h.
  */
@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 /* flags of a format_info */
-#define FMT_CONVERT 1 /* the daemon makes it from the GLB (i2m-convert) */
+#define FMT_CONVERT 1 /* the daemon makes it from the GLB (i2m-formats) */
 #define FMT_PRINT 2 /* scaled for printing: print_height_mm, z up, base z = 0 */
 
 /*

@@ -144,7 +144,7 @@ fetch() {
 
 @test "formats: a conversion that crashes fails that format only; the GLB and the rest stay" {
 	i2m_stop_daemon
-	I2M_CONVERT_FAIL=fbx i2m_start_daemon
+	I2M_FORMATS_FAIL=fbx i2m_start_daemon
 	id=$(i2m_upload_id "$FIX/chair.png")
 	i2m_wait_done "$id" 120
 	i2m_stop_daemon

@@ -23,7 +23,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 #define MODELUNIT_MILLIMETER 1
 

@@ -1,18 +1,18 @@
 /*
- * main.c: i2m-convert, one conversion of a GLB per run (convert.h).
+ * main.c: i2m-formats, one conversion of a GLB per run (convert.h).
  *
- *   i2m-convert info GLB                 {"triangles","vertices","watertight"}
- *   i2m-convert stl|3mf GLB [HEIGHT_MM]  the printable formats, HEIGHT_MM
+ *   i2m-formats info GLB                 {"triangles","vertices","watertight"}
+ *   i2m-formats stl|3mf GLB [HEIGHT_MM]  the printable formats, HEIGHT_MM
  *                                        high (default 100), z up, base z = 0
- *   i2m-convert obj|ply|fbx GLB          the other formats, as in the GLB
- *   i2m-convert preview GLB              the light web copy (preview.c)
+ *   i2m-formats obj|ply|fbx GLB          the other formats, as in the GLB
+ *   i2m-formats preview GLB              the light web copy (preview.c)
  *
  * The result goes to standard output, the one sentence saying why it
  * failed to standard error.  Exit status: 0 done, 1 the conversion
  * failed, 2 usage.  The daemon (daemon/formats.c) sets the time and
  * memory limits before it starts this program.
  *
- * I2M_CONVERT_FAIL=<format> makes that format's run crash (abort) before
+ * I2M_FORMATS_FAIL=<format> makes that format's run crash (abort) before
  * it writes anything: the tests' way to show that one broken format
  * leaves the GLB and every other format intact.
  */
@@ -25,7 +25,7 @@
 #include <assimp/cimport.h>
 #include <assimp/scene.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 enum kind { K_ASSIMP, K_OBJ, K_3MF };
 
@@ -50,7 +50,7 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: i2m-convert info|preview|stl|3mf|ply|fbx|obj GLB "
+	    "usage: i2m-formats info|preview|stl|3mf|ply|fbx|obj GLB "
 	    "[HEIGHT_MM]\n");
 	return 2;
 }
@@ -98,7 +98,7 @@ main(int argc, char **argv)
 {
 	const struct fmt *f = NULL;
 	const struct aiScene *sc;
-	const char *fail = getenv("I2M_CONVERT_FAIL");
+	const char *fail = getenv("I2M_FORMATS_FAIL");
 	double height = 100.0;
 	char err[512] = "", *end;
 	size_t i;

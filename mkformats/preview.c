@@ -26,7 +26,7 @@
 #include <stb/stb_image_resize.h>
 #include <stb/stb_image_write.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 #define PREVIEW_TEX_MAX 2048
 #define GLB_MAGIC 0x46546C67u

@@ -1,5 +1,5 @@
 /*
- * convert.h: i2m-convert, the helper the daemon starts to turn a finished
+ * mkformats.h: i2m-formats, the helper the daemon starts to turn a finished
  * GLB into another format (daemon/formats.c runs it under time and memory
  * limits, one format per run, so a crash or a runaway conversion costs
  * that format only).  It knows nothing of the spool: it reads the GLB it
@@ -14,8 +14,8 @@
  *
  * Functions return 0, or -1 with one sentence in err.
  */
-#ifndef CONVERT_H
-#define CONVERT_H
+#ifndef MKFORMATS_H
+#define MKFORMATS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -15,7 +15,7 @@
 #include <assimp/postprocess.h>
 #include <assimp/scene.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 const struct aiScene *
 cv_load(const char *path, char *err, size_t errlen)

@@ -23,7 +23,7 @@
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 #define OBJ_MTL_CAP (16 * 1024 * 1024)
 #define CV_MAX_MESHES 4096

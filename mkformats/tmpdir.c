@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 int
 cv_tmpdir_make(char *dir, size_t len, char *err, size_t errlen)
@@ -22,7 +22,7 @@ cv_tmpdir_make(char *dir, size_t len, char *err, size_t errlen)
 
 	if (t == NULL || *t == '\0')
 		t = "/tmp";
-	n = snprintf(dir, len, "%s/i2m-convert.XXXXXX", t);
+	n = snprintf(dir, len, "%s/i2m-formats.XXXXXX", t);
 	if (n < 0 || (size_t)n >= len || mkdtemp(dir) == NULL) {
 		snprintf(err, errlen,
 		    "No scratch directory for the conversion (%s).",

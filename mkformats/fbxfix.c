@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
+#include "mkformats.h"
 
 #define FBX_HEAD 27 /* "Kaydara FBX Binary  \0\x1a\0" + version */
 #define FBX_REC 25 /* end, count, length (8 bytes each), name length */
