@@ -32,6 +32,7 @@ include spool/spool.mk
 include img2glb/img2glb.mk
 include daemon/daemon.mk
 include cgi/cgi.mk
+include mkformats/mkformats.mk
 include tools/tools.mk
 include tests/unit/unit.mk
 include bench/bench.mk
@@ -69,7 +70,7 @@ valgrind: all
 
 # Every C file of the tree, tests and benchmarks included: what lint checks
 # and format rewrites.  The directories are listed once, here.
-C_DIRS := $(wildcard spool daemon img2glb cgi tools tests bench)
+C_DIRS := $(wildcard spool daemon img2glb cgi mkformats tools tests bench)
 C_SRCS := $(sort $(foreach d,$(C_DIRS),$(shell find $(d) -name '*.[ch]')))
 
 # variableScope is off: style(9) declares locals at the top of a function.
@@ -78,7 +79,7 @@ lint:
 	  --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
 	  --suppress=missingIncludeSystem --suppress=unusedFunction \
 	  --suppress=variableScope \
-	  $(addprefix -I,$(wildcard spool img2glb daemon cgi tests/unit)) $(C_DIRS)
+	  $(addprefix -I,$(wildcard spool img2glb daemon cgi mkformats tests/unit)) $(C_DIRS)
 	tools/lint-spool-paths
 	clang-format --dry-run --Werror $(C_SRCS)
 

@@ -37,6 +37,10 @@ void api_download_list(struct req *r, const char *const *arg);
 void api_download_zip(struct req *r, const char *const *arg);
 void api_download_file(struct req *r, const char *const *arg);
 
+/* api_qr.c: a QR code (SVG) opening a model's page on a phone ------- */
+
+void api_qr(struct req *r, const char *const *arg);
+
 /* api_health.c: health, readiness, metrics, the model list ------------- */
 
 void api_health(struct req *r, const char *const *arg);

@@ -36,6 +36,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/download/*/all", api_download_list},
     {"GET", "/api/v1/download/*/all.zip", api_download_zip},
     {"GET", "/api/v1/download/*/*", api_download_file},
+    {"GET", "/api/v1/qr/*/*", api_qr},
 };
 
 void

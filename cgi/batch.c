@@ -18,7 +18,10 @@
  * Download names follow the uploaded names: the stem of "Chair photo.png"
  * is "Chair_photo" (URL-safe characters only, so the URL needs no
  * escaping), the model is "<stem>.glb", duplicates in one batch get "-2",
- * "-3" in upload order, so a name always means the same file.
+ * "-3" in upload order, so a name always means the same file.  Each
+ * other format of a model is "<stem>.<ext>" with the ext of its row in
+ * the formats table (spool/formats.c: "chair.stl", "chair.obj.zip"), the
+ * light preview of a large GLB "<stem>.web.glb".
  */
 #include <errno.h>
 #include <pthread.h>
@@ -174,6 +177,62 @@ preview_name(json_t *f, const char *glbname, char *out, size_t len)
 	return 1;
 }
 
+/*
+ * The completed file's formats ({name, ext, label, size, url,
+ * content_type, source}; a status from before formats lists the GLB
+ * alone), format_errors, triangles, watertight and the light preview.
+ */
+static void
+add_formats(json_t *j, const char *id, json_t *f, const char *name)
+{
+	json_t *list = json_object_get(f, "formats"), *out = json_array(), *e;
+	size_t sl = strlen(name) - 4, i; /* name is "<stem>.glb" */
+	char url[512];
+
+	if (out == NULL)
+		return;
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id, name);
+		json_array_append_new(out,
+		    json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "name",
+		        "glb", "ext", "glb", "label",
+		        formats_find("glb")->label, "size",
+		        json_integer_value(json_object_get(f, "file_size")),
+		        "url", url, "content_type", "model/gltf-binary",
+		        "source", "model"));
+	}
+	json_array_foreach(list, i, e) {
+		const struct format_info *fi =
+		    formats_find(json_string_value(json_object_get(e, "name")));
+
+		if (fi == NULL)
+			continue;
+		snprintf(url, sizeof(url), "/api/v1/download/%s/%.*s.%s", id,
+		    (int)sl, name, fi->ext);
+		json_array_append_new(out,
+		    json_pack("{s:s, s:s, s:s, s:O?, s:s, s:s, s:O?}", "name",
+		        fi->name, "ext", fi->ext, "label", fi->label, "size",
+		        json_object_get(e, "size"), "url", url, "content_type",
+		        fi->content_type, "source",
+		        json_object_get(e, "source")));
+	}
+	json_object_set_new(j, "formats", out);
+	json_object_set(j, "format_errors",
+	    json_is_array(json_object_get(f, "format_errors"))
+	        ? json_object_get(f, "format_errors")
+	        : json_array());
+	json_object_set(j, "triangles", json_object_get(f, "triangles"));
+	json_object_set(j, "watertight", json_object_get(f, "watertight"));
+	if (json_is_string(json_object_get(f, "preview_file"))) {
+		snprintf(url, sizeof(url), "/api/v1/download/%s/%.*s.web.glb",
+		    id, (int)sl, name);
+		json_object_set_new(j, "preview_model",
+		    json_pack("{s:s, s:O?}", "url", url, "size",
+		        json_object_get(f, "preview_size")));
+	} else
+		json_object_set_new(j, "preview_model", json_null());
+}
+
 static json_t *
 build_file(const char *id, json_t *summary, json_t *names, size_t i)
 {
@@ -214,6 +273,7 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 			        json_object_get(f, "rendered_image_type")));
 		} else
 			json_object_set_new(j, "rendered_image", json_null());
+		add_formats(j, id, f, name);
 	}
 	return j;
 }
@@ -472,6 +532,66 @@ batch_status_text(const json_t *summary, size_t *len)
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return t;
+}
+
+/* name is "<stem of glbname>.<ext>": 1, else 0. */
+static int
+is_variant(const char *name, const char *glbname, const char *ext)
+{
+	size_t sl = strlen(glbname) - 4;
+
+	return strncmp(name, glbname, sl) == 0 && name[sl] == '.' &&
+	    strcmp(name + sl + 1, ext) == 0;
+}
+
+int
+batch_lookup_download(json_t *summary, json_t *names, const char *name,
+    size_t *file, const char **spool_file, const char **ctype)
+{
+	json_t *files = json_object_get(summary, "files"), *e;
+	size_t i, k;
+	int preview;
+
+	if (batch_lookup_name(summary, names, name, file, &preview) == 0) {
+		json_t *f = json_array_get(files, *file);
+
+		*spool_file = json_string_value(json_object_get(
+		    f, preview ? "rendered_image_file" : "model_file"));
+		*ctype = preview ? json_string_value(json_object_get(
+		                       f, "rendered_image_type"))
+		                 : "model/gltf-binary";
+		return *spool_file != NULL ? 0 : -1;
+	}
+	for (i = 0; i < json_array_size(names); i++) {
+		json_t *f = json_array_get(files, i);
+		const char *n = json_string_value(json_array_get(names, i));
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
+
+		if (n == NULL || st == NULL || strcmp(st, "completed") != 0)
+			continue;
+		json_array_foreach(json_object_get(f, "formats"), k, e) {
+			const struct format_info *fi = formats_find(
+			    json_string_value(json_object_get(e, "name")));
+
+			if (fi == NULL || !is_variant(name, n, fi->ext))
+				continue;
+			*file = i;
+			*spool_file =
+			    json_string_value(json_object_get(e, "file"));
+			*ctype = fi->content_type;
+			return *spool_file != NULL ? 0 : -1;
+		}
+		if (json_is_string(json_object_get(f, "preview_file")) &&
+		    is_variant(name, n, "web.glb")) {
+			*file = i;
+			*spool_file = json_string_value(
+			    json_object_get(f, "preview_file"));
+			*ctype = "model/gltf-binary";
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int

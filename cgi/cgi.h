@@ -134,6 +134,14 @@ json_t *batch_result_json(const char *id, json_t *summary, json_t *names);
 /* Find a download name of the batch: 0 and *file / *preview, or -1. */
 int batch_lookup_name(json_t *summary, json_t *names, const char *name,
     size_t *file, int *preview);
+/*
+ * Any download name of the batch (model, provider preview image, another
+ * format "<stem>.<ext>", the light preview "<stem>.web.glb"): 0 with the
+ * file's index, its name under out/ and content type (borrowed from
+ * summary and the formats table), or -1.
+ */
+int batch_lookup_download(json_t *summary, json_t *names, const char *name,
+    size_t *file, const char **spool_file, const char **ctype);
 
 /* multipart.c ---------------------------------------------------------- */
 

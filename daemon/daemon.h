@@ -46,6 +46,11 @@ struct job {
 	char result_image_type[32];
 	long long result_image_size;
 	char result_message[256]; /* final message, "" = "Model ready" */
+	/* formats the provider made beside the GLB, kept as they are:
+	 * [{name, ext, file, size, source: "provider"}] (NULL = none) */
+	json_t *formats;
+	/* fields formats_make adds to the completed status (NULL = none) */
+	json_t *result_extra;
 };
 
 enum backend_status {
@@ -89,6 +94,17 @@ extern const struct backend backend_local;
 
 /* backend_fal.c -------------------------------------------------------- */
 extern const struct backend backend_fal;
+
+/* formats.c ------------------------------------------------------------ */
+
+/*
+ * Make the completed model's other formats from job->result_model (each
+ * by one run of i2m-formats under time and memory limits) and set
+ * job->result_extra to the status fields: formats, format_errors,
+ * triangles, watertight.  A failing format is listed in format_errors
+ * only; the GLB and the other formats stay.
+ */
+void formats_make(struct job *job);
 
 /* pool.c --------------------------------------------------------------- */
 

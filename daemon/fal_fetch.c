@@ -2,7 +2,11 @@
  * fal_fetch.c: a finished model's files from FAL's CDN into out/
  * (fal_queue.h).  The mesh is the first output field the model's row
  * names that the result has; the preview (rendered_image), when there
- * is one, is a bonus whose failure does not fail the model.
+ * is one, is a bonus whose failure does not fail the model, and so are
+ * the other formats the model made (model_urls: fbx, usdz, ... by the
+ * name of their row in spool/formats.c), kept beside the GLB in
+ * out/<n>.<ext> and listed in job->formats, so that the daemon does not
+ * convert them again (daemon/formats.c).
  *
  * Invariants: a file appears in out/ whole or not at all (spool's
  * temp-file API: a dot-name, fsync, rename, fsync of out/); the CDN never gets the key; a 404/410
@@ -104,6 +108,54 @@ forget(struct job *job, const char *url)
 	json_decref(rec);
 }
 
+/*
+ * The formats of model_urls that are rows of the formats table with the
+ * same extension (a bare provider OBJ is not our OBJ + MTL + texture
+ * zip, which is made from the GLB instead).  A failed download is logged
+ * and that format converted from the GLB instead.  -2 when stopping.
+ */
+static int
+fetch_formats(struct fal_worker *w, struct job *job, json_t *result)
+{
+	json_t *urls = json_object_get(result, "model_urls"), *v;
+	const char *key;
+
+	json_object_foreach(urls, key, v) {
+		const struct format_info *f = formats_find(key);
+		const char *url = json_string_value(json_object_get(v, "url"));
+		struct spool_tmpfile t;
+		struct fal_resp rs = {0};
+		enum fal_result fr;
+		char name[64];
+		off_t size;
+
+		if (f == NULL || url == NULL || strcmp(f->name, "glb") == 0 ||
+		    strcmp(f->ext, f->name) != 0 ||
+		    spool_format_file(job->file, f, name, sizeof(name)) == -1 ||
+		    spool_tmp_open(&t, job->outdir, name) == -1)
+			continue;
+		fr = fal_q_download(w, url, t.fd, FAL_MESH_CAP, &rs);
+		size = lseek(t.fd, 0, SEEK_END);
+		if (fr == FR_OK && size > 0 && spool_tmp_publish(&t) == 0) {
+			if (job->formats == NULL)
+				job->formats = json_array();
+			json_array_append_new(job->formats,
+			    json_pack("{s:s, s:s, s:s, s:I, s:s}", "name",
+			        f->name, "ext", f->ext, "file", name, "size",
+			        (json_int_t)size, "source", "provider"));
+		} else
+			log_warnx("%s: the provider's %s was not kept (%s)",
+			    job->marker, f->name,
+			    fr == FR_OK ? "empty or not saved"
+			                : "download failed");
+		spool_tmp_abort(&t);
+		fal_resp_free(&rs);
+		if (fr == FR_STOP)
+			return -2;
+	}
+	return 0;
+}
+
 enum backend_status
 fal_fetch_files(struct fal_worker *w, struct job *job,
     const struct model_info *m, json_t *result, char *err, size_t errlen)
@@ -119,6 +171,8 @@ fal_fetch_files(struct fal_worker *w, struct job *job,
 		forget(job, mu);
 	if (rc != 0)
 		return rc == -2 ? BACKEND_HANDBACK : BACKEND_FAILED;
+	if (fetch_formats(w, job, result) == -2)
+		return BACKEND_HANDBACK;
 	iu = json_string_value(
 	    json_object_get(json_object_get(result, "rendered_image"), "url"));
 	if (iu == NULL)

@@ -185,6 +185,8 @@ job_finish(
 		    job->result_image[0] ? json_integer(job->result_image_size)
 		                         : json_null(),
 		    "finished", (json_int_t)spool_now_ms());
+		if (p != NULL && job->result_extra != NULL)
+			json_object_update(p, job->result_extra);
 		break;
 	case BACKEND_CANCELLED:
 		p = json_pack("{s:s, s:n, s:s, s:n, s:I}", "status",
@@ -387,6 +389,8 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		job_handback(&job, owner);
 		goto out;
 	}
+	if (bs == BACKEND_OK)
+		formats_make(&job);
 	/* Keep the marker: the status must be written before it goes. */
 	if (job_finish(&job, bs, err, started) == -1)
 		goto later;
@@ -401,6 +405,8 @@ out:
 	json_decref(patch);
 	json_decref(st);
 	json_decref(job.batch);
+	json_decref(job.formats);
+	json_decref(job.result_extra);
 	if (job.outdir != -1)
 		close(job.outdir);
 }

@@ -11,10 +11,10 @@
  * Modes: inflate (inflate.c, a solid blown up from the silhouette that
  * mask.c finds), lathe (lathe.c, turned about the silhouette's axis),
  * extrude (inflate.c, flat with a bevel), relief (relief.c, a luminance
- * slab), card (here: one double-sided quad).  "auto" takes extrude for a
+ * slab), card (here: a thin slab with the picture on both faces).  "auto" takes extrude for a
  * flat graphic, lathe for a clearly mirror-symmetric silhouette, else
  * inflate; every silhouette mode falls back to relief when there is no
- * usable silhouette.  Every mode but card is a closed solid.
+ * usable silhouette.  Every mode, card included, is a closed solid.
  *
  * Every function is a pure function of its inputs (no statics, no
  * randomness), so the output is deterministic and thread-safe.  Normals
@@ -134,22 +134,65 @@ mesh_bounds(const struct mesh *m, float lo[3], float hi[3])
 	}
 }
 
-/* One quad at z = 0 facing +Z; the material makes it double-sided. */
+/*
+ * A card is a thin closed slab (CARD_DEPTH of the long side), so that it
+ * is watertight like every other mode and can be printed: the picture on
+ * the front (+Z), mirrored on the back as a double-sided quad showed it,
+ * and the picture's edge pixels stretched over the four sides.  Corners
+ * are computed from the same expressions on every face, so welded by
+ * position every edge is shared by exactly two triangles.
+ */
+#define CARD_DEPTH 0.01
+
+/* One face: corners a b c d (CCW seen from outside), their UVs, normal n. */
+static void
+card_face(struct mesh *m, const double p[4][3], const double uv[4][2],
+    const double n[3])
+{
+	uint32_t b = (uint32_t)m->nv;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		mesh_vert(m, p[k][0], p[k][1], p[k][2], n[0], n[1], n[2],
+		    uv[k][0], uv[k][1]);
+	mesh_tri(m, b, b + 1, b + 2);
+	mesh_tri(m, b, b + 2, b + 3);
+}
+
 static int
 build_card(const struct image *im, const struct grid *g, struct mesh *m)
 {
-	uint32_t b;
+	const double x0 = -g->sx / 2, x1 = g->sx / 2, y0 = -g->sy / 2,
+	             y1 = g->sy / 2, z = CARD_DEPTH / 2;
+	const double front[4][3] = {
+	    {x0, y1, z}, {x0, y0, z}, {x1, y0, z}, {x1, y1, z}};
+	const double fuv[4][2] = {{0, 0}, {0, 1}, {1, 1}, {1, 0}};
+	const double back[4][3] = {
+	    {x1, y1, -z}, {x1, y0, -z}, {x0, y0, -z}, {x0, y1, -z}};
+	const double buv[4][2] = {{1, 0}, {1, 1}, {0, 1}, {0, 0}};
+	const double top[4][3] = {
+	    {x0, y1, z}, {x1, y1, z}, {x1, y1, -z}, {x0, y1, -z}};
+	const double tuv[4][2] = {{0, 0}, {1, 0}, {1, 0}, {0, 0}};
+	const double bot[4][3] = {
+	    {x0, y0, -z}, {x1, y0, -z}, {x1, y0, z}, {x0, y0, z}};
+	const double ouv[4][2] = {{0, 1}, {1, 1}, {1, 1}, {0, 1}};
+	const double left[4][3] = {
+	    {x0, y0, -z}, {x0, y0, z}, {x0, y1, z}, {x0, y1, -z}};
+	const double luv[4][2] = {{0, 1}, {0, 1}, {0, 0}, {0, 0}};
+	const double right[4][3] = {
+	    {x1, y0, z}, {x1, y0, -z}, {x1, y1, -z}, {x1, y1, z}};
+	const double ruv[4][2] = {{1, 1}, {1, 1}, {1, 0}, {1, 0}};
+	const double nf[3] = {0, 0, 1}, nb[3] = {0, 0, -1}, nt[3] = {0, 1, 0},
+	             nd[3] = {0, -1, 0}, nl[3] = {-1, 0, 0}, nr[3] = {1, 0, 0};
 
-	if (mesh_reserve(m, 4, 2) == -1)
+	if (mesh_reserve(m, 24, 12) == -1)
 		return -1;
-	b = (uint32_t)m->nv;
-	mesh_vert(m, -g->sx / 2, g->sy / 2, 0, 0, 0, 1, 0, 0);
-	mesh_vert(m, -g->sx / 2, -g->sy / 2, 0, 0, 0, 1, 0, 1);
-	mesh_vert(m, g->sx / 2, -g->sy / 2, 0, 0, 0, 1, 1, 1);
-	mesh_vert(m, g->sx / 2, g->sy / 2, 0, 0, 0, 1, 1, 0);
-	mesh_tri(m, b, b + 1, b + 2);
-	mesh_tri(m, b, b + 2, b + 3);
-	m->double_sided = 1;
+	card_face(m, front, fuv, nf);
+	card_face(m, back, buv, nb);
+	card_face(m, top, tuv, nt);
+	card_face(m, bot, ouv, nd);
+	card_face(m, left, luv, nl);
+	card_face(m, right, ruv, nr);
 	m->alpha_mask = im->has_alpha;
 	return 0;
 }

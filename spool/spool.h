@@ -568,4 +568,7 @@ int spool_part_finish(struct spool_submit *s, struct spool_part *p,
 /* Remove the temp file; safe to call twice and after finish. */
 void spool_part_abort(struct spool_part *p);
 
+/* formats.c: the download formats of a model, in formats.h */
+#include "formats.h"
+
 #endif

@@ -6,8 +6,10 @@
  * The rule: the model is one of the table's usable models (the default
  * when none is named); every parameter is one of that model's, typed by
  * the table, except face_limit, which every model accepts (whole number
- * above 0; the model's own range when it has the parameter) and which is
- * kept in params like any other; at most MAX_FILES files, each 1 to
+ * above 0; the model's own range when it has the parameter) and
+ * print_height_mm, the height of the printable formats (STL, 3MF; a
+ * number of millimetres, SPOOL_PRINT_HEIGHT_MIN..MAX), both kept in
+ * params like any other (a provider is never sent a field its row lacks); at most MAX_FILES files, each 1 to
  * MAX_FILE_BYTES bytes, a JPEG, PNG or WebP by its first bytes; client
  * file names are reduced to a display name.  The first refusal wins and
  * is kept as an enum and one sentence, the same for every front end.
@@ -168,23 +170,45 @@ any_face_limit(struct spool_submit *s, const char *text, json_t **out)
 	return 0;
 }
 
+/* print_height_mm: the printable formats' height, any model. */
+static int
+print_height(struct spool_submit *s, const char *text, json_t **out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno != 0 || end == text || *end != '\0' ||
+	    !(v >= SPOOL_PRINT_HEIGHT_MIN && v <= SPOOL_PRINT_HEIGHT_MAX))
+		return refuse(s, SUBMIT_BAD_PARAM, "print_height_mm",
+		    "print_height_mm must be a number of millimetres from %g to %g, not \"%.32s\".",
+		    SPOOL_PRINT_HEIGHT_MIN, SPOOL_PRINT_HEIGHT_MAX, text);
+	*out = json_real(v);
+	return 0;
+}
+
 int
 spool_submit_param(struct spool_submit *s, const char *name, const char *text)
 {
 	char err[512];
 	json_t *v = NULL;
 	int fl = strcmp(name, "face_limit") == 0;
+	int ph = strcmp(name, "print_height_mm") == 0;
 
 	if (s->model == NULL && spool_submit_model(s, NULL) == -1)
 		return -1;
 	if (s->err != SUBMIT_OK)
 		return -1;
 	/* An empty face_limit is the form's "Auto": no limit. */
-	if (fl && *text == '\0') {
-		json_object_del(s->params, "face_limit");
+	if ((fl || ph) && *text == '\0') {
+		json_object_del(s->params, name);
 		return 0;
 	}
-	if (fl && models_param(s->model, name) == NULL) {
+	if (ph && models_param(s->model, name) == NULL) {
+		if (print_height(s, text, &v) == -1)
+			return -1;
+	} else if (fl && models_param(s->model, name) == NULL) {
 		if (any_face_limit(s, text, &v) == -1)
 			return -1;
 	} else if (models_param_parse(

@@ -12,6 +12,11 @@ import { showResults } from './js/results.js';
 import { openModel, setupDialog } from './js/dialog.js';
 import { setupNotify } from './js/notify.js';
 
+// model-viewer decodes meshopt geometry (the light previews) with the
+// decoder it bundles once a decoder location is set; the script there is
+// only loaded to start it (js/meshopt-ready.js), so nothing leaves our origin.
+customElements.whenDefined('model-viewer').then((MV) => { MV.meshoptDecoderLocation = '/js/meshopt-ready.js'; });
+
 const q = new URLSearchParams(location.search);
 const id = q.get('taskId') || q.get('batch') || q.get('task_id') || '';
 const api = `/api/v1/status/tasks/${encodeURIComponent(id)}`;
@@ -74,6 +79,7 @@ function finish(s) {
   ended = ms(s && s.finished_at) || (times.length ? Math.max(...times) : null) || ended || Date.now();
   renderBatch({ progress: 100 });
   showResults([...files.values()], { list: $('models'), section: $('results'), zip: $('zip'),
+    zipFormat: $('zip-format'), zipFormatLabel: $('zip-format-label'), batch: id, focus: q.get('model'),
     summary: $('summary'), reasons: $('reasons'), zipUrl: `/api/v1/download/${encodeURIComponent(id)}/all.zip`,
     open: (f, from) => openModel(f, tiles.photo(f.file_id), from) });
   tickElapsed();

@@ -59,11 +59,12 @@ is_state() { [ "$(state "$1" "$2" status)" = "$3" ]; }
 	[ "$status" -eq 0 ]
 }
 
-# The pid of the daemon's conversion child, if one runs now (not $1,
+# The pid of the daemon's conversion child (i2m-convert: the formats
+# helper i2m-formats is a child too), if one runs now (not $1,
 # one already signalled, which may linger a moment as a zombie).
 conv_child() {
 	local c
-	c=$(pgrep -P "$(cat "$LOGS/pid.d1")" | grep -vx "${1:-0}" | head -n 1)
+	c=$(pgrep -x i2m-convert -P "$(cat "$LOGS/pid.d1")" | grep -vx "${1:-0}" | head -n 1)
 	[ -n "$c" ] && echo "$c"
 }
 

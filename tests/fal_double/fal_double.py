@@ -64,6 +64,7 @@ Usage: fal_double.py [--port N] [--portfile F] [--key K] [--run-ms N]
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import socket
@@ -72,6 +73,7 @@ import sys
 import threading
 import time
 import uuid
+import zipfile
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -215,6 +217,30 @@ def make_png():
             chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) +
             chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
+
+def make_usdz():
+    """A USDZ as the spec has it: an uncompressed zip whose first file
+    is the USD layer (here a one-triangle usda)."""
+    usda = (b'#usda 1.0\n(defaultPrim = "m")\ndef Mesh "m" {\n'
+            b'  int[] faceVertexCounts = [3]\n'
+            b'  int[] faceVertexIndices = [0, 1, 2]\n'
+            b'  point3f[] points = [(0, 0, 0), (1, 0, 0), (0, 1, 0)]\n}\n')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("model.usda", usda)
+    return buf.getvalue()
+
+
+OBJ = b"mtllib model.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
+# The provider's extra formats in model_urls, with the bytes its CDN sends.
+EXTRA = {
+    "obj": ("text/plain", OBJ),
+    "mtl": ("text/plain", b"newmtl m\nKd 0.5 0.5 0.5\n"),
+    "fbx": ("application/octet-stream",
+            b"; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n"
+            b"\tFBXHeaderVersion: 1003\n\tFBXVersion: 7400\n}\n"),
+    "usdz": ("model/vnd.usdz+zip", make_usdz()),
+}
 
 GLB = make_glb()
 PNG = make_png()
@@ -586,6 +612,10 @@ class Handler(BaseHTTPRequestHandler):
                 mb, kbps = self.st.cfg["mesh_mb"], self.st.cfg["cdn_kbps"]
             if r is None:
                 return self.send(404, b"not found", "text/plain")
+            ext = parts[2].rsplit(".", 1)[-1]
+            if ext in EXTRA:
+                ctype, body = EXTRA[ext]
+                return self.send(200, body, ctype)
             if parts[2].endswith(".glb"):
                 if self.send_slowly(glb_of(mb), "model/gltf-binary", kbps):
                     with self.st.lock:
@@ -806,8 +836,13 @@ def result_body(r, base, size):
             out[field] = file_obj("%s/%s.glb" % (base, field),
                                   "model/gltf-binary", size)
         elif kind == "urls":
+            # As FAL's newer models: the GLB again and the other formats
+            # the provider made (fal-models.md: {glb, obj, mtl, fbx, usdz}).
             out[field] = {"glb": file_obj("%s/%s.glb" % (base, field),
                                           "model/gltf-binary", size)}
+            for ext, (ctype, body) in EXTRA.items():
+                out[field][ext] = file_obj("%s/%s.%s" % (base, field, ext),
+                                           ctype, len(body))
         elif kind == "png":
             out[field] = file_obj("%s/%s.png" % (base, field), "image/png",
                                   len(PNG))

@@ -4,7 +4,7 @@
 // keeps keyboard focus inside, Escape and the Close button close it, and
 // focus goes back to the button that opened it.
 import { $, el, size } from './dom.js';
-import { modelName } from './results.js';
+import { modelName, viewUrl } from './results.js';
 
 let opener = null;
 
@@ -18,7 +18,7 @@ export function openModel(f, photo, from) {
   const name = modelName(f);
   opener = from || null;
   $('viewer-title').textContent = name;
-  $('viewer-mv').setAttribute('src', f.model_url);
+  $('viewer-mv').setAttribute('src', viewUrl(f));
   $('viewer-mv').setAttribute('alt', `3D model made from ${f.filename}, large`);
   const img = $('viewer-photo');
   if (photo) { img.src = photo; img.alt = `The photo ${f.filename}`; } else { img.removeAttribute('src'); img.alt = ''; }
