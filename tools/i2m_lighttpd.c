@@ -42,8 +42,10 @@ i2m_lighttpd_auth(const struct config *cfg)
 	if (*p == '\0')
 		return 0;
 	printf(
-	    "# API_KEYS are set: uploads without one are refused unread.\n"
+	    "# API_KEYS are set: uploads without one are refused unread\n"
+	    "# (POST only: a CORS preflight carries no key).\n"
 	    "$HTTP[\"url\"] =~ \"^/api/v1/upload/?$\" {\n"
+	    "$HTTP[\"request-method\"] == \"POST\" {\n"
 	    "\t$REQUEST_HEADER[\"Authorization\"] !~ \"^[Bb][Ee][Aa][Rr][Ee][Rr] +(");
 	while (*p != '\0') {
 		size_t l, i;
@@ -64,6 +66,7 @@ i2m_lighttpd_auth(const struct config *cfg)
 	printf("%s)$\" {\n"
 	       "\t\turl.access-deny = ( \"\" )\n"
 	       "\t}\n"
+	       "}\n"
 	       "}\n",
 	    n == 0 ? "(?!)" : "");
 	return 0;

@@ -19,8 +19,9 @@ export const formatsOf = (f) => (Array.isArray(f.formats) && f.formats.length ? 
 // A <details> menu with a link per format of f.
 function formatMenu(f, name) {
   const menu = el('details', { class: 'menu formats-menu' });
+  // The accessible name starts with the visible word (axe: label-content-name-mismatch).
   const sum = el('summary', { class: 'button secondary' }, 'Formats');
-  sum.setAttribute('aria-label', `Download ${name} in another format`);
+  sum.setAttribute('aria-label', `Formats: download ${name} in another format`);
   const ul = el('ul');
   const stem = name.replace(/\.glb$/, '');
   for (const x of formatsOf(f)) {
