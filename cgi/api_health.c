@@ -78,11 +78,13 @@ api_readiness(struct req *r, const char *const *arg)
 
 	(void)arg;
 	api_iso_now(now, sizeof(now));
-	checks = json_pack(
-	    "{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, s:{s:b}}", "spool",
-	    "ok", writable, "daemon", "ok", alive > 0, "alive", alive, "disk",
-	    "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb",
-	    (json_int_t)cgi.cfg.disk_floor_mb, "fal", "ok", !fal_rejected);
+	/* clang-format off */
+	checks = json_pack("{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, s:{s:b}}",
+	    "spool", "ok", writable,
+	    "daemon", "ok", alive > 0, "alive", alive,
+	    "disk", "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb", (json_int_t)cgi.cfg.disk_floor_mb,
+	    "fal", "ok", !fal_rejected);
+	/* clang-format on */
 	if (writable && alive > 0 && disk_ok && !fal_rejected) {
 		cgi_json(r, 200,
 		    json_pack("{s:s, s:s, s:o}", "status", "ready", "timestamp",

@@ -243,14 +243,16 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 
 	if (f == NULL || name == NULL)
 		return NULL;
-	j = json_pack("{s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:O?}", "file_id",
-	    json_object_get(f, "file_id"), "filename",
-	    json_object_get(f, "filename"), "status",
-	    status != NULL ? status : "failed", "progress",
-	    json_object_get(f, "progress"), "queue_position",
-	    json_object_get(f, "queue_position"), "message",
-	    json_object_get(f, "message"), "error",
-	    json_object_get(f, "error"));
+	/* clang-format off */
+	j = json_pack("{s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:O?}",
+	    "file_id", json_object_get(f, "file_id"),
+	    "filename", json_object_get(f, "filename"),
+	    "status", status != NULL ? status : "failed",
+	    "progress", json_object_get(f, "progress"),
+	    "queue_position", json_object_get(f, "queue_position"),
+	    "message", json_object_get(f, "message"),
+	    "error", json_object_get(f, "error"));
+	/* clang-format on */
 	if (j == NULL)
 		return NULL;
 	if (status != NULL && strcmp(status, "completed") == 0) {
@@ -304,14 +306,15 @@ build_result(const char *id, json_t *summary, json_t *names)
 
 	if (results == NULL)
 		return NULL;
-	return json_pack("{s:s, s:s, s:O?, s:O?, s:I, s:o}", "job_id", id,
-	    "status", rs != NULL ? rs : "processing", "total_files",
-	    json_object_get(summary, "total"), "successful_files",
-	    json_object_get(summary, "successful"), "failed_files",
-	    (json_int_t)(json_integer_value(
-	                     json_object_get(summary, "failed")) +
-	        json_integer_value(json_object_get(summary, "cancelled"))),
+	/* clang-format off */
+	return json_pack("{s:s, s:s, s:O?, s:O?, s:I, s:o}",
+	    "job_id", id,
+	    "status", rs != NULL ? rs : "processing",
+	    "total_files", json_object_get(summary, "total"),
+	    "successful_files", json_object_get(summary, "successful"),
+	    "failed_files", (json_int_t)(json_integer_value( json_object_get(summary, "failed")) + json_integer_value(json_object_get(summary, "cancelled"))),
 	    "results", results);
+	/* clang-format on */
 }
 
 /* The polling object; names, files and result are borrowed. */
@@ -322,20 +325,24 @@ build_status(const char *id, json_t *summary, json_t *files, json_t *result)
 
 	if (files == NULL)
 		return NULL;
-	j = json_pack(
-	    "{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O, s:O?, s:O?, s:O?, s:O?, s:O?}",
-	    "task_id", id, "job_id", id, "batch_id", id, "status",
-	    json_object_get(summary, "status"), "progress",
-	    json_object_get(summary, "progress"), "current",
-	    json_object_get(summary, "current"), "total",
-	    json_object_get(summary, "total"), "total_files",
-	    json_object_get(summary, "total"), "seq",
-	    json_object_get(summary, "seq"), "files", files, "model",
-	    json_object_get(summary, "model"), "params",
-	    json_object_get(summary, "params"), "face_limit",
-	    json_object_get(summary, "face_limit"), "created",
-	    json_object_get(summary, "created"), "finished",
-	    json_object_get(summary, "finished"));
+	/* clang-format off */
+	j = json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O, s:O?, s:O?, s:O?, s:O?, s:O?}",
+	    "task_id", id,
+	    "job_id", id,
+	    "batch_id", id,
+	    "status", json_object_get(summary, "status"),
+	    "progress", json_object_get(summary, "progress"),
+	    "current", json_object_get(summary, "current"),
+	    "total", json_object_get(summary, "total"),
+	    "total_files", json_object_get(summary, "total"),
+	    "seq", json_object_get(summary, "seq"),
+	    "files", files,
+	    "model", json_object_get(summary, "model"),
+	    "params", json_object_get(summary, "params"),
+	    "face_limit", json_object_get(summary, "face_limit"),
+	    "created", json_object_get(summary, "created"),
+	    "finished", json_object_get(summary, "finished"));
+	/* clang-format on */
 	if (j != NULL && result != NULL)
 		json_object_set(j, "result", result);
 	return j;

@@ -294,9 +294,14 @@ cgi_error(struct req *r, int status, const char *code, json_t *details,
 	spool_utf8_clean(msg, sizeof(msg), raw);
 	if (status == 401) {
 		/* The challenge belongs on the 401 itself. */
-		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1,
-		    "error_code", code, "message", msg, "status_code", status,
+		/* clang-format off */
+		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:o}",
+		    "error", 1,
+		    "error_code", code,
+		    "message", msg,
+		    "status_code", status,
 		    "details", details != NULL ? details : json_object());
+		/* clang-format on */
 		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
 		json_decref(j);
@@ -339,9 +344,14 @@ cgi_method_not_allowed(struct req *r, const char *allow)
 	cgi_header(r, "Allow: %s, OPTIONS", allow);
 	/* cgi_json adds its own status line: build the body here. */
 	{
-		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:s}}", "error",
-		    1, "error_code", "METHOD_NOT_ALLOWED", "message", msg,
-		    "status_code", 405, "details", "allow", allow);
+		/* clang-format off */
+		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:s}}",
+		    "error", 1,
+		    "error_code", "METHOD_NOT_ALLOWED",
+		    "message", msg,
+		    "status_code", 405,
+		    "details", "allow", allow);
+		/* clang-format on */
 		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
 		json_decref(j);

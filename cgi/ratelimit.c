@@ -70,9 +70,14 @@ slot_of(const char *ip, long long minute)
 static void
 too_many(struct req *r, int retry_after, const char *msg)
 {
-	json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:i}}", "error", 1,
-	    "error_code", "RATE_LIMITED", "message", msg, "status_code", 429,
+	/* clang-format off */
+	json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:i}}",
+	    "error", 1,
+	    "error_code", "RATE_LIMITED",
+	    "message", msg,
+	    "status_code", 429,
 	    "details", "retry_after_s", retry_after);
+	/* clang-format on */
 	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);

@@ -291,8 +291,14 @@ reply_error(struct stream *s, int status, const char *code, int retry_after,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	j = json_pack("{s:b, s:s, s:s, s:i, s:{}}", "error", 1, "error_code",
-	    code, "message", msg, "status_code", status, "details");
+	/* clang-format off */
+	j = json_pack("{s:b, s:s, s:s, s:i, s:{}}",
+	    "error", 1,
+	    "error_code", code,
+	    "message", msg,
+	    "status_code", status,
+	    "details");
+	/* clang-format on */
 	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (body == NULL || head(&b, s, status, "application/json") == -1 ||

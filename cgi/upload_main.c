@@ -102,8 +102,11 @@ fail_rule(struct upload *u)
 	case SUBMIT_TOO_LARGE:
 		st = 413;
 		code = "FILE_TOO_LARGE";
-		d = json_pack("{s:s, s:I}", "filename", subj, "limit_bytes",
-		    (json_int_t)cgi.cfg.max_file_bytes);
+		/* clang-format off */
+		d = json_pack("{s:s, s:I}",
+		    "filename", subj,
+		    "limit_bytes", (json_int_t)cgi.cfg.max_file_bytes);
+		/* clang-format on */
 		break;
 	case SUBMIT_EMPTY:
 		code = "EMPTY_FILE";
@@ -112,8 +115,11 @@ fail_rule(struct upload *u)
 	case SUBMIT_NOT_IMAGE:
 		st = 415;
 		code = "UNSUPPORTED_FILE_TYPE";
-		d = json_pack("{s:s, s:[sss]}", "filename", subj, "supported",
-		    "image/jpeg", "image/png", "image/webp");
+		/* clang-format off */
+		d = json_pack("{s:s, s:[sss]}",
+		    "filename", subj,
+		    "supported", "image/jpeg", "image/png", "image/webp");
+		/* clang-format on */
 		break;
 	case SUBMIT_NO_SPACE:
 		st = 507;

@@ -150,12 +150,11 @@ fal_gate_status(const struct config *cfg)
 	json_t *j;
 
 	pthread_mutex_lock(&mu);
-	j = json_pack("{s:s, s:s?}", "fal_auth",
-	    cfg->fal_key[0] == '\0' ? "none"
-	        : key_rejected      ? "rejected"
-	        : locked            ? "locked"
-	                            : "ok",
+	/* clang-format off */
+	j = json_pack("{s:s, s:s?}",
+	    "fal_auth", cfg->fal_key[0] == '\0' ? "none" : key_rejected ? "rejected" : locked ? "locked" : "ok",
 	    "fal_message", locked ? lock_reason : NULL);
+	/* clang-format on */
 	pthread_mutex_unlock(&mu);
 	return j;
 }

@@ -251,11 +251,18 @@ fal_q_record(const struct config *cfg, const struct model_info *m, json_t *ans,
 	    pick_url(cfg, m, ans, "response_url", rid, "", ru, sizeof(ru)) ||
 	    pick_url(cfg, m, ans, "cancel_url", rid, "/cancel", cu, sizeof(cu)))
 		return NULL;
+	/* clang-format off */
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
-	    "provider", "fal", "model", m->fal_id, "request_id", rid,
-	    "status_url", su, "response_url", ru, "cancel_url", cu, "submitted",
-	    (json_int_t)spool_now_ms(), "deadline", (json_int_t)deadline,
+	    "provider", "fal",
+	    "model", m->fal_id,
+	    "request_id", rid,
+	    "status_url", su,
+	    "response_url", ru,
+	    "cancel_url", cu,
+	    "submitted", (json_int_t)spool_now_ms(),
+	    "deadline", (json_int_t)deadline,
 	    "file_url", file_url);
+	/* clang-format on */
 }
 
 enum backend_status

@@ -90,10 +90,13 @@ job_progress(struct job *job, enum file_state st, int progress,
 		progress = 0;
 	if (progress > 100)
 		progress = 100;
-	p = json_pack("{s:s, s:i, s:o, s:s}", "status", file_state_name(st),
-	    "progress", progress, "queue_position",
-	    queue_position >= 0 ? json_integer(queue_position) : json_null(),
+	/* clang-format off */
+	p = json_pack("{s:s, s:i, s:o, s:s}",
+	    "status", file_state_name(st),
+	    "progress", progress,
+	    "queue_position", queue_position >= 0 ? json_integer(queue_position) : json_null(),
 	    "message", message != NULL ? message : "");
+	/* clang-format on */
 	if (p == NULL) {
 		errno = ENOMEM;
 		return -1;
@@ -170,34 +173,42 @@ job_finish(
 
 	switch (bs) {
 	case BACKEND_OK:
-		p = json_pack("{s:s, s:i, s:n, s:s, s:n, s:s, s:I, s:s?, s:s?,"
-		              " s:o, s:I}",
-		    "status", "completed", "progress", 100, "queue_position",
-		    "message",
-		    job->result_message[0] ? job->result_message
-		                           : "Model ready",
-		    "error", "model_file", job->result_model, "file_size",
-		    (json_int_t)job->result_size, "rendered_image_file",
-		    job->result_image[0] ? job->result_image : NULL,
-		    "rendered_image_type",
-		    job->result_image[0] ? job->result_image_type : NULL,
-		    "rendered_image_size",
-		    job->result_image[0] ? json_integer(job->result_image_size)
-		                         : json_null(),
+		/* clang-format off */
+		p = json_pack("{s:s, s:i, s:n, s:s, s:n, s:s, s:I, s:s?, s:s?," " s:o, s:I}",
+		    "status", "completed",
+		    "progress", 100,
+		    "queue_position",
+		    "message", job->result_message[0] ? job->result_message : "Model ready",
+		    "error",
+		    "model_file", job->result_model,
+		    "file_size", (json_int_t)job->result_size,
+		    "rendered_image_file", job->result_image[0] ? job->result_image : NULL,
+		    "rendered_image_type", job->result_image[0] ? job->result_image_type : NULL,
+		    "rendered_image_size", job->result_image[0] ? json_integer(job->result_image_size) : json_null(),
 		    "finished", (json_int_t)spool_now_ms());
+		/* clang-format on */
 		if (p != NULL && job->result_extra != NULL)
 			json_object_update(p, job->result_extra);
 		break;
 	case BACKEND_CANCELLED:
-		p = json_pack("{s:s, s:n, s:s, s:n, s:I}", "status",
-		    "cancelled", "queue_position", "message",
-		    "Cancelled by the user", "error", "finished",
-		    (json_int_t)spool_now_ms());
+		/* clang-format off */
+		p = json_pack("{s:s, s:n, s:s, s:n, s:I}",
+		    "status", "cancelled",
+		    "queue_position",
+		    "message", "Cancelled by the user",
+		    "error",
+		    "finished", (json_int_t)spool_now_ms());
+		/* clang-format on */
 		break;
 	default:
-		p = json_pack("{s:s, s:n, s:s, s:s, s:I}", "status", "failed",
-		    "queue_position", "message", "Failed", "error", err,
+		/* clang-format off */
+		p = json_pack("{s:s, s:n, s:s, s:s, s:I}",
+		    "status", "failed",
+		    "queue_position",
+		    "message", "Failed",
+		    "error", err,
 		    "finished", (json_int_t)spool_now_ms());
+		/* clang-format on */
 		break;
 	}
 	if (p == NULL) {
@@ -223,8 +234,11 @@ job_handback(struct job *job, const char *owner)
 {
 	json_t *patch;
 
-	patch = json_pack("{s:s, s:s}", "message",
-	    "Waiting for a worker (the server restarted)", "status", "queued");
+	/* clang-format off */
+	patch = json_pack("{s:s, s:s}",
+	    "message", "Waiting for a worker (the server restarted)",
+	    "status", "queued");
+	/* clang-format on */
 	if (patch != NULL)
 		spool_status_update(job->sp, job->id, job->file, patch, -1);
 	json_decref(patch);
@@ -277,9 +291,14 @@ job_unloadable(struct spool *sp, struct job *job, const char *marker)
 	snprintf(msg, sizeof(msg),
 	    "The server could not read this file's data (%s); an operator has to look at the spool.",
 	    strerror(err));
-	patch = json_pack("{s:s, s:n, s:s, s:s, s:I}", "status", "failed",
-	    "queue_position", "message", "Failed", "error", msg, "finished",
-	    (json_int_t)spool_now_ms());
+	/* clang-format off */
+	patch = json_pack("{s:s, s:n, s:s, s:s, s:I}",
+	    "status", "failed",
+	    "queue_position",
+	    "message", "Failed",
+	    "error", msg,
+	    "finished", (json_int_t)spool_now_ms());
+	/* clang-format on */
 	if (patch != NULL &&
 	    spool_status_update(sp, job->id, job->file, patch, -1) != -1) {
 		json_decref(patch);
@@ -364,12 +383,16 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 		job_finish(&job, BACKEND_FAILED, err, started);
 		goto done;
 	}
-	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I, s:I}", "status",
-	    "processing", "progress", 2, "message", "Starting", "error",
-	    "attempt",
-	    (json_int_t)(json_integer_value(json_object_get(st, "attempt")) +
-	        1),
-	    "interrupted", interrupted, "started", (json_int_t)started);
+	/* clang-format off */
+	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I, s:I}",
+	    "status", "processing",
+	    "progress", 2,
+	    "message", "Starting",
+	    "error",
+	    "attempt", (json_int_t)(json_integer_value(json_object_get(st, "attempt")) + 1),
+	    "interrupted", interrupted,
+	    "started", (json_int_t)started);
+	/* clang-format on */
 	if (patch == NULL ||
 	    spool_status_update(sp, job.id, job.file, patch, -1) == -1) {
 		log_warn("%s: status; handing back", marker);

@@ -92,9 +92,13 @@ spool_cancel(struct spool *sp, const char *id)
 		touched++;
 		if (spool_queue_withdraw(sp, id, i) == -1)
 			continue; /* held by a worker (or a dead daemon) */
-		p = json_pack("{s:s, s:s, s:n, s:n}", "status", "cancelled",
-		    "message", "Cancelled before it started", "error",
+		/* clang-format off */
+		p = json_pack("{s:s, s:s, s:n, s:n}",
+		    "status", "cancelled",
+		    "message", "Cancelled before it started",
+		    "error",
 		    "queue_position");
+		/* clang-format on */
 		if (p == NULL || spool_status_update(sp, id, i, p, -1) == -1)
 			/* The daemon sees the flag and writes it. */
 			spool_queue_put(sp, id, i);
@@ -146,9 +150,15 @@ spool_retry(struct spool *sp, const char *id)
 		snprintf(name, sizeof(name), "%d.json", i);
 		if (rdir != -1 && !record_has_result(rdir, name))
 			unlinkat(rdir, name, 0);
-		p = json_pack("{s:s, s:i, s:s, s:n, s:n, s:i}", "status",
-		    "queued", "progress", 0, "message", "Queued again", "error",
-		    "queue_position", "interrupted", 0);
+		/* clang-format off */
+		p = json_pack("{s:s, s:i, s:s, s:n, s:n, s:i}",
+		    "status", "queued",
+		    "progress", 0,
+		    "message", "Queued again",
+		    "error",
+		    "queue_position",
+		    "interrupted", 0);
+		/* clang-format on */
 		if (p == NULL) {
 			failed = ENOMEM;
 			continue;

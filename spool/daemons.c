@@ -116,10 +116,15 @@ spool_daemon_beat(
 	json_t *j;
 	int dir, rc = -1;
 
-	j = json_pack("{s:s, s:i, s:I, s:I, s:i, s:i}", "daemon", d->name,
-	    "pid", (int)getpid(), "started", (json_int_t)b->started,
-	    "heartbeat", (json_int_t)spool_now_ms(), "workers", b->workers,
+	/* clang-format off */
+	j = json_pack("{s:s, s:i, s:I, s:I, s:i, s:i}",
+	    "daemon", d->name,
+	    "pid", (int)getpid(),
+	    "started", (json_int_t)b->started,
+	    "heartbeat", (json_int_t)spool_now_ms(),
+	    "workers", b->workers,
 	    "busy", b->busy);
+	/* clang-format on */
 	if (j == NULL) {
 		errno = ENOMEM;
 		return -1;

@@ -169,9 +169,13 @@ param_json(const struct model_param *p)
 
 	if (p->def != NULL)
 		def = json_loads(p->def, JSON_DECODE_ANY, NULL);
-	j = json_pack("{s:s, s:s, s:o, s:s}", "name", p->name, "type",
-	    type_names[p->type], "default", def != NULL ? def : json_null(),
+	/* clang-format off */
+	j = json_pack("{s:s, s:s, s:o, s:s}",
+	    "name", p->name,
+	    "type", type_names[p->type],
+	    "default", def != NULL ? def : json_null(),
 	    "description", p->description);
+	/* clang-format on */
 	if (j == NULL)
 		return NULL;
 	if (p->type == PT_INT || p->type == PT_FLOAT) {
@@ -282,8 +286,11 @@ settings_json(const struct model_info *m)
 	for (i = 0; a != NULL && i < m->nsettings; i++) {
 		const struct model_setting *st = &m->settings[i];
 
-		j = json_pack(
-		    "{s:s, s:s}", "param", st->param, "label", st->label);
+		/* clang-format off */
+		j = json_pack("{s:s, s:s}",
+		    "param", st->param,
+		    "label", st->label);
+		/* clang-format on */
 		if (j != NULL && st->choices != NULL)
 			json_object_set_new(
 			    j, "choice_labels", choices_json(st->choices, 0));
@@ -305,15 +312,23 @@ model_json(const struct model_info *m, const char *def)
 
 	for (k = 0; params != NULL && k < m->nparams; k++)
 		json_array_append_new(params, param_json(&m->params[k]));
-	j = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:s, s:[s], s:b, s:o, s:o, "
-	              "s:s?, s:o, s:o, s:o}",
-	    "id", m->id, "name", m->name, "description", m->description,
-	    "good_at", m->good_at, "typical_s", m->typical_s, "provider",
-	    m->provider, "output_formats", "glb", "default",
-	    strcmp(m->id, def) == 0, "parameters", params, "settings",
-	    settings_json(m), "fal_model_id", m->fal_id, "price_usd",
-	    price < 0 ? json_null() : json_real(price), "price_rules",
-	    models_price_rules_json(m), "forced", forces_json(m));
+	/* clang-format off */
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:s, s:[s], s:b, s:o, s:o, " "s:s?, s:o, s:o, s:o}",
+	    "id", m->id,
+	    "name", m->name,
+	    "description", m->description,
+	    "good_at", m->good_at,
+	    "typical_s", m->typical_s,
+	    "provider", m->provider,
+	    "output_formats", "glb",
+	    "default", strcmp(m->id, def) == 0,
+	    "parameters", params,
+	    "settings", settings_json(m),
+	    "fal_model_id", m->fal_id,
+	    "price_usd", price < 0 ? json_null() : json_real(price),
+	    "price_rules", models_price_rules_json(m),
+	    "forced", forces_json(m));
+	/* clang-format on */
 	return j;
 }
 

@@ -87,8 +87,14 @@ spend_load(int dir, const char *day)
 	}
 	if (errno != ENOENT)
 		return NULL;
-	return json_pack("{s:s, s:f, s:i, s:i, s:[]}", "day", day, "total_usd",
-	    0.0, "requests", 0, "unknown_price", 0, "entries");
+	/* clang-format off */
+	return json_pack("{s:s, s:f, s:i, s:i, s:[]}",
+	    "day", day,
+	    "total_usd", 0.0,
+	    "requests", 0,
+	    "unknown_price", 0,
+	    "entries");
+	/* clang-format on */
 }
 
 static int
@@ -117,10 +123,13 @@ spend_append(json_t *doc, double usd, const char *rid, const char *file)
 	    json_integer_value(json_object_get(doc, "unknown_price"));
 	json_t *e;
 
-	e = json_pack("{s:s, s:s, s:o, s:I}", "request_id", rid, "file",
-	    file != NULL ? file : "", "usd",
-	    usd < 0 ? json_null() : json_real(usd), "at",
-	    (json_int_t)spool_now_ms());
+	/* clang-format off */
+	e = json_pack("{s:s, s:s, s:o, s:I}",
+	    "request_id", rid,
+	    "file", file != NULL ? file : "",
+	    "usd", usd < 0 ? json_null() : json_real(usd),
+	    "at", (json_int_t)spool_now_ms());
+	/* clang-format on */
 	if (e == NULL ||
 	    json_array_append_new(json_object_get(doc, "entries"), e) == -1)
 		return -1;

@@ -366,9 +366,14 @@ spool_submit_entry(struct spool_submit *s, const char *filename,
 	snprintf(fid, sizeof(fid), "%d", s->nfiles);
 	snprintf(input, sizeof(input), "in/%d.%s", s->nfiles, ext);
 	display_name(disp, sizeof(disp), filename != NULL ? filename : "");
-	e = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file_id", fid, "filename",
-	    disp, "input", input, "content_type", ctype, "file_size",
-	    (json_int_t)size);
+	/* clang-format off */
+	e = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+	    "file_id", fid,
+	    "filename", disp,
+	    "input", input,
+	    "content_type", ctype,
+	    "file_size", (json_int_t)size);
+	/* clang-format on */
 	if (e == NULL || json_array_append_new(s->files, e) == -1) {
 		errno = ENOMEM;
 		return -1;
@@ -393,13 +398,19 @@ write_states(struct spool_submit *s, long long now)
 	if (st == -1)
 		return -1;
 	json_array_foreach(s->files, i, e) {
-		json_t *j = json_pack(
-		    "{s:O, s:O, s:s, s:i, s:n, s:s, s:n, s:I, s:I, s:i}",
-		    "file_id", json_object_get(e, "file_id"), "filename",
-		    json_object_get(e, "filename"), "status", "queued",
-		    "progress", 0, "queue_position", "message",
-		    "Waiting for a worker", "error", "seq", (json_int_t)(i + 1),
-		    "updated", (json_int_t)now, "attempt", 0);
+		/* clang-format off */
+		json_t *j = json_pack("{s:O, s:O, s:s, s:i, s:n, s:s, s:n, s:I, s:I, s:i}",
+		    "file_id", json_object_get(e, "file_id"),
+		    "filename", json_object_get(e, "filename"),
+		    "status", "queued",
+		    "progress", 0,
+		    "queue_position",
+		    "message", "Waiting for a worker",
+		    "error",
+		    "seq", (json_int_t)(i + 1),
+		    "updated", (json_int_t)now,
+		    "attempt", 0);
+		/* clang-format on */
 
 		if (j == NULL) {
 			errno = ENOMEM;
@@ -447,10 +458,16 @@ spool_submit_commit(struct spool_submit *s)
 	}
 	/* The top-level face_limit mirrors params for older readers. */
 	fl = json_object_get(s->params, "face_limit");
-	b = json_pack("{s:s, s:I, s:s, s:O, s:O, s:i, s:O}", "batch_id", s->id,
-	    "created", (json_int_t)now, "model", s->model->id, "params",
-	    s->params, "face_limit", fl != NULL ? fl : json_null(),
-	    "total_files", s->nfiles, "files", s->files);
+	/* clang-format off */
+	b = json_pack("{s:s, s:I, s:s, s:O, s:O, s:i, s:O}",
+	    "batch_id", s->id,
+	    "created", (json_int_t)now,
+	    "model", s->model->id,
+	    "params", s->params,
+	    "face_limit", fl != NULL ? fl : json_null(),
+	    "total_files", s->nfiles,
+	    "files", s->files);
+	/* clang-format on */
 	if (b == NULL) {
 		errno = ENOMEM;
 		goto fail;

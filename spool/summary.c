@@ -13,11 +13,17 @@
 static json_t *
 unreadable(json_t *entry)
 {
-	return json_pack("{s:O, s:O, s:s, s:i, s:n, s:s, s:s, s:i}", "file_id",
-	    json_object_get(entry, "file_id"), "filename",
-	    json_object_get(entry, "filename"), "status", "failed", "progress",
-	    0, "queue_position", "message", "Its status file is unreadable",
-	    "error", "The spool data of this file is unreadable.", "seq", 0);
+	/* clang-format off */
+	return json_pack("{s:O, s:O, s:s, s:i, s:n, s:s, s:s, s:i}",
+	    "file_id", json_object_get(entry, "file_id"),
+	    "filename", json_object_get(entry, "filename"),
+	    "status", "failed",
+	    "progress", 0,
+	    "queue_position",
+	    "message", "Its status file is unreadable",
+	    "error", "The spool data of this file is unreadable.",
+	    "seq", 0);
+	/* clang-format on */
 }
 
 /* face_limit is one of params; the top level mirrors it (older batches). */
@@ -91,16 +97,25 @@ spool_batch_summary(struct spool *sp, const char *id)
 		result = "partially_completed";
 	else
 		result = status;
-	out = json_pack(
-	    "{s:s, s:O, s:O, s:O, s:O, s:i, s:i, s:I, s:s, s:s?, s:i, s:i, s:i, s:I, s:b, s:o}",
-	    "batch_id", id, "model", json_object_get(b, "model"), "created",
-	    json_object_get(b, "created"), "params",
-	    json_object_get(b, "params"), "face_limit", face_limit(b), "total",
-	    n, "current", done, "progress",
-	    (json_int_t)(n > 0 ? progress / n : 0), "status", status,
-	    "result_status", result, "successful", ok, "failed", failed,
-	    "cancelled", cancelled, "seq", (json_int_t)seq, "finished",
-	    done == n, "files", files);
+	/* clang-format off */
+	out = json_pack("{s:s, s:O, s:O, s:O, s:O, s:i, s:i, s:I, s:s, s:s?, s:i, s:i, s:i, s:I, s:b, s:o}",
+	    "batch_id", id,
+	    "model", json_object_get(b, "model"),
+	    "created", json_object_get(b, "created"),
+	    "params", json_object_get(b, "params"),
+	    "face_limit", face_limit(b),
+	    "total", n,
+	    "current", done,
+	    "progress", (json_int_t)(n > 0 ? progress / n : 0),
+	    "status", status,
+	    "result_status", result,
+	    "successful", ok,
+	    "failed", failed,
+	    "cancelled", cancelled,
+	    "seq", (json_int_t)seq,
+	    "finished", done == n,
+	    "files", files);
+	/* clang-format on */
 	files = NULL;
 	if (out == NULL)
 		goto nomem;

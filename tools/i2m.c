@@ -153,8 +153,12 @@ cmd_submit(struct spool *sp, const struct config *cfg, int argc, char **argv)
 		goto abort;
 	}
 	if (json_out) {
-		json_t *j = json_pack("{s:s, s:s, s:i}", "batch_id", s.id,
-		    "model", s.model->id, "total_files", s.nfiles);
+		/* clang-format off */
+		json_t *j = json_pack("{s:s, s:s, s:i}",
+		    "batch_id", s.id,
+		    "model", s.model->id,
+		    "total_files", s.nfiles);
+		/* clang-format on */
 
 		print_json(j);
 		json_decref(j);
@@ -306,8 +310,12 @@ cmd_control(struct spool *sp, const char *what, const char *id)
 		return EX_TEMP;
 	}
 	if (json_out) {
-		json_t *j = json_pack("{s:s, s:s, s:i}", "batch_id", id,
-		    "action", what, "files", n);
+		/* clang-format off */
+		json_t *j = json_pack("{s:s, s:s, s:i}",
+		    "batch_id", id,
+		    "action", what,
+		    "files", n);
+		/* clang-format on */
 
 		print_json(j);
 		json_decref(j);
