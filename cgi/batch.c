@@ -217,9 +217,10 @@ add_formats(json_t *j, const char *id, json_t *f, const char *name)
 		        json_object_get(e, "source")));
 	}
 	json_object_set_new(j, "formats", out);
-	json_object_set(j, "format_errors",
+	/* set_new: a new empty array when the status has none (no leak). */
+	json_object_set_new(j, "format_errors",
 	    json_is_array(json_object_get(f, "format_errors"))
-	        ? json_object_get(f, "format_errors")
+	        ? json_incref(json_object_get(f, "format_errors"))
 	        : json_array());
 	json_object_set(j, "triangles", json_object_get(f, "triangles"));
 	json_object_set(j, "watertight", json_object_get(f, "watertight"));

@@ -253,6 +253,7 @@ static void
 test_utf8(void)
 {
 	char out[64];
+	json_t *js;
 
 	spool_utf8_clean(out, sizeof(out), "caf\xc3\xa9.png");
 	TAP_OK(strcmp(out, "caf\xc3\xa9.png") == 0, "valid UTF-8 kept");
@@ -269,7 +270,9 @@ test_utf8(void)
 	           "\xef\xbf\xbd|") == 0,
 	    "overlong forms replaced: %s", out);
 	spool_utf8_clean(out, sizeof(out), "\xed\xa0\x80|\xf4\x90\x80\x80|");
-	TAP_OK(json_string(out) != NULL, "surrogate and > U+10FFFF replaced");
+	js = json_string(out);
+	TAP_OK(js != NULL, "surrogate and > U+10FFFF replaced");
+	json_decref(js);
 	spool_utf8_clean(out, 6, "abcd\xc3\xa9");
 	TAP_OK(strcmp(out, "abcd") == 0, "cut on a character boundary");
 	spool_utf8_clean(out, sizeof(out), "x\xe2\x82");
