@@ -193,7 +193,9 @@ poll(struct run *r, json_t **done)
 	int bad = 0;
 
 	for (;; fal_nap(r->cfg->fal_poll_ms)) {
+		/* NULL again: a stop right below leaves through out's decref. */
 		json_decref(j);
+		j = NULL;
 		sent =
 		    json_integer_value(json_object_get(r->rec, "cancel_sent"));
 		giveup = (sent > 0 ? sent : r->deadline) +
