@@ -10,12 +10,8 @@
 #   5. 500 SSE clients on one 25-file batch: task_completed delay after
 #      the last file finished, and peak RSS of lighttpd + handlers
 set -u
-cd "$(dirname "$0")/.." || exit 2
-BUILD=${1:-build}
-BUILD_ABS=$(cd "$BUILD" && pwd) || exit 2
-export BUILD_ABS
-# shellcheck source=../tests/bats/lib/server.bash
-. tests/bats/lib/server.bash
+# shellcheck source=lib.bash
+. "$(dirname "$0")/lib.bash"
 CLIENTS=${CLIENTS:-500}
 CLAIMS=${CLAIMS:-20}
 trap 'i2m_stop >/dev/null 2>&1' EXIT

@@ -2,25 +2,19 @@
 """api_sse.py URL ID N: open N SSE streams on one batch at once and report,
 for each, when task_completed arrived.  Prints JSON: connected, completed,
 the arrival times (ms since the epoch) and the errors."""
-import asyncio, json, sys, time
+import asyncio, json, os, sys, time
 from urllib.parse import urlparse
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "bats", "lib"))
+from sse_client import events, open_stream  # noqa: E402
 
 
 async def client(host, port, path, res, ready):
     try:
-        r, w = await asyncio.open_connection(host, port)
-        w.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode())
-        await w.drain()
+        r, w = await open_stream(host, port, path)
         ready.append(1)
-        ev = None
-        while True:
-            line = await r.readline()
-            if not line:
-                break
-            line = line.decode().rstrip("\r\n")
-            if line.startswith("event: "):
-                ev = line[7:]
-            elif line.startswith("data: ") and ev == "task_completed":
+        async for ev, _ in events(r):
+            if ev == "task_completed":
                 res.append(time.time() * 1000.0)
                 break
         w.close()

@@ -9,13 +9,9 @@
 #      32 clients scrape metrics as fast as they can
 # BENCHMARKS.md ("Monitoring") records the figures.
 set -u
-cd "$(dirname "$0")/.." || exit 2
-BUILD=${1:-build}
+# shellcheck source=lib.bash
+. "$(dirname "$0")/lib.bash"
 N=${2:-10000}
-BUILD_ABS=$(cd "$BUILD" && pwd) || exit 2
-export BUILD_ABS
-# shellcheck source=../tests/bats/lib/server.bash
-. tests/bats/lib/server.bash
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; i2m_stop >/dev/null 2>&1' EXIT
 

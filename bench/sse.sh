@@ -13,12 +13,8 @@
 #      static file (wrk, one run each, side by side), and the 304 rate
 #   5. with SSE8000=1: the same at 8,000 streams with SSE_MAX_STREAMS=8000
 set -u
-cd "$(dirname "$0")/.." || exit 2
-BUILD=${1:-build}
-BUILD_ABS=$(cd "$BUILD" && pwd) || exit 2
-export BUILD_ABS
-# shellcheck source=../tests/bats/lib/server.bash
-. tests/bats/lib/server.bash
+# shellcheck source=lib.bash
+. "$(dirname "$0")/lib.bash"
 trap 'i2m_stop >/dev/null 2>&1' EXIT
 
 # pids: lighttpd and every handler of this run, comma-separated.

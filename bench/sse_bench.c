@@ -166,10 +166,51 @@ pump(int ep, int *count, int goal, int ms, long long *arrive)
 	}
 }
 
+/* n streams of batch id opened on 127.0.0.1:port, added to ep; 0 or -1. */
+static int
+open_streams(struct client *cl, int n, int port, const char *id,
+    const char *since, int ep, int *ready)
+{
+	struct sockaddr_in sa;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < n; i++) {
+		char req[256];
+		struct epoll_event ev;
+		int len;
+
+		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (cl[i].fd == -1 ||
+		    connect(cl[i].fd, (struct sockaddr *)&sa, sizeof(sa)) ==
+		        -1) {
+			fprintf(stderr, "sse_bench: connect %d: %s\n", i,
+			    strerror(errno));
+			return -1;
+		}
+		len = snprintf(req, sizeof(req),
+		    "GET /api/v1/status/tasks/%s/stream?since=%s HTTP/1.1\r\n"
+		    "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
+		    id, since);
+		if (write(cl[i].fd, req, (size_t)len) != len)
+			return -1;
+		fcntl(cl[i].fd, F_SETFL, O_NONBLOCK);
+		ev.events = EPOLLIN;
+		ev.data.ptr = &cl[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, cl[i].fd, &ev);
+		/* Keep the server's accept queue short while opening. */
+		if (i % 500 == 499)
+			pump(ep, ready, i + 1, 30000, NULL);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_in sa;
 	struct spool sp;
 	struct client *cl;
 	long long *lat, *arrive, t0, ticks0, ticks1, rss, hz;
@@ -201,37 +242,12 @@ main(int argc, char **argv)
 	ep = epoll_create1(0);
 	if (cl == NULL || lat == NULL || arrive == NULL || ep == -1)
 		return 1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	t0 = now_us();
-	for (i = 0; i < n; i++) {
-		char req[256];
-		struct epoll_event ev;
-		int len;
-
-		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (cl[i].fd == -1 ||
-		    connect(cl[i].fd, (struct sockaddr *)&sa, sizeof(sa)) ==
-		        -1) {
-			fprintf(stderr, "sse_bench: connect %d: %s\n", i,
-			    strerror(errno));
-			return 1;
-		}
-		len = snprintf(req, sizeof(req),
-		    "GET /api/v1/status/tasks/%s/stream?since=%s HTTP/1.1\r\n"
-		    "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
-		    id, since);
-		if (write(cl[i].fd, req, (size_t)len) != len)
-			return 1;
-		fcntl(cl[i].fd, F_SETFL, O_NONBLOCK);
-		ev.events = EPOLLIN;
-		ev.data.ptr = &cl[i];
-		epoll_ctl(ep, EPOLL_CTL_ADD, cl[i].fd, &ev);
-		/* Keep the server's accept queue short while opening. */
-		if (i % 500 == 499)
-			pump(ep, &ready, i + 1, 30000, NULL);
+	if (open_streams(cl, n, port, id, since, ep, &ready) == -1) {
+		free(lat);
+		free(arrive);
+		free(cl);
+		return 1;
 	}
 	pump(ep, &ready, n, 120000, NULL);
 	printf("{\"streams\": %d, \"ready\": %d, \"open_all_ms\": %lld", n,

@@ -248,19 +248,30 @@ query_format(const char *q, char *out, size_t len)
 	}
 }
 
-/* The out/ name of format fmt of file f (completed), NULL when none. */
-static const char *
-format_file(json_t *f, const struct format_info *fmt)
+/* The element of list (formats, format_errors) whose "name" is name. */
+static json_t *
+named(json_t *list, const char *name)
 {
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(json_object_get(f, "formats"), i, e) {
+	json_array_foreach(list, i, e) {
 		const char *n = json_string_value(json_object_get(e, "name"));
 
-		if (n != NULL && strcmp(n, fmt->name) == 0)
-			return json_string_value(json_object_get(e, "file"));
+		if (n != NULL && strcmp(n, name) == 0)
+			return e;
 	}
+	return NULL;
+}
+
+/* The out/ name of format fmt of file f (completed), NULL when none. */
+static const char *
+format_file(json_t *f, const struct format_info *fmt)
+{
+	json_t *e = named(json_object_get(f, "formats"), fmt->name);
+
+	if (e != NULL)
+		return json_string_value(json_object_get(e, "file"));
 	/* A status from before formats: the GLB is the model. */
 	if (strcmp(fmt->name, "glb") == 0)
 		return json_string_value(json_object_get(f, "model_file"));
@@ -271,27 +282,92 @@ format_file(json_t *f, const struct format_info *fmt)
 static const char *
 format_missing_why(json_t *f, const struct format_info *fmt)
 {
-	json_t *e;
+	json_t *e = named(json_object_get(f, "format_errors"), fmt->name);
+
+	if (e != NULL && json_is_string(json_object_get(e, "error")))
+		return json_string_value(json_object_get(e, "error"));
+	return "this format was not made for it";
+}
+
+/* How many files are completed, and how many of those have fmt. */
+static void
+count_ready(
+    json_t *s, const struct format_info *fmt, size_t *ready, size_t *have)
+{
+	json_t *f;
 	size_t i;
 
-	json_array_foreach(json_object_get(f, "format_errors"), i, e) {
-		const char *n = json_string_value(json_object_get(e, "name"));
+	json_array_foreach(json_object_get(s, "files"), i, f) {
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
 
-		if (n != NULL && strcmp(n, fmt->name) == 0)
-			return json_string_value(json_object_get(e, "error"));
+		if (st == NULL || strcmp(st, "completed") != 0)
+			continue;
+		(*ready)++;
+		if (format_file(f, fmt) != NULL)
+			(*have)++;
 	}
-	return "this format was not made for it";
+}
+
+/*
+ * Every completed file's fmt into the zip, named after its GLB's stem;
+ * the files without it are listed in MISSING.txt.  Stops at the first
+ * write error (the client went away).
+ */
+static void
+zip_files(struct archive *a, int out, json_t *s, json_t *names,
+    const struct format_info *fmt)
+{
+	char note[4096] = "";
+	json_t *f;
+	size_t i, sl;
+
+	json_array_foreach(json_object_get(s, "files"), i, f) {
+		const char *st =
+		    json_string_value(json_object_get(f, "status"));
+		const char *file = format_file(f, fmt);
+		const char *glbname =
+		    json_string_value(json_array_get(names, i));
+		char name[300];
+		int rc;
+
+		if (st == NULL || strcmp(st, "completed") != 0 ||
+		    glbname == NULL)
+			continue;
+		sl = strlen(glbname) - 4; /* "<stem>.glb" */
+		if (!spool_out_name_ok(file)) {
+			size_t l = strlen(note);
+
+			snprintf(note + l, sizeof(note) - l, "%.*s: %s\n",
+			    (int)sl, glbname, format_missing_why(f, fmt));
+			continue;
+		}
+		/* A zipped format (OBJ + MTL + textures) becomes a folder. */
+		if (strlen(fmt->ext) > 4 &&
+		    strcmp(fmt->ext + strlen(fmt->ext) - 4, ".zip") == 0) {
+			snprintf(name, sizeof(name), "%.*s", (int)sl, glbname);
+			rc = zip_add_tree(a, out, file, name);
+		} else {
+			snprintf(name, sizeof(name), "%.*s.%s", (int)sl,
+			    glbname, fmt->ext);
+			rc = zip_add(a, out, file, name);
+		}
+		if (rc == -1)
+			return;
+	}
+	if (note[0] != '\0')
+		zip_note(a, fmt, note);
 }
 
 void
 api_download_zip(struct req *r, const char *const *arg)
 {
 	const char *id = arg[0];
-	json_t *s = api_summary_or_reply(r, id), *names, *f;
+	json_t *s = api_summary_or_reply(r, id), *names;
 	const struct format_info *fmt;
 	struct archive *a = NULL;
-	size_t i, ready = 0, have = 0, sl;
-	char want[32], note[4096] = "";
+	size_t ready = 0, have = 0;
+	char want[32];
 	int out = -1;
 
 	if (s == NULL)
@@ -306,16 +382,7 @@ api_download_zip(struct req *r, const char *const *arg)
 		    want);
 		goto out;
 	}
-	json_array_foreach(json_object_get(s, "files"), i, f) {
-		const char *st =
-		    json_string_value(json_object_get(f, "status"));
-
-		if (st == NULL || strcmp(st, "completed") != 0)
-			continue;
-		ready++;
-		if (format_file(f, fmt) != NULL)
-			have++;
-	}
+	count_ready(s, fmt, &ready, &have);
 	if (ready == 0 || names == NULL) {
 		cgi_error(r, 409, "NO_MODELS_YET",
 		    json_pack("{s:s}", "task_id", id),
@@ -350,42 +417,7 @@ api_download_zip(struct req *r, const char *const *arg)
 	cgi_end_headers(r);
 	if (archive_write_open(a, r, NULL, zip_write, NULL) != ARCHIVE_OK)
 		goto out;
-	json_array_foreach(json_object_get(s, "files"), i, f) {
-		const char *st =
-		    json_string_value(json_object_get(f, "status"));
-		const char *file = format_file(f, fmt);
-		const char *glbname =
-		    json_string_value(json_array_get(names, i));
-		char name[300];
-		int rc;
-
-		if (st == NULL || strcmp(st, "completed") != 0 ||
-		    glbname == NULL)
-			continue;
-		sl = strlen(glbname) - 4; /* "<stem>.glb" */
-		if (!spool_out_name_ok(file)) {
-			size_t l = strlen(note);
-
-			snprintf(note + l, sizeof(note) - l, "%.*s: %s\n",
-			    (int)sl, glbname, format_missing_why(f, fmt));
-			continue;
-		}
-		/* A zipped format (OBJ + MTL + textures) becomes a folder. */
-		if (strlen(fmt->ext) > 4 &&
-		    strcmp(fmt->ext + strlen(fmt->ext) - 4, ".zip") == 0) {
-			snprintf(name, sizeof(name), "%.*s", (int)sl, glbname);
-			rc = zip_add_tree(a, out, file, name);
-		} else {
-			snprintf(name, sizeof(name), "%.*s.%s", (int)sl,
-			    glbname, fmt->ext);
-			rc = zip_add(a, out, file, name);
-		}
-		if (rc == -1)
-			goto close;
-	}
-	if (note[0] != '\0')
-		zip_note(a, fmt, note);
-close:
+	zip_files(a, out, s, names, fmt);
 	archive_write_close(a);
 out:
 	if (a != NULL)

@@ -30,9 +30,7 @@ qr_svg(const QRcode *q)
 	if (s == NULL)
 		return NULL;
 	n = snprintf(s, cap,
-	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-	    "shape-rendering=\"crispEdges\"><rect width=\"100%%\" "
-	    "height=\"100%%\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\"><rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
 	    w + 2 * QR_QUIET, w + 2 * QR_QUIET);
 	len = (size_t)n;
 	for (y = 0; y < w; y++)

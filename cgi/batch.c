@@ -15,13 +15,7 @@
  * reference counts are atomic here), and every object handed back to a
  * caller is new at its top level (what it holds is shared: read only).
  *
- * Download names follow the uploaded names: the stem of "Chair photo.png"
- * is "Chair_photo" (URL-safe characters only, so the URL needs no
- * escaping), the model is "<stem>.glb", duplicates in one batch get "-2",
- * "-3" in upload order, so a name always means the same file.  Each
- * other format of a model is "<stem>.<ext>" with the ext of its row in
- * the formats table (spool/formats.c: "chair.stl", "chair.obj.zip"), the
- * light preview of a large GLB "<stem>.web.glb".
+ * The download names are made in cgi/names.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,7 +26,6 @@
 #include "cgi.h"
 
 #define CACHE_SLOTS 16
-#define STEM_MAX 100
 
 /* A summary and what is derived from it, all built once. */
 struct view {
@@ -98,83 +91,6 @@ batch_seq(const char *id)
 	seqs[i].at = now;
 	pthread_mutex_unlock(&seq_lock);
 	return v;
-}
-
-/* URL-safe stem of an uploaded name: "My chair.PNG" -> "My_chair". */
-static void
-stem_of(const char *filename, char *out, size_t len)
-{
-	const char *dot = strrchr(filename, '.');
-	size_t n = dot != NULL && dot != filename ? (size_t)(dot - filename)
-	                                          : strlen(filename);
-	size_t i, o = 0;
-
-	for (i = 0; i < n && o + 1 < len && o < STEM_MAX; i++) {
-		unsigned char c = (unsigned char)filename[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-
-		if (!ok)
-			c = '_';
-		if (c == '_' && o > 0 && out[o - 1] == '_')
-			continue;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	/* Never a dot-name, never empty. */
-	if (o == 0 || out[0] == '.')
-		snprintf(out, len, "model");
-}
-
-static int
-name_taken(json_t *names, const char *name)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(names, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static json_t *
-build_names(json_t *summary)
-{
-	json_t *names = json_array(), *f;
-	size_t i;
-
-	if (names == NULL)
-		return NULL;
-	json_array_foreach(json_object_get(summary, "files"), i, f) {
-		const char *fn =
-		    json_string_value(json_object_get(f, "filename"));
-		char stem[STEM_MAX + 1], name[STEM_MAX + 32];
-		int k;
-
-		stem_of(fn != NULL ? fn : "model", stem, sizeof(stem));
-		snprintf(name, sizeof(name), "%s.glb", stem);
-		for (k = 2; name_taken(names, name); k++)
-			snprintf(name, sizeof(name), "%s-%d.glb", stem, k);
-		json_array_append_new(names, json_string(name));
-	}
-	return names;
-}
-
-/* "<stem>.<ext of the preview file>", or 0 when there is no preview. */
-static int
-preview_name(json_t *f, const char *glbname, char *out, size_t len)
-{
-	const char *pf =
-	    json_string_value(json_object_get(f, "rendered_image_file"));
-	const char *ext;
-	size_t sl = strlen(glbname) - 4;
-
-	if (pf == NULL || (ext = strrchr(pf, '.')) == NULL || ext[1] == '\0' ||
-	    strchr(ext, '/') != NULL)
-		return 0;
-	snprintf(out, len, "%.*s%s", (int)sl, glbname, ext);
-	return 1;
 }
 
 /*
@@ -257,7 +173,7 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 	if (j == NULL)
 		return NULL;
 	if (status != NULL && strcmp(status, "completed") == 0) {
-		char url[512], pname[STEM_MAX + 40];
+		char url[512], pname[BATCH_NAME_MAX];
 
 		snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id, name);
 		json_object_set_new(j, "model_url", json_string(url));
@@ -265,7 +181,7 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 		json_object_set_new(j, "file_size",
 		    json_integer(
 		        json_integer_value(json_object_get(f, "file_size"))));
-		if (preview_name(f, name, pname, sizeof(pname))) {
+		if (batch_preview_name(f, name, pname, sizeof(pname))) {
 			snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id,
 			    pname);
 			json_object_set_new(j, "rendered_image",
@@ -367,7 +283,7 @@ view_build(struct view *v, const char *id, json_t *sum)
 {
 	memset(v, 0, sizeof(*v));
 	v->sum = sum;
-	v->names = build_names(sum);
+	v->names = batch_names_build(sum);
 	if (v->names == NULL)
 		goto fail;
 	v->files = files_json(id, sum, v->names);
@@ -480,7 +396,7 @@ batch_names(json_t *summary)
 {
 	json_t *j = cached(summary, P_NAMES, 0);
 
-	return j != NULL ? j : build_names(summary);
+	return j != NULL ? j : batch_names_build(summary);
 }
 
 json_t *
@@ -506,7 +422,7 @@ batch_status_json(const char *id, json_t *summary)
 
 	if (j != NULL)
 		return j;
-	names = build_names(summary);
+	names = batch_names_build(summary);
 	files = names != NULL ? files_json(id, summary, names) : NULL;
 	result =
 	    files != NULL && json_is_true(json_object_get(summary, "finished"))
@@ -540,95 +456,4 @@ batch_status_text(const json_t *summary, size_t *len)
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return t;
-}
-
-/* name is "<stem of glbname>.<ext>": 1, else 0. */
-static int
-is_variant(const char *name, const char *glbname, const char *ext)
-{
-	size_t sl = strlen(glbname) - 4;
-
-	return strncmp(name, glbname, sl) == 0 && name[sl] == '.' &&
-	    strcmp(name + sl + 1, ext) == 0;
-}
-
-int
-batch_lookup_download(json_t *summary, json_t *names, const char *name,
-    size_t *file, const char **spool_file, const char **ctype)
-{
-	json_t *files = json_object_get(summary, "files"), *e;
-	size_t i, k;
-	int preview;
-
-	if (batch_lookup_name(summary, names, name, file, &preview) == 0) {
-		json_t *f = json_array_get(files, *file);
-
-		*spool_file = json_string_value(json_object_get(
-		    f, preview ? "rendered_image_file" : "model_file"));
-		*ctype = preview ? json_string_value(json_object_get(
-		                       f, "rendered_image_type"))
-		                 : "model/gltf-binary";
-		return *spool_file != NULL ? 0 : -1;
-	}
-	for (i = 0; i < json_array_size(names); i++) {
-		json_t *f = json_array_get(files, i);
-		const char *n = json_string_value(json_array_get(names, i));
-		const char *st =
-		    json_string_value(json_object_get(f, "status"));
-
-		if (n == NULL || st == NULL || strcmp(st, "completed") != 0)
-			continue;
-		json_array_foreach(json_object_get(f, "formats"), k, e) {
-			const struct format_info *fi = formats_find(
-			    json_string_value(json_object_get(e, "name")));
-
-			if (fi == NULL || !is_variant(name, n, fi->ext))
-				continue;
-			*file = i;
-			*spool_file =
-			    json_string_value(json_object_get(e, "file"));
-			*ctype = fi->content_type;
-			return *spool_file != NULL ? 0 : -1;
-		}
-		if (json_is_string(json_object_get(f, "preview_file")) &&
-		    is_variant(name, n, "web.glb")) {
-			*file = i;
-			*spool_file = json_string_value(
-			    json_object_get(f, "preview_file"));
-			*ctype = "model/gltf-binary";
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int
-batch_lookup_name(json_t *summary, json_t *names, const char *name,
-    size_t *file, int *preview)
-{
-	json_t *files = json_object_get(summary, "files");
-	char pname[STEM_MAX + 40];
-	size_t i;
-
-	for (i = 0; i < json_array_size(names); i++) {
-		json_t *f = json_array_get(files, i);
-		const char *n = json_string_value(json_array_get(names, i));
-		const char *st =
-		    json_string_value(json_object_get(f, "status"));
-
-		if (n == NULL || st == NULL || strcmp(st, "completed") != 0)
-			continue;
-		if (strcmp(n, name) == 0) {
-			*file = i;
-			*preview = 0;
-			return 0;
-		}
-		if (preview_name(f, n, pname, sizeof(pname)) &&
-		    strcmp(pname, name) == 0) {
-			*file = i;
-			*preview = 1;
-			return 0;
-		}
-	}
-	return -1;
 }

@@ -69,6 +69,9 @@ void cgi_json(struct req *r, int status, json_t *j);
 /* The contract's error object; details is stolen and may be NULL. */
 void cgi_error(struct req *r, int status, const char *code, json_t *details,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* cgi_error with one more header line (or NULL) and a ready message. */
+void cgi_error_with(struct req *r, int status, const char *code,
+    json_t *details, const char *header, const char *text);
 /* OPTIONS preflight: 204 with CORS headers. */
 void cgi_preflight(struct req *r);
 /* 405 with Allow. */
@@ -112,6 +115,26 @@ long long batch_seq(const char *id);
  * "chair-2.glb").  New reference: array of strings.
  */
 json_t *batch_names(json_t *summary);
+
+/* names.c -------------------------------------------------------------- */
+
+/* Room for any download name with its extension. */
+#define BATCH_NAME_MAX 140
+/* The download names of summary's files, built (batch_names caches). */
+json_t *batch_names_build(json_t *summary);
+/* "<stem of glbname>.<ext of f's preview image>" into out; 0 when none. */
+int batch_preview_name(json_t *f, const char *glbname, char *out, size_t len);
+/* Find a download name of the batch: 0 and *file / *preview, or -1. */
+int batch_lookup_name(json_t *summary, json_t *names, const char *name,
+    size_t *file, int *preview);
+/*
+ * Any download name of the batch (model, provider preview image, another
+ * format "<stem>.<ext>", the light preview "<stem>.web.glb"): 0 with the
+ * file's index, its name under out/ and content type (borrowed from
+ * summary and the formats table), or -1.
+ */
+int batch_lookup_download(json_t *summary, json_t *names, const char *name,
+    size_t *file, const char **spool_file, const char **ctype);
 /*
  * The objects below are prepared once per cached summary and handed back
  * as shallow copies (new at the top level; what they hold is shared and
@@ -131,18 +154,6 @@ json_t *batch_status_json(const char *id, json_t *summary);
 char *batch_status_text(const json_t *summary, size_t *len);
 /* task_completed's "result" object; new reference. */
 json_t *batch_result_json(const char *id, json_t *summary, json_t *names);
-/* Find a download name of the batch: 0 and *file / *preview, or -1. */
-int batch_lookup_name(json_t *summary, json_t *names, const char *name,
-    size_t *file, int *preview);
-/*
- * Any download name of the batch (model, provider preview image, another
- * format "<stem>.<ext>", the light preview "<stem>.web.glb"): 0 with the
- * file's index, its name under out/ and content type (borrowed from
- * summary and the formats table), or -1.
- */
-int batch_lookup_download(json_t *summary, json_t *names, const char *name,
-    size_t *file, const char **spool_file, const char **ctype);
-
 /* multipart.c ---------------------------------------------------------- */
 
 /*

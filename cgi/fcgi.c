@@ -149,21 +149,13 @@ cgi_unescape(char *dst, size_t len, const char *src, size_t srclen)
 static int
 list_has(const char *p, const char *s, int star)
 {
-	size_t sl = strlen(s);
+	size_t sl = strlen(s), l;
+	const char *w;
 
-	while (*p != '\0') {
-		size_t l;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		l = strcspn(p, " ,");
-		if (l == 0)
-			break;
-		if ((star && l == 1 && *p == '*') ||
-		    (l == sl && strncmp(p, s, l) == 0))
+	while ((w = config_list_next(&p, &l)) != NULL)
+		if ((star && l == 1 && *w == '*') ||
+		    (l == sl && strncmp(w, s, l) == 0))
 			return 1;
-		p += l;
-	}
 	return 0;
 }
 
@@ -281,43 +273,57 @@ cgi_json(struct req *r, int status, json_t *j)
 }
 
 void
+cgi_error_with(struct req *r, int status, const char *code, json_t *details,
+    const char *header, const char *text)
+{
+	char msg[1024];
+	json_t *j;
+	char *body;
+
+	/* Whatever it echoes, the message is valid UTF-8: a 4xx stays one. */
+	spool_utf8_clean(msg, sizeof(msg), text);
+	/* clang-format off */
+	j = json_pack("{s:b, s:s, s:s, s:i, s:o}",
+	    "error", 1,
+	    "error_code", code,
+	    "message", msg,
+	    "status_code", status,
+	    "details", details != NULL ? details : json_object());
+	/* clang-format on */
+	if (header == NULL) {
+		cgi_json(r, status, j);
+		return;
+	}
+	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	cgi_begin(r, status, "application/json");
+	cgi_header(r, "%s", header);
+	cgi_header(r, "Cache-Control: no-store");
+	if (body != NULL)
+		cgi_header(r, "Content-Length: %zu", strlen(body) + 1);
+	cgi_end_headers(r);
+	if (body != NULL) {
+		FCGX_PutS(body, r->fr->out);
+		FCGX_PutChar('\n', r->fr->out);
+	}
+	free(body);
+}
+
+void
 cgi_error(struct req *r, int status, const char *code, json_t *details,
     const char *fmt, ...)
 {
-	char raw[1024], msg[1024];
+	char raw[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	/* Whatever it echoes, the message is valid UTF-8: a 4xx stays one. */
-	spool_utf8_clean(msg, sizeof(msg), raw);
-	if (status == 401) {
-		/* The challenge belongs on the 401 itself. */
-		/* clang-format off */
-		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:o}",
-		    "error", 1,
-		    "error_code", code,
-		    "message", msg,
-		    "status_code", status,
-		    "details", details != NULL ? details : json_object());
-		/* clang-format on */
-		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-
-		json_decref(j);
-		cgi_begin(r, status, "application/json");
-		cgi_header(r, "WWW-Authenticate: Bearer realm=\"image2model\"");
-		cgi_header(r, "Cache-Control: no-store");
-		cgi_end_headers(r);
-		if (s != NULL)
-			FCGX_PutS(s, r->fr->out);
-		free(s);
-		return;
-	}
-	cgi_json(r, status,
-	    json_pack("{s:b, s:s, s:s, s:i, s:o}", "error", 1, "error_code",
-	        code, "message", msg, "status_code", status, "details",
-	        details != NULL ? details : json_object()));
+	/* The challenge belongs on the 401 itself. */
+	cgi_error_with(r, status, code, details,
+	    status == 401 ? "WWW-Authenticate: Bearer realm=\"image2model\""
+	                  : NULL,
+	    raw);
 }
 
 void
@@ -337,31 +343,12 @@ cgi_preflight(struct req *r)
 void
 cgi_method_not_allowed(struct req *r, const char *allow)
 {
-	char msg[128];
+	char msg[128], hdr[128];
 
 	snprintf(msg, sizeof(msg), "Use %s for this address.", allow);
-	cgi_begin(r, 405, NULL);
-	cgi_header(r, "Allow: %s, OPTIONS", allow);
-	/* cgi_json adds its own status line: build the body here. */
-	{
-		/* clang-format off */
-		json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:s}}",
-		    "error", 1,
-		    "error_code", "METHOD_NOT_ALLOWED",
-		    "message", msg,
-		    "status_code", 405,
-		    "details", "allow", allow);
-		/* clang-format on */
-		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-
-		json_decref(j);
-		cgi_header(r, "Content-Type: application/json");
-		cgi_header(r, "Cache-Control: no-store");
-		cgi_end_headers(r);
-		if (s != NULL)
-			FCGX_PutS(s, r->fr->out);
-		free(s);
-	}
+	snprintf(hdr, sizeof(hdr), "Allow: %s, OPTIONS", allow);
+	cgi_error_with(r, 405, "METHOD_NOT_ALLOWED",
+	    json_pack("{s:s}", "allow", allow), hdr, msg);
 }
 
 int

@@ -70,25 +70,12 @@ slot_of(const char *ip, long long minute)
 static void
 too_many(struct req *r, int retry_after, const char *msg)
 {
-	/* clang-format off */
-	json_t *j = json_pack("{s:b, s:s, s:s, s:i, s:{s:i}}",
-	    "error", 1,
-	    "error_code", "RATE_LIMITED",
-	    "message", msg,
-	    "status_code", 429,
-	    "details", "retry_after_s", retry_after);
-	/* clang-format on */
-	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	char hdr[64];
 
-	json_decref(j);
+	snprintf(hdr, sizeof(hdr), "Retry-After: %d", retry_after);
 	cgi_drain(r);
-	cgi_begin(r, 429, "application/json");
-	cgi_header(r, "Retry-After: %d", retry_after);
-	cgi_header(r, "Cache-Control: no-store");
-	cgi_end_headers(r);
-	if (s != NULL)
-		FCGX_PutS(s, r->fr->out);
-	free(s);
+	cgi_error_with(r, 429, "RATE_LIMITED",
+	    json_pack("{s:i}", "retry_after_s", retry_after), hdr, msg);
 }
 
 int

@@ -6,6 +6,8 @@
  *                in, params parsed, STDOUT records out through a buffer
  *   sse_watch.c  one inotify instance, a reference-counted watch per
  *                batch with open streams; a hint, never the truth
+ *   sse_conn.c   a stream's connection: its lists, writes, end and
+ *                error answers, and the loop's shared state
  *   sse_event.c  the contract's events (shared/docs/api.md) rendered as
  *                text, once per change and shared by every stream at the
  *                same point
@@ -122,5 +124,68 @@ int sse_progress(struct sbuf *b, const char *id, long long evid, json_t *sum);
  * 0 when it goes on, -1 on error (ENOMEM).
  */
 int sse_changes(struct sbuf *b, const char *id, json_t *sum, long long *sent);
+
+/* sse_conn.c ----------------------------------------------------------- */
+
+enum kind { K_LISTEN, K_INOTIFY, K_CONN };
+enum { L_BATCH, L_HB, L_TO, NLINKS };
+
+struct link {
+	struct stream *prev, *next;
+	int on;
+};
+
+struct stream {
+	enum kind kind; /* first: the epoll tag */
+	struct fconn fc;
+	int streaming; /* holds a slot: on the lists below */
+	int closing; /* end queued: close once written */
+	int want_out; /* EPOLLOUT registered */
+	int dead; /* closed; freed after this round of events */
+	char id[SPOOL_ID_LEN + 1];
+	long long sent; /* highest seq sent */
+	long long seen; /* summary seq the stream was brought to */
+	long long last_write, deadline; /* ms; deadline 0 = none */
+	int timeout_s;
+	struct sse_watch *w;
+	struct link l[NLINKS]; /* batch's streams, heartbeats, timeouts */
+	struct stream *zombie;
+};
+
+/* The loop's shared state (one loop per process). */
+struct sse_loop {
+	int ep; /* the epoll descriptor */
+	int nstreams; /* streams holding a slot */
+	struct stream_list hb, to; /* by last write; by deadline */
+	struct stream *zombies; /* closed, freed after this round */
+};
+extern struct sse_loop loop;
+
+/* Insert s after pos (NULL: at the head) of list k. */
+void
+list_insert(struct stream_list *l, struct stream *pos, struct stream *s, int k);
+/* Give up s's slot: off every list, its watch dropped. */
+void unslot(struct stream *s);
+/* Close s now; it is freed after this round of events. */
+void conn_close(struct stream *s);
+/* After writing: watch for room when output is queued; close when done. */
+void conn_out(struct stream *s);
+/* Status line and CORS headers (cgi_begin's, for this loop); 0 or -1. */
+int
+stream_head(struct sbuf *b, struct stream *s, int status, const char *ctype);
+/* Send text; the stream's heartbeat clock restarts.  -1: closed. */
+int stream_write(struct stream *s, const char *p, size_t len);
+/* The response is over: its slot is free now, the bytes go out later. */
+void stream_end(struct stream *s);
+/* One event from a JSON object (stolen), then optionally the end. */
+void stream_event(struct stream *s, const char *event, json_t *data, int end);
+/* A task_failed event with why, then the end. */
+void task_failed(struct stream *s, const char *why);
+/* The contract's error object, whole, then the end (cgi_error's shape). */
+void
+reply_error(struct stream *s, int status, const char *code, int retry_after,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The answer to a CORS preflight, then the end. */
+void preflight(struct stream *s);
 
 #endif

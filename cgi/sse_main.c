@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,288 +58,9 @@
 #define NEVENTS 512
 #define RENDER_SLOTS 4
 
-enum kind { K_LISTEN, K_INOTIFY, K_CONN };
-enum { L_BATCH, L_HB, L_TO, NLINKS };
-
-struct link {
-	struct stream *prev, *next;
-	int on;
-};
-
-struct stream {
-	enum kind kind; /* first: the epoll tag */
-	struct fconn fc;
-	int streaming; /* holds a slot: on the lists below */
-	int closing; /* end queued: close once written */
-	int want_out; /* EPOLLOUT registered */
-	int dead; /* closed; freed after this round of events */
-	char id[SPOOL_ID_LEN + 1];
-	long long sent; /* highest seq sent */
-	long long seen; /* summary seq the stream was brought to */
-	long long last_write, deadline; /* ms; deadline 0 = none */
-	int timeout_s;
-	struct sse_watch *w;
-	struct link l[NLINKS]; /* batch's streams, heartbeats, timeouts */
-	struct stream *zombie;
-};
-
 static enum kind listen_tag = K_LISTEN, inotify_tag = K_INOTIFY;
-static int ep = -1, spare_fd = -1, nstreams, max_streams;
+static int spare_fd = -1, max_streams;
 static long long heartbeat_ms;
-static struct stream_list hb, to; /* by last write; by deadline */
-static struct stream *zombies;
-
-static void
-list_remove(struct stream_list *l, struct stream *s, int k)
-{
-	struct link *n = &s->l[k];
-
-	if (!n->on)
-		return;
-	if (n->prev != NULL)
-		n->prev->l[k].next = n->next;
-	else
-		l->head = n->next;
-	if (n->next != NULL)
-		n->next->l[k].prev = n->prev;
-	else
-		l->tail = n->prev;
-	memset(n, 0, sizeof(*n));
-}
-
-/* Insert s after pos (NULL: at the head). */
-static void
-list_insert(struct stream_list *l, struct stream *pos, struct stream *s, int k)
-{
-	struct link *n = &s->l[k];
-
-	n->on = 1;
-	n->prev = pos;
-	n->next = pos != NULL ? pos->l[k].next : l->head;
-	if (n->next != NULL)
-		n->next->l[k].prev = s;
-	else
-		l->tail = s;
-	if (pos != NULL)
-		pos->l[k].next = s;
-	else
-		l->head = s;
-}
-
-/* Give up s's slot: off every list, its watch dropped. */
-static void
-unslot(struct stream *s)
-{
-	if (!s->streaming)
-		return;
-	list_remove(&s->w->streams, s, L_BATCH);
-	list_remove(&hb, s, L_HB);
-	list_remove(&to, s, L_TO);
-	sse_watch_put(s->w);
-	s->w = NULL;
-	s->streaming = 0;
-	nstreams--;
-}
-
-static void
-conn_close(struct stream *s)
-{
-	if (s->dead)
-		return;
-	unslot(s);
-	epoll_ctl(ep, EPOLL_CTL_DEL, s->fc.fd, NULL);
-	close(s->fc.fd);
-	fc_free(&s->fc);
-	s->dead = 1;
-	s->zombie = zombies;
-	zombies = s;
-}
-
-/* After writing: watch for room when output is queued; close when done. */
-static void
-conn_out(struct stream *s)
-{
-	int want = fc_pending(&s->fc);
-	struct epoll_event ev;
-
-	if (s->dead)
-		return;
-	if (!want && s->closing) {
-		conn_close(s);
-		return;
-	}
-	if (want == s->want_out)
-		return;
-	ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
-	ev.data.ptr = s;
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fc.fd, &ev) == -1) {
-		conn_close(s);
-		return;
-	}
-	s->want_out = want;
-}
-
-/* Send text; the stream's heartbeat clock restarts.  -1: closed. */
-static int
-stream_write(struct stream *s, const char *p, size_t len)
-{
-	if (len == 0)
-		return 0;
-	if (fc_write(&s->fc, p, len) == -1) {
-		conn_close(s);
-		return -1;
-	}
-	s->last_write = spool_now_ms();
-	if (s->streaming) {
-		list_remove(&hb, s, L_HB);
-		list_insert(&hb, hb.tail, s, L_HB);
-	}
-	conn_out(s);
-	return s->dead ? -1 : 0;
-}
-
-/* The response is over: its slot is free now, the bytes go out later. */
-static void
-stream_end(struct stream *s)
-{
-	unslot(s);
-	if (fc_end(&s->fc) == -1) {
-		conn_close(s);
-		return;
-	}
-	s->closing = 1;
-	conn_out(s);
-}
-
-/* One event from a JSON object (stolen), then optionally the end. */
-static void
-stream_event(struct stream *s, const char *event, json_t *data, int end)
-{
-	struct sbuf b = {0};
-
-	if (sse_event(&b, s->id, event, s->sent, data) == -1 ||
-	    stream_write(s, b.p, b.len) == -1) {
-		sbuf_free(&b);
-		conn_close(s);
-		return;
-	}
-	sbuf_free(&b);
-	if (end)
-		stream_end(s);
-}
-
-static void
-task_failed(struct stream *s, const char *why)
-{
-	stream_event(s, "task_failed",
-	    json_pack("{s:s, s:s, s:s}", "status", "failed", "error", why,
-	        "message", why),
-	    1);
-}
-
-static const char *
-reason(int status)
-{
-	switch (status) {
-	case 204:
-		return "No Content";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Internal Server Error";
-	}
-}
-
-/* Status line and CORS headers (cgi_begin's, for this loop). */
-static int
-head(struct sbuf *b, struct stream *s, int status, const char *ctype)
-{
-	const char *origin = fc_param(&s->fc, "HTTP_ORIGIN");
-
-	if (sbuf_printf(b, "Status: %d %s\r\n", status, reason(status)) == -1 ||
-	    (ctype != NULL &&
-	        sbuf_printf(b, "Content-Type: %s\r\n", ctype) == -1))
-		return -1;
-	if (origin != NULL && cgi_origin_allowed(origin))
-		return sbuf_printf(b,
-		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
-		    origin);
-	return 0;
-}
-
-/* The contract's error object, whole, then the end (cgi_error's shape). */
-static void
-reply_error(struct stream *s, int status, const char *code, int retry_after,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-reply_error(struct stream *s, int status, const char *code, int retry_after,
-    const char *fmt, ...)
-{
-	struct sbuf b = {0};
-	char msg[512], *body;
-	va_list ap;
-	json_t *j;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* clang-format off */
-	j = json_pack("{s:b, s:s, s:s, s:i, s:{}}",
-	    "error", 1,
-	    "error_code", code,
-	    "message", msg,
-	    "status_code", status,
-	    "details");
-	/* clang-format on */
-	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (body == NULL || head(&b, s, status, "application/json") == -1 ||
-	    sbuf_printf(&b, "Cache-Control: no-store\r\n") == -1 ||
-	    (status == 405 &&
-	        sbuf_printf(&b, "Allow: GET, OPTIONS\r\n") == -1) ||
-	    (retry_after > 0 &&
-	        sbuf_printf(&b, "Retry-After: %d\r\n", retry_after) == -1) ||
-	    sbuf_printf(&b, "Content-Length: %zu\r\n\r\n%s\n", strlen(body) + 1,
-	        body) == -1 ||
-	    stream_write(s, b.p, b.len) == -1) {
-		free(body);
-		sbuf_free(&b);
-		conn_close(s);
-		return;
-	}
-	free(body);
-	sbuf_free(&b);
-	stream_end(s);
-}
-
-static void
-preflight(struct stream *s)
-{
-	struct sbuf b = {0};
-
-	if (head(&b, s, 204, NULL) == -1 ||
-	    (fc_param(&s->fc, "HTTP_ORIGIN") != NULL &&
-	        cgi_origin_allowed(fc_param(&s->fc, "HTTP_ORIGIN")) &&
-	        sbuf_printf(&b,
-	            "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
-	            "Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID, Cache-Control\r\n"
-	            "Access-Control-Max-Age: 600\r\n") == -1) ||
-	    sbuf_printf(&b, "\r\n") == -1 ||
-	    stream_write(s, b.p, b.len) == -1) {
-		sbuf_free(&b);
-		conn_close(s);
-		return;
-	}
-	sbuf_free(&b);
-	stream_end(s);
-}
 
 /* The value of key in query string q (up to '&'), NULL when absent. */
 static const char *
@@ -446,22 +166,23 @@ open_stream(struct stream *s, const char *query, long long timeout_s)
 	}
 	/* A slot from here on: unslot() gives it back. */
 	s->streaming = 1;
-	nstreams++;
+	loop.nstreams++;
 	list_insert(&s->w->streams, s->w->streams.tail, s, L_BATCH);
-	list_insert(&hb, hb.tail, s, L_HB);
+	list_insert(&loop.hb, loop.hb.tail, s, L_HB);
 	if (timeout_s > 0) {
-		struct stream *pos = to.tail;
+		struct stream *pos = loop.to.tail;
 
 		s->timeout_s = (int)timeout_s;
 		s->deadline = spool_now_ms() + timeout_s * 1000;
 		while (pos != NULL && pos->deadline > s->deadline)
 			pos = pos->l[L_TO].prev;
-		list_insert(&to, pos, s, L_TO);
+		list_insert(&loop.to, pos, s, L_TO);
 	}
 	seq = json_integer_value(json_object_get(sum, "seq"));
 	s->sent = resume_point(s, query, seq);
 	s->seen = seq;
-	rc = head(&b, s, 200, "text/event-stream; charset=utf-8") == -1 ||
+	rc =
+	    stream_head(&b, s, 200, "text/event-stream; charset=utf-8") == -1 ||
 	        sbuf_printf(&b,
 	            "Cache-Control: no-cache, no-transform\r\n"
 	            "X-Accel-Buffering: no\r\n\r\nretry: 2000\n") == -1
@@ -502,7 +223,7 @@ sweep(void)
 	if (now - last < 1000)
 		return;
 	last = now;
-	for (s = hb.head; s != NULL; s = next) {
+	for (s = loop.hb.head; s != NULL; s = next) {
 		next = s->l[L_HB].next;
 		if (fc_write(&s->fc, ":\n", 2) == -1)
 			conn_close(s);
@@ -550,7 +271,7 @@ start(struct stream *s)
 			return;
 		}
 	}
-	if (nstreams >= max_streams) {
+	if (loop.nstreams >= max_streams) {
 		sweep();
 		reply_error(s, 503, "TOO_MANY_STREAMS", RETRY_AFTER_S,
 		    "The server is watching as many uploads as it can (%d); poll the status, or try the stream again in %d s.",
@@ -638,10 +359,10 @@ next_timer(void)
 {
 	long long now = spool_now_ms(), t = -1;
 
-	if (hb.head != NULL)
-		t = hb.head->last_write + heartbeat_ms;
-	if (to.head != NULL && (t == -1 || to.head->deadline < t))
-		t = to.head->deadline;
+	if (loop.hb.head != NULL)
+		t = loop.hb.head->last_write + heartbeat_ms;
+	if (loop.to.head != NULL && (t == -1 || loop.to.head->deadline < t))
+		t = loop.to.head->deadline;
 	if (t == -1)
 		return -1;
 	return t <= now ? 0 : (int)(t - now > 60000 ? 60000 : t - now);
@@ -652,8 +373,8 @@ run_timers(void)
 {
 	long long now = spool_now_ms();
 
-	while (to.head != NULL && to.head->deadline <= now) {
-		struct stream *s = to.head;
+	while (loop.to.head != NULL && loop.to.head->deadline <= now) {
+		struct stream *s = loop.to.head;
 		char msg[128];
 
 		snprintf(msg, sizeof(msg),
@@ -663,16 +384,17 @@ run_timers(void)
 		    json_pack("{s:s, s:s, s:i}", "status", "timeout", "message",
 		        msg, "timeout", s->timeout_s),
 		    1);
-		if (to.head == s)
+		if (loop.to.head == s)
 			conn_close(s); /* still listed: could not end it */
 	}
-	while (hb.head != NULL && hb.head->last_write + heartbeat_ms <= now) {
-		struct stream *s = hb.head;
+	while (loop.hb.head != NULL &&
+	    loop.hb.head->last_write + heartbeat_ms <= now) {
+		struct stream *s = loop.hb.head;
 
 		stream_event(s, "heartbeat",
 		    json_pack("{s:s}", "status", "heartbeat"), 0);
 		/* Sent, it went to the tail; still due means it was not. */
-		if (hb.head == s && s->last_write + heartbeat_ms <= now)
+		if (loop.hb.head == s && s->last_write + heartbeat_ms <= now)
 			conn_close(s);
 	}
 }
@@ -711,7 +433,7 @@ accept_all(int lfd)
 		s->fc.fd = fd;
 		ev.events = EPOLLIN | EPOLLRDHUP;
 		ev.data.ptr = s;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		if (epoll_ctl(loop.ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
 			close(fd);
 			free(s);
 		}
@@ -781,27 +503,27 @@ main(void)
 	signal(SIGTERM, SIG_DFL);
 	fit_capacity();
 	heartbeat_ms = cgi.cfg.sse_heartbeat_ms;
-	ep = epoll_create1(EPOLL_CLOEXEC);
+	loop.ep = epoll_create1(EPOLL_CLOEXEC);
 	ifd = sse_watch_init();
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (ep == -1 || ifd == -1 ||
+	if (loop.ep == -1 || ifd == -1 ||
 	    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) == -1) {
 		log_warn("cannot set up the event loop");
 		return 111;
 	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = &listen_tag;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) == -1) {
+	if (epoll_ctl(loop.ep, EPOLL_CTL_ADD, 0, &ev) == -1) {
 		log_warn("fd 0 is not the FastCGI socket");
 		return 111;
 	}
 	ev.data.ptr = &inotify_tag;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, ifd, &ev) == -1)
+	if (epoll_ctl(loop.ep, EPOLL_CTL_ADD, ifd, &ev) == -1)
 		return 111;
 	log_info("up to %d streams, heartbeat every %lld ms", max_streams,
 	    heartbeat_ms);
 	for (;;) {
-		int n = epoll_wait(ep, evs, NEVENTS, next_timer()), i;
+		int n = epoll_wait(loop.ep, evs, NEVENTS, next_timer()), i;
 
 		if (n == -1 && errno != EINTR) {
 			log_warn("epoll_wait");
@@ -819,10 +541,10 @@ main(void)
 				    (struct stream *)(void *)k, evs[i].events);
 		}
 		run_timers();
-		while (zombies != NULL) {
-			struct stream *z = zombies;
+		while (loop.zombies != NULL) {
+			struct stream *z = loop.zombies;
 
-			zombies = z->zombie;
+			loop.zombies = z->zombie;
 			free(z);
 		}
 	}

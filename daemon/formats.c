@@ -116,6 +116,87 @@ drain(int fd, char *buf, size_t cap, size_t *len)
 }
 
 /*
+ * Read the helper's stdout (*op, may be -1) into out and its stderr (*ep)
+ * into ebuf until both close or the wall clock runs out (then it is
+ * killed); the descriptors are closed and set to -1 as they end.
+ * 1 when it was killed for time.
+ */
+static int
+collect(pid_t pid, int *op, int *ep, char *out, size_t outcap, char *ebuf,
+    size_t ebufcap, size_t *elen)
+{
+	struct timespec t0, now;
+	size_t olen = 0;
+	int open_fds;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	open_fds = *op != -1 ? 2 : 1;
+	while (open_fds > 0) {
+		struct pollfd pf[2];
+		int n = 0, left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (int)((FORMAT_WALL_S - (now.tv_sec - t0.tv_sec)) * 1000);
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			return 1;
+		}
+		if (*ep != -1)
+			pf[n++] = (struct pollfd){*ep, POLLIN, 0};
+		if (*op != -1)
+			pf[n++] = (struct pollfd){*op, POLLIN, 0};
+		if (poll(pf, (nfds_t)n, left) == -1 && errno != EINTR)
+			break;
+		if (*ep != -1 && drain(*ep, ebuf, ebufcap, elen)) {
+			close(*ep);
+			*ep = -1;
+			open_fds--;
+		}
+		if (*op != -1 && drain(*op, out, outcap, &olen)) {
+			close(*op);
+			*op = -1;
+			open_fds--;
+		}
+	}
+	return 0;
+}
+
+/* What the helper's end says: 0 when it exited 0, else -1 and why. */
+static int
+verdict(int status, int timed_out, char *ebuf, size_t elen, char *why,
+    size_t whylen)
+{
+	int rc = -1;
+
+	/* The helper's last line says why; keep that one. */
+	while (elen > 0 && ebuf[elen - 1] == '\n')
+		ebuf[--elen] = '\0';
+	if (timed_out)
+		snprintf(why, whylen,
+		    "The conversion took longer than %d seconds and was stopped.",
+		    FORMAT_WALL_S);
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+		snprintf(why, whylen,
+		    "The conversion used more than %d seconds of CPU time and was stopped.",
+		    FORMAT_CPU_S);
+	else if (WIFSIGNALED(status))
+		snprintf(why, whylen,
+		    "The converter crashed (signal %d); the model may be too large or malformed.",
+		    WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rc = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) >= 126)
+		snprintf(why, whylen, "The converter program is missing.");
+	else
+		snprintf(why, whylen, "%s",
+		    elen > 0
+		        ? (strrchr(ebuf, '\n') != NULL ? strrchr(ebuf, '\n') + 1
+		                                       : ebuf)
+		        : "The conversion failed without a reason.");
+	return rc;
+}
+
+/*
  * Run the helper with argv; its stdout goes to outfd, or into out (when
  * outfd is -1); stderr into why.  0 when it exited 0, else -1 with a
  * sentence in why.
@@ -125,13 +206,12 @@ run_helper(char *const argv[], int outfd, char *out, size_t outcap, char *why,
     size_t whylen)
 {
 	int op[2] = {-1, -1}, ep[2] = {-1, -1}, status = 0, rc = -1;
-	size_t olen = 0, elen = 0;
+	size_t elen = 0;
 	char ebuf[FORMAT_OUT_CAP] = "";
 	struct rlimit cpu = {FORMAT_CPU_S, FORMAT_CPU_S + 5}, core = {0, 0};
 	struct rlimit mem = {
 	    (rlim_t)FORMAT_MEM_MB << 20, (rlim_t)FORMAT_MEM_MB << 20};
-	struct timespec t0, now;
-	int open_fds, timed_out = 0;
+	int timed_out;
 	sigset_t none;
 	pid_t pid;
 
@@ -174,63 +254,11 @@ run_helper(char *const argv[], int outfd, char *out, size_t outcap, char *why,
 	if (op[0] != -1)
 		fcntl(op[0], F_SETFL, O_NONBLOCK);
 	fcntl(ep[0], F_SETFL, O_NONBLOCK);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	open_fds = op[0] != -1 ? 2 : 1;
-	while (open_fds > 0) {
-		struct pollfd pf[2];
-		int n = 0, left;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = (int)((FORMAT_WALL_S - (now.tv_sec - t0.tv_sec)) * 1000);
-		if (left <= 0) {
-			timed_out = 1;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (ep[0] != -1)
-			pf[n++] = (struct pollfd){ep[0], POLLIN, 0};
-		if (op[0] != -1)
-			pf[n++] = (struct pollfd){op[0], POLLIN, 0};
-		if (poll(pf, (nfds_t)n, left) == -1 && errno != EINTR)
-			break;
-		if (ep[0] != -1 && drain(ep[0], ebuf, sizeof(ebuf), &elen)) {
-			close(ep[0]);
-			ep[0] = -1;
-			open_fds--;
-		}
-		if (op[0] != -1 && drain(op[0], out, outcap, &olen)) {
-			close(op[0]);
-			op[0] = -1;
-			open_fds--;
-		}
-	}
+	timed_out = collect(
+	    pid, &op[0], &ep[0], out, outcap, ebuf, sizeof(ebuf), &elen);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
-	/* The helper's last line says why; keep that one. */
-	while (elen > 0 && ebuf[elen - 1] == '\n')
-		ebuf[--elen] = '\0';
-	if (timed_out)
-		snprintf(why, whylen,
-		    "The conversion took longer than %d seconds and was stopped.",
-		    FORMAT_WALL_S);
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
-		snprintf(why, whylen,
-		    "The conversion used more than %d seconds of CPU time and was stopped.",
-		    FORMAT_CPU_S);
-	else if (WIFSIGNALED(status))
-		snprintf(why, whylen,
-		    "The converter crashed (signal %d); the model may be too large or malformed.",
-		    WTERMSIG(status));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		rc = 0;
-	else if (WIFEXITED(status) && WEXITSTATUS(status) >= 126)
-		snprintf(why, whylen, "The converter program is missing.");
-	else
-		snprintf(why, whylen, "%s",
-		    elen > 0
-		        ? (strrchr(ebuf, '\n') != NULL ? strrchr(ebuf, '\n') + 1
-		                                       : ebuf)
-		        : "The conversion failed without a reason.");
+	rc = verdict(status, timed_out, ebuf, elen, why, whylen);
 out:
 	if (op[0] != -1)
 		close(op[0]);

@@ -163,6 +163,20 @@ job_load(struct job *job)
 	return job->outdir == -1 ? -1 : 0;
 }
 
+/* The status patch of a failed file: why, and when it ended. */
+static json_t *
+failed_patch(const char *err)
+{
+	/* clang-format off */
+	return json_pack("{s:s, s:n, s:s, s:s, s:I}",
+	    "status", "failed",
+	    "queue_position",
+	    "message", "Failed",
+	    "error", err,
+	    "finished", (json_int_t)spool_now_ms());
+	/* clang-format on */
+}
+
 /* Write the final status of a job; 0 or -1. */
 static int
 job_finish(
@@ -201,14 +215,7 @@ job_finish(
 		/* clang-format on */
 		break;
 	default:
-		/* clang-format off */
-		p = json_pack("{s:s, s:n, s:s, s:s, s:I}",
-		    "status", "failed",
-		    "queue_position",
-		    "message", "Failed",
-		    "error", err,
-		    "finished", (json_int_t)spool_now_ms());
-		/* clang-format on */
+		p = failed_patch(err);
 		break;
 	}
 	if (p == NULL) {
@@ -291,14 +298,7 @@ job_unloadable(struct spool *sp, struct job *job, const char *marker)
 	snprintf(msg, sizeof(msg),
 	    "The server could not read this file's data (%s); an operator has to look at the spool.",
 	    strerror(err));
-	/* clang-format off */
-	patch = json_pack("{s:s, s:n, s:s, s:s, s:I}",
-	    "status", "failed",
-	    "queue_position",
-	    "message", "Failed",
-	    "error", msg,
-	    "finished", (json_int_t)spool_now_ms());
-	/* clang-format on */
+	patch = failed_patch(msg);
 	if (patch != NULL &&
 	    spool_status_update(sp, job->id, job->file, patch, -1) != -1) {
 		json_decref(patch);
@@ -313,6 +313,61 @@ job_unloadable(struct spool *sp, struct job *job, const char *marker)
 	return 0;
 }
 
+/*
+ * A file still "processing" when claimed: the run before never ended (the
+ * daemon died during it).  The count lives in the state file, so it is
+ * durable across crashes.  Returns the new count, or -1 when the file has
+ * been interrupted too often and was failed here instead of run again.
+ */
+static json_int_t
+job_interrupted(
+    struct job *job, json_t *st, int state, int bi, long long started)
+{
+	char err[512];
+	json_t *patch;
+	json_int_t interrupted;
+
+	interrupted = json_integer_value(json_object_get(st, "interrupted")) +
+	    (state == FS_PROCESSING);
+	if (job_backends[bi]->max_interrupted <= 0 ||
+	    interrupted < job_backends[bi]->max_interrupted)
+		return interrupted;
+	snprintf(err, sizeof(err),
+	    "The server stopped (crashed or was killed) while converting this file %lld times, so it is not run again; an image that needs more memory or time than the server has can cause this.",
+	    (long long)interrupted);
+	patch = json_pack("{s:I}", "interrupted", interrupted);
+	if (patch != NULL)
+		spool_status_update(job->sp, job->id, job->file, patch, -1);
+	json_decref(patch);
+	job_finish(job, BACKEND_FAILED, err, started);
+	return -1;
+}
+
+/* The state a run starts from: attempt counted, interruptions carried. */
+static int
+job_mark_processing(
+    struct job *job, json_t *st, json_int_t interrupted, long long started)
+{
+	json_t *patch;
+	int rc;
+
+	/* clang-format off */
+	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I, s:I}",
+	    "status", "processing",
+	    "progress", 2,
+	    "message", "Starting",
+	    "error",
+	    "attempt", (json_int_t)(json_integer_value(json_object_get(st, "attempt")) + 1),
+	    "interrupted", interrupted,
+	    "started", (json_int_t)started);
+	/* clang-format on */
+	if (patch == NULL)
+		return -1;
+	rc = spool_status_update(job->sp, job->id, job->file, patch, -1);
+	json_decref(patch);
+	return rc;
+}
+
 void
 job_run(struct spool *sp, const struct config *cfg, const char *owner,
     const char *marker, void *wstate[JOB_NBACKENDS])
@@ -320,7 +375,7 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	struct job job;
 	char err[512] = "";
 	enum backend_status bs;
-	json_t *st = NULL, *patch = NULL;
+	json_t *st = NULL;
 	long long started = spool_now_ms();
 	int state, bi;
 	json_int_t interrupted;
@@ -368,33 +423,10 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 			goto later;
 		goto done;
 	}
-	/* Still "processing": the run before never ended (the daemon died
-	 * during it); counted in the state file, durable across crashes. */
-	interrupted = json_integer_value(json_object_get(st, "interrupted")) +
-	    (state == FS_PROCESSING);
-	if (job_backends[bi]->max_interrupted > 0 &&
-	    interrupted >= job_backends[bi]->max_interrupted) {
-		snprintf(err, sizeof(err),
-		    "The server stopped (crashed or was killed) while converting this file %lld times, so it is not run again; an image that needs more memory or time than the server has can cause this.",
-		    (long long)interrupted);
-		patch = json_pack("{s:I}", "interrupted", interrupted);
-		if (patch != NULL)
-			spool_status_update(sp, job.id, job.file, patch, -1);
-		job_finish(&job, BACKEND_FAILED, err, started);
+	interrupted = job_interrupted(&job, st, state, bi, started);
+	if (interrupted < 0)
 		goto done;
-	}
-	/* clang-format off */
-	patch = json_pack("{s:s, s:i, s:s, s:n, s:I, s:I, s:I}",
-	    "status", "processing",
-	    "progress", 2,
-	    "message", "Starting",
-	    "error",
-	    "attempt", (json_int_t)(json_integer_value(json_object_get(st, "attempt")) + 1),
-	    "interrupted", interrupted,
-	    "started", (json_int_t)started);
-	/* clang-format on */
-	if (patch == NULL ||
-	    spool_status_update(sp, job.id, job.file, patch, -1) == -1) {
+	if (job_mark_processing(&job, st, interrupted, started) == -1) {
 		log_warn("%s: status; handing back", marker);
 		job_later(sp, owner, marker);
 		goto out;
@@ -425,7 +457,6 @@ later:
 	log_warn("%s: final status not written; queued again", marker);
 	job_later(sp, owner, marker);
 out:
-	json_decref(patch);
 	json_decref(st);
 	json_decref(job.batch);
 	json_decref(job.formats);

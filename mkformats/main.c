@@ -50,8 +50,7 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: i2m-formats info|preview|stl|3mf|ply|fbx|obj GLB "
-	    "[HEIGHT_MM]\n");
+	    "usage: i2m-formats info|preview|stl|3mf|ply|fbx|obj GLB [HEIGHT_MM]\n");
 	return 2;
 }
 

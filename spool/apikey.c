@@ -24,22 +24,13 @@ ct_diff(const char *a, size_t al, const char *b, size_t bl)
 int
 config_key_listed(const char *list, const char *key)
 {
-	const char *p = list;
-	size_t kl = strlen(key);
+	const char *p = list, *w;
+	size_t kl = strlen(key), l;
 	int found = 0;
 
 	if (kl == 0)
 		return 0;
-	while (*p != '\0') {
-		size_t l;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		l = strcspn(p, " ,");
-		if (l == 0)
-			break;
-		found |= ct_diff(p, l, key, kl) == 0;
-		p += l;
-	}
+	while ((w = config_list_next(&p, &l)) != NULL)
+		found |= ct_diff(w, l, key, kl) == 0;
 	return found;
 }

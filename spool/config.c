@@ -259,6 +259,17 @@ out:
 	return rc;
 }
 
+const char *
+config_list_next(const char **p, size_t *len)
+{
+	const char *w = *p;
+
+	w += strspn(w, " ,");
+	*len = strcspn(w, " ,");
+	*p = w + *len;
+	return *len > 0 ? w : NULL;
+}
+
 int
 config_load(struct config *c, char *err, size_t errlen)
 {

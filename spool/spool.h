@@ -93,6 +93,13 @@ const char *config_key_name(size_t i);
  */
 void config_scrub_env(void);
 
+/*
+ * The next word of a space- or comma-separated config list (API_KEYS,
+ * CORS_ORIGINS) at *p: its start and *len, *p moved past it; NULL at the
+ * end.
+ */
+const char *config_list_next(const char **p, size_t *len);
+
 /* apikey.c ------------------------------------------------------------- */
 
 /*

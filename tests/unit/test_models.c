@@ -132,8 +132,7 @@ test_model_settings(void)
 		}
 	}
 	TAP_OK(bad == 0,
-	    "model rows: good_at, 1-3 settings, choice labels "
-	    "match (%zu wrong)",
+	    "model rows: good_at, 1-3 settings, choice labels match (%zu wrong)",
 	    bad);
 }
 

@@ -245,7 +245,6 @@ static void
 test_submit(struct spool *sp)
 {
 	char id[SPOOL_ID_LEN + 1], m[SPOOL_MARKER_MAX];
-	struct spool_submit s;
 	json_t *b, *st, *sum;
 
 	TAP_OK(submit(sp, 3, id) == 0, "submit 3 files");
@@ -309,6 +308,13 @@ test_submit(struct spool *sp)
 	TAP_OK(spool_cancel(sp, "00000000000000000000000000000000") == -1 &&
 	        errno == ENOENT,
 	    "cancel of an unknown batch is ENOENT");
+}
+
+/* Faults while submitting (after test_submit: one batch exists). */
+static void
+test_submit_faults(struct spool *sp)
+{
+	struct spool_submit s;
 
 	/* ENOSPC in the middle of a submission leaves nothing. */
 	spool_submit_init(&s, sp, &cfg);
@@ -539,6 +545,7 @@ main(void)
 	if (config_load(&cfg, path, sizeof(path)) == -1)
 		return 1;
 	test_submit(&sp);
+	test_submit_faults(&sp);
 	test_rule(&sp);
 	test_seq(&sp);
 	spool_close(&sp);

@@ -17,6 +17,8 @@ import os
 import sys
 from urllib.parse import urlparse
 
+from sse_client import events, open_stream
+
 
 async def stream(host, port, path, ready, state):
     try:
@@ -29,33 +31,23 @@ async def stream(host, port, path, ready, state):
 
 
 async def watch(host, port, path, ready, state):
-    r, w = await asyncio.open_connection(host, port)
-    w.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode())
-    await w.drain()
+    r, w = await open_stream(host, port, path)
     status = (await r.readline()).decode().strip()
     if " 200 " not in status + " ":
         state["errors"].append(status)
         w.close()
         return
-    ev = None
     first = True
-    while True:
-        line = await r.readline()
-        if not line:
+    async for ev, data in events(r):
+        if first:
+            first = False
+            state["ready"] += 1
+            if not ready.done():
+                ready.set_result(True)
+        if ev == "file_update":
+            state["changed"] += 1
+            state["statuses"].append(json.loads(data).get("status"))
             break
-        line = line.decode().rstrip("\r\n")
-        if line.startswith("event: "):
-            ev = line[7:]
-        elif line.startswith("data: ") and ev is not None:
-            if first:
-                first = False
-                state["ready"] += 1
-                if not ready.done():
-                    ready.set_result(True)
-            if ev == "file_update":
-                state["changed"] += 1
-                state["statuses"].append(json.loads(line[6:]).get("status"))
-                break
     w.close()
 
 
