@@ -118,7 +118,12 @@ module.exports = { run, launch, uploadPage, modelsLoaded, pickModel, openAdvance
 // The 3D preview of the first <model-viewer>: wait for its 'load' event
 // (or fail on 'error'), then count the pixels of its canvas that are not
 // background.  Returns {lit, total, colours} over the central region.
+// 'load' means the GLB is parsed, not that a frame is on the canvas: the
+// first frame can come seconds later on a loaded machine (SwiftShader), so
+// the canvas is read again until it has drawn (10% lit, 300 colours) or
+// the deadline passes, and the last reading is returned either way.
 async function previewPixels(page, timeout = 60000) {
+  const deadline = Date.now() + timeout;
   await page.waitForSelector('model-viewer');
   await page.evaluate((ms) => new Promise((resolve, reject) => {
     const mv = document.querySelector('model-viewer');
@@ -127,7 +132,15 @@ async function previewPixels(page, timeout = 60000) {
     mv.addEventListener('load', () => { clearTimeout(t); resolve(); }, { once: true });
     mv.addEventListener('error', (e) => { clearTimeout(t); reject(new Error(`model-viewer error: ${e.detail && e.detail.type}`)); }, { once: true });
   }), timeout);
-  await page.waitForTimeout(500);   // a frame or two after load
+  for (;;) {
+    await page.waitForTimeout(250);
+    const p = await canvasPixels(page);
+    if ((p.lit >= p.total * 0.1 && p.colours >= 300) || Date.now() > deadline) return p;
+  }
+}
+
+// One reading of the first <model-viewer>'s canvas (see previewPixels).
+function canvasPixels(page) {
   return page.evaluate(async () => {
     const mv = document.querySelector('model-viewer');
     const img = new Image();
