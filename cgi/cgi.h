@@ -94,6 +94,16 @@ long long cgi_param_ll(struct req *r, const char *name, long long dflt);
  * RATE_LIMIT_PER_MIN, else 429 with Retry-After has been sent and 0.
  */
 int cgi_rate_check(struct req *r);
+/*
+ * UPLOADS_PER_IP: a held slot (>= 0; give it to cgi_hold_release when the
+ * upload is answered) when r's address may start one more upload, else
+ * 429 with Retry-After has been sent and -1.
+ */
+int cgi_upload_enter(struct req *r);
+/* The counting under it: the slot ip now holds one more of, when under
+ * limit (limit 0: no limit, a slot release ignores), else -1. */
+int cgi_hold_acquire(const char *ip, int limit);
+void cgi_hold_release(int slot);
 
 /* batch.c -------------------------------------------------------------- */
 

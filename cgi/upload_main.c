@@ -329,15 +329,12 @@ answer(struct upload *u, double estimate)
 	        estimate < 0 ? json_null() : json_real(estimate)));
 }
 
+static void receive(struct req *r);
+
 static void
 upload(struct req *r)
 {
-	struct upload *u;
-	char boundary[128];
-	long long clen, limit;
-	double estimate = -1;
-	enum mp_result mr;
-	static const struct mp_callbacks cb = {on_begin, on_data, on_end};
+	int slot;
 
 	if (r->nseg != 3 || strcmp(r->seg[0], "api") != 0 ||
 	    strcmp(r->seg[1], "v1") != 0 || strcmp(r->seg[2], "upload") != 0) {
@@ -351,6 +348,25 @@ upload(struct req *r)
 	}
 	if (!cgi_require_key(r))
 		return;
+	slot = cgi_upload_enter(r);
+	if (slot == -1)
+		return;
+	receive(r);
+	cgi_hold_release(slot);
+}
+
+/* The upload's body, checked and committed, and the answer (one held slot of
+ * UPLOADS_PER_IP from the caller). */
+static void
+receive(struct req *r)
+{
+	struct upload *u;
+	char boundary[128];
+	long long clen, limit;
+	double estimate = -1;
+	enum mp_result mr;
+	static const struct mp_callbacks cb = {on_begin, on_data, on_end};
+
 	clen = cgi_param_ll(r, "CONTENT_LENGTH", 0);
 	limit = config_request_bytes(&cgi.cfg);
 	if (clen > limit) {

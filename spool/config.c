@@ -82,6 +82,7 @@ static const struct key keys[] = {
     S("LOG_LEVEL", log_level),
     D("FAL_BUDGET_USD_PER_DAY", fal_budget_usd_per_day, 0, 1000000),
     I("RATE_LIMIT_PER_MIN", rate_limit_per_min, 0, 1000000),
+    I("UPLOADS_PER_IP", uploads_per_ip, 0, 100000),
 };
 
 #undef S

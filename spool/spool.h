@@ -64,6 +64,7 @@ struct config {
 	char log_level[16]; /* debug, info or warn; set for the process */
 	double fal_budget_usd_per_day; /* 0 = no cap */
 	int rate_limit_per_min; /* API requests per client address, 0 = any */
+	int uploads_per_ip; /* uploads under way per address, 0 = any */
 };
 
 /*
