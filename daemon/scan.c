@@ -123,44 +123,18 @@ scan_claim(struct spool *sp, const char *me, struct pool *p, int *more)
 	return claimed;
 }
 
-struct retention_ctx {
-	struct spool *sp;
-	long long cutoff;
-	int removed;
-};
-
-static int
-expire_batch(const char *id, void *arg)
+static void
+expired(const char *id, void *arg)
 {
-	struct retention_ctx *c = arg;
-	json_t *b;
-	long long created;
-
-	b = spool_batch_get(c->sp, id);
-	if (b == NULL)
-		return 0;
-	created = json_integer_value(json_object_get(b, "created"));
-	json_decref(b);
-	if (created >= c->cutoff)
-		return 0;
-	if (spool_batch_remove(c->sp, id) == 0) {
-		log_info("%s: removed after the retention period", id);
-		c->removed++;
-	}
-	return 0;
+	(void)arg;
+	log_info("%s: removed after the retention period", id);
 }
 
 int
 scan_retention(struct spool *sp, int hours)
 {
-	struct retention_ctx c;
-
 	if (hours <= 0)
 		return 0;
-	c.sp = sp;
-	c.cutoff = spool_now_ms() - (long long)hours * 3600 * 1000;
-	c.removed = 0;
-	if (spool_batch_foreach(sp, expire_batch, &c) == -1)
-		return -1;
-	return c.removed;
+	return spool_batches_expire(
+	    sp, spool_now_ms() - (long long)hours * 3600 * 1000, expired, NULL);
 }

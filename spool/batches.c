@@ -9,7 +9,10 @@
  *
  * A batch leaves by rename into trash/ first, so a reader sees the whole
  * batch or none of it; the recursive removal that follows may be cut by a
- * crash and is finished by the daemon's sweep (spool_sweep).
+ * crash and is finished by the daemon's sweep (spool_sweep).  Expiry by
+ * age (spool_batches_expire) is the one retention rule: a batch whose
+ * batch.json "created" is before the cutoff goes, whoever asks (the
+ * daemon's RETENTION_HOURS, the admin API's cleanup).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -178,4 +181,75 @@ long long
 spool_batches_bytes(struct spool *sp)
 {
 	return tree_bytes(sp->root, "batches", 0);
+}
+
+long long
+spool_batch_bytes(struct spool *sp, const char *id)
+{
+	char name[64];
+
+	if (!spool_id_valid(id))
+		return 0;
+	snprintf(name, sizeof(name), "batches/%s", id);
+	return tree_bytes(sp->root, name, 0);
+}
+
+json_t *
+spool_areas_bytes(struct spool *sp)
+{
+	/* Every top-level directory of the tree (spool/README.md). */
+	static const char *const areas[] = {
+	    "batches", "tmp", "q", "daemons", "trash", "spend"};
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o != NULL && i < sizeof(areas) / sizeof(areas[0]); i++)
+		json_object_set_new(o, areas[i],
+		    json_integer(tree_bytes(sp->root, areas[i], 0)));
+	return o;
+}
+
+struct expire_ctx {
+	struct spool *sp;
+	long long cutoff;
+	void (*removed)(const char *id, void *arg);
+	void *arg;
+	int n;
+};
+
+static int
+expire_one(const char *id, void *arg)
+{
+	struct expire_ctx *c = arg;
+	json_t *b = spool_batch_get(c->sp, id);
+	long long created;
+
+	/* A batch.json that cannot be read is left alone: its age is
+	 * unknown, and a half-gone batch is the sweep's. */
+	if (b == NULL)
+		return 0;
+	created = json_integer_value(json_object_get(b, "created"));
+	json_decref(b);
+	if (created >= c->cutoff || spool_batch_remove(c->sp, id) == -1)
+		return 0;
+	c->n++;
+	if (c->removed != NULL)
+		c->removed(id, c->arg);
+	return 0;
+}
+
+int
+spool_batches_expire(struct spool *sp, long long cutoff_ms,
+    void (*removed)(const char *id, void *arg), void *arg)
+{
+	struct expire_ctx c;
+
+	c.sp = sp;
+	c.cutoff = cutoff_ms;
+	c.removed = removed;
+	c.arg = arg;
+	c.n = 0;
+	if (spool_batch_foreach(sp, expire_one, &c) == -1)
+		return -1;
+	return c.n;
 }

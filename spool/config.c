@@ -77,6 +77,7 @@ static const struct key keys[] = {
     I("FAL_OUTPUT_TTL_S", fal_output_ttl_s, 60, 365 * 24 * 3600),
     S("CORS_ORIGINS", cors_origins),
     X("API_KEYS", api_keys),
+    X("ADMIN_API_KEY", admin_api_key),
     I("SSE_MAX_STREAMS", sse_max_streams, 1, 100000),
     I("SSE_HEARTBEAT_MS", sse_heartbeat_ms, 50, 3600000),
     S("LOG_LEVEL", log_level),

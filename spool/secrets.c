@@ -1,7 +1,7 @@
 /*
- * secrets.c: keys do not stay in a process's environment.  The FAL key
- * and the API keys may come from the environment (config_load reads it);
- * once loaded they live in struct config only.  A process that calls
+ * secrets.c: keys do not stay in a process's environment.  The FAL key,
+ * the API keys and the admin key may come from the environment
+ * (config_load reads it); once loaded they live in struct config only.  A process that calls
  * config_scrub_env() overwrites their values in place, so neither
  * /proc/<pid>/environ nor any child it starts shows them, then removes
  * the variables.
@@ -16,7 +16,8 @@ extern char **environ;
 void
 config_scrub_env(void)
 {
-	static const char *const secret[] = {"FAL_KEY", "API_KEYS"};
+	static const char *const secret[] = {
+	    "FAL_KEY", "API_KEYS", "ADMIN_API_KEY"};
 	size_t i;
 	char **e;
 

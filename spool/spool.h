@@ -59,6 +59,7 @@ struct config {
 	int fal_output_ttl_s; /* lifetime of FAL's files of a model */
 	char cors_origins[1024]; /* space-separated, empty = none */
 	char api_keys[1024]; /* space-separated bearer keys, empty = open */
+	char admin_api_key[256]; /* key(s) of /api/v1/admin/, empty = off */
 	int sse_max_streams; /* open streams per SSE process; past it 503 */
 	int sse_heartbeat_ms; /* heartbeat after this long without events */
 	char log_level[16]; /* debug, info or warn; set for the process */
@@ -78,7 +79,7 @@ long long config_request_bytes(const struct config *c);
 /*
  * The resolved value of KEY as text, or of a derived key (MAX_REQUEST_BYTES,
  * MAX_REQUEST_KB for lighttpd).  -1 with ENOENT for an unknown key, EPERM
- * for a secret (FAL_KEY, API_KEYS).
+ * for a secret (FAL_KEY, API_KEYS, ADMIN_API_KEY).
  */
 int
 config_value(const struct config *c, const char *name, char *buf, size_t len);
@@ -88,9 +89,9 @@ const char *config_key_name(size_t i);
 /* secrets.c ------------------------------------------------------------ */
 
 /*
- * Overwrite FAL_KEY and API_KEYS in this process's environment and unset
- * them (after config_load): /proc/<pid>/environ and children never see a
- * key.
+ * Overwrite FAL_KEY, API_KEYS and ADMIN_API_KEY in this process's
+ * environment and unset them (after config_load): /proc/<pid>/environ and
+ * children never see a key.
  */
 void config_scrub_env(void);
 
@@ -265,6 +266,19 @@ int spool_remote_put(struct spool *sp, const char *id, int file, json_t *rec);
 json_t *spool_remote_get(struct spool *sp, const char *id, int file);
 /* Bytes stored under batches/ (metrics). */
 long long spool_batches_bytes(struct spool *sp);
+/* Bytes stored under batches/<id>; 0 for an unknown or invalid id. */
+long long spool_batch_bytes(struct spool *sp, const char *id);
+/* Bytes under each top-level directory of the spool: {"batches":N,
+ * "tmp":N, "q":N, "daemons":N, "trash":N, "spend":N}; new reference. */
+json_t *spool_areas_bytes(struct spool *sp);
+/*
+ * The retention rule: remove (spool_batch_remove) every batch whose
+ * batch.json "created" is before cutoff_ms, calling removed(id, arg) (may
+ * be NULL) after each.  How many were removed, or -1 when batches/ cannot
+ * be read.
+ */
+int spool_batches_expire(struct spool *sp, long long cutoff_ms,
+    void (*removed)(const char *id, void *arg), void *arg);
 
 /* daemons.c ------------------------------------------------------------ */
 
