@@ -87,6 +87,15 @@ int cgi_unescape(char *dst, size_t len, const char *src, size_t srclen);
 /* Value of an integer header-like param, or dflt. */
 long long cgi_param_ll(struct req *r, const char *name, long long dflt);
 
+/* query.c -------------------------------------------------------------- */
+
+/* The value of key in query string q (up to '&' or the end, not decoded),
+ * NULL when absent. */
+const char *cgi_query_value(const char *q, const char *key);
+/* A whole number in [lo, hi] at v up to '&' or the end; -1 when not
+ * (also for v NULL). */
+long long cgi_query_number(const char *v, long long lo, long long hi);
+
 /* ratelimit.c ---------------------------------------------------------- */
 
 /*

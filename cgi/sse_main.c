@@ -62,40 +62,6 @@ static enum kind listen_tag = K_LISTEN, inotify_tag = K_INOTIFY;
 static int spare_fd = -1, max_streams;
 static long long heartbeat_ms;
 
-/* The value of key in query string q (up to '&'), NULL when absent. */
-static const char *
-query_value(const char *q, const char *key)
-{
-	size_t kl = strlen(key);
-
-	while (q != NULL && *q != '\0') {
-		if (strncmp(q, key, kl) == 0 && q[kl] == '=')
-			return q + kl + 1;
-		q = strchr(q, '&');
-		if (q != NULL)
-			q++;
-	}
-	return NULL;
-}
-
-/* A whole number in [lo, hi] up to '&' or the end; -1 when not. */
-static long long
-number(const char *v, long long lo, long long hi)
-{
-	long long k = 0;
-
-	if (v == NULL || *v < '0' || *v > '9')
-		return -1;
-	for (; *v >= '0' && *v <= '9'; v++) {
-		k = k * 10 + (*v - '0');
-		if (k > hi)
-			return -1;
-	}
-	if ((*v != '\0' && *v != '&') || k < lo)
-		return -1;
-	return k;
-}
-
 /*
  * The seq the client already has: Last-Event-ID, else ?since=, when it is
  * a number we gave out (at most the batch's seq); else 0, everything.
@@ -107,8 +73,8 @@ resume_point(struct stream *s, const char *query, long long seq)
 	long long k;
 
 	if (v == NULL || *v == '\0')
-		v = query_value(query, "since");
-	k = number(v, 0, seq);
+		v = cgi_query_value(query, "since");
+	k = cgi_query_number(v, 0, seq);
 	return k < 0 ? 0 : k;
 }
 
@@ -261,9 +227,9 @@ start(struct stream *s)
 		    "There is no upload with this id.");
 		return;
 	}
-	if (query_value(query, "timeout") != NULL) {
-		timeout_s =
-		    number(query_value(query, "timeout"), 1, TIMEOUT_MAX_S);
+	if (cgi_query_value(query, "timeout") != NULL) {
+		timeout_s = cgi_query_number(
+		    cgi_query_value(query, "timeout"), 1, TIMEOUT_MAX_S);
 		if (timeout_s < 0) {
 			reply_error(s, 400, "INVALID_PARAMETER", 0,
 			    "timeout must be a whole number of seconds from 1 to %d.",
