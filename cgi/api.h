@@ -43,9 +43,37 @@ void api_qr(struct req *r, const char *const *arg);
 
 /* api_health.c: health, readiness, metrics, the model list ------------- */
 
+/*
+ * What readiness checks, read once (only the daemons' heartbeats and the
+ * disk: O(daemons), never a batch); the detailed health and the admin
+ * system health show the same reads.
+ */
+struct api_checks {
+	int writable; /* a file can be written in the spool */
+	int alive; /* daemons with a fresh heartbeat */
+	long long free_mb; /* free on the spool's file system */
+	int disk_ok; /* free_mb at or above DISK_FLOOR_MB */
+	char fal_why[400]; /* "" unless FAL refuses the key or account */
+	json_t *beats; /* the live daemons' heartbeats (owned) */
+};
+void api_checks_read(struct api_checks *c);
+/* "unhealthy" when uploads cannot be processed (spool, daemon, disk),
+ * "degraded" when only FAL refuses, else "healthy". */
+const char *api_checks_status(const struct api_checks *c);
+void api_checks_free(struct api_checks *c);
+
 void api_health(struct req *r, const char *const *arg);
+void api_liveness(struct req *r, const char *const *arg);
+void api_health_detailed(struct req *r, const char *const *arg);
 void api_readiness(struct req *r, const char *const *arg);
 void api_metrics(struct req *r, const char *const *arg);
 void api_models(struct req *r, const char *const *arg);
+
+/* api_admin.c: the earlier service's admin endpoints (ADMIN_API_KEY) -- */
+
+void api_admin_disk(struct req *r, const char *const *arg);
+void api_admin_system(struct req *r, const char *const *arg);
+void api_admin_files(struct req *r, const char *const *arg);
+void api_admin_cleanup(struct req *r, const char *const *arg);
 
 #endif

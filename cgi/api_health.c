@@ -1,7 +1,9 @@
 /*
  * api_health.c: how the service is and what it offers: liveness
- * (health), readiness (the spool writable, a live daemon, disk above the
- * floor, FAL accepting the key), Prometheus metrics, and the model list.
+ * (health, liveness), readiness (the spool writable, a live daemon, disk
+ * above the floor, FAL accepting the key) and the same checks as the
+ * detailed health's components (one function reads them: api_checks_read),
+ * Prometheus metrics, and the model list.
  * Daemons are read through their heartbeats in the spool
  * (spool/daemons.c).  Readiness reads only the daemons' heartbeats and
  * the disk: O(daemons), never a batch.  Metrics walk every batch, so
@@ -12,6 +14,7 @@
  * the threads that status polls need.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +34,15 @@ api_health(struct req *r, const char *const *arg)
 }
 
 /*
- * Number of live daemons (spool_daemons_alive).  fal_why gets a sentence
- * when a live daemon's heartbeat says that FAL refused the key
- * ("fal_auth":"rejected") or the account ("locked", FAL's reason in
- * "fal_message"), else "".
+ * Number of live daemons (spool_daemons_alive), their heartbeats appended
+ * to beats.  fal_why gets a sentence when a live daemon's heartbeat says
+ * that FAL refused the key ("fal_auth":"rejected") or the account
+ * ("locked", FAL's reason in "fal_message"), else "".
  */
 static int
-daemons_alive(char *fal_why, size_t len)
+daemons_alive(json_t *beats, char *fal_why, size_t len)
 {
-	json_t *beats = json_array(), *b;
+	json_t *b;
 	size_t i;
 	int alive;
 
@@ -60,56 +63,160 @@ daemons_alive(char *fal_why, size_t len)
 			    "FAL refuses new work for this account: %s",
 			    fm != NULL ? fm : "no reason given");
 	}
-	json_decref(beats);
 	return alive;
+}
+
+void
+api_checks_read(struct api_checks *c)
+{
+	c->beats = json_array();
+	c->alive = daemons_alive(c->beats, c->fal_why, sizeof(c->fal_why));
+	c->writable = spool_writable(&cgi.sp);
+	c->free_mb = spool_free_space_mb(&cgi.sp);
+	c->disk_ok = c->free_mb >= cgi.cfg.disk_floor_mb;
+}
+
+const char *
+api_checks_status(const struct api_checks *c)
+{
+	/* FAL alone refusing leaves the offline model working. */
+	if (!c->writable || c->alive == 0 || !c->disk_ok)
+		return "unhealthy";
+	return c->fal_why[0] != '\0' ? "degraded" : "healthy";
+}
+
+void
+api_checks_free(struct api_checks *c)
+{
+	json_decref(c->beats);
+	c->beats = NULL;
 }
 
 void
 api_readiness(struct req *r, const char *const *arg)
 {
-	char fal_why[400];
-	int alive = daemons_alive(fal_why, sizeof(fal_why));
-	int fal_rejected = fal_why[0] != '\0';
-	int writable = spool_writable(&cgi.sp);
-	long long free_mb = spool_free_space_mb(&cgi.sp);
-	int disk_ok = free_mb >= cgi.cfg.disk_floor_mb;
+	struct api_checks c;
+	int fal_rejected;
 	json_t *checks, *failing;
 	char now[48];
 
 	(void)arg;
+	api_checks_read(&c);
+	fal_rejected = c.fal_why[0] != '\0';
 	api_iso_now(now, sizeof(now));
 	/* clang-format off */
 	checks = json_pack("{s:{s:b}, s:{s:b, s:i}, s:{s:b, s:I, s:I}, s:{s:b}}",
-	    "spool", "ok", writable,
-	    "daemon", "ok", alive > 0, "alive", alive,
-	    "disk", "ok", disk_ok, "free_mb", (json_int_t)free_mb, "floor_mb", (json_int_t)cgi.cfg.disk_floor_mb,
+	    "spool", "ok", c.writable,
+	    "daemon", "ok", c.alive > 0, "alive", c.alive,
+	    "disk", "ok", c.disk_ok, "free_mb", (json_int_t)c.free_mb, "floor_mb", (json_int_t)cgi.cfg.disk_floor_mb,
 	    "fal", "ok", !fal_rejected);
 	/* clang-format on */
-	if (writable && alive > 0 && disk_ok && !fal_rejected) {
+	if (c.writable && c.alive > 0 && c.disk_ok && !fal_rejected) {
 		cgi_json(r, 200,
 		    json_pack("{s:s, s:s, s:o}", "status", "ready", "timestamp",
 		        now, "checks", checks));
-		return;
+		goto out;
 	}
 	failing = json_array();
-	if (!writable)
+	if (!c.writable)
 		json_array_append_new(failing, json_string("spool"));
-	if (alive == 0)
+	if (c.alive == 0)
 		json_array_append_new(failing, json_string("daemon"));
-	if (!disk_ok)
+	if (!c.disk_ok)
 		json_array_append_new(failing, json_string("disk"));
 	if (fal_rejected)
 		json_array_append_new(failing, json_string("fal"));
 	cgi_json(r, 503,
 	    json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:O, s:o, s:{s:o}}",
 	        "error", 1, "error_code", "NOT_READY", "message",
-	        !writable        ? "The spool is not writable."
-	            : alive == 0 ? "No processing daemon is running."
-	            : !disk_ok   ? "Disk space is below the configured floor."
-	                         : fal_why,
+	        !c.writable        ? "The spool is not writable."
+	            : c.alive == 0 ? "No processing daemon is running."
+	            : !c.disk_ok   ? "Disk space is below the configured floor."
+	                           : c.fal_why,
 	        "status_code", 503, "status", "not_ready", "timestamp", now,
 	        "failing", failing, "checks", checks, "details", "failing",
 	        failing));
+out:
+	api_checks_free(&c);
+}
+
+/* One component of the detailed health: {"status", "message"}. */
+static json_t *component(const char *status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static json_t *
+component(const char *status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s, s:s}", "status", status, "message", msg);
+}
+
+/*
+ * The earlier service's detailed health: readiness's checks (the same
+ * reads, so the same O(daemons) cost) as components with a status and a
+ * sentence each, and the overall api_checks_status.  Always 200: it is a
+ * report; readiness is the probe that fails.
+ */
+void
+api_health_detailed(struct req *r, const char *const *arg)
+{
+	struct api_checks c;
+	json_t *comp;
+	char now[48];
+
+	(void)arg;
+	api_checks_read(&c);
+	api_iso_now(now, sizeof(now));
+	comp = json_pack("{s:o, s:o, s:o, s:o}", "spool",
+	    c.writable
+	        ? component("healthy", "The spool is writable.")
+	        : component("unhealthy",
+	              "The spool is not writable; check SPOOL_DIR's owner and free space."),
+	    "daemon",
+	    c.alive > 0
+	        ? component("healthy", "%d processing daemon%s running.",
+	              c.alive, c.alive == 1 ? " is" : "s are")
+	        : component("unhealthy",
+	              "No processing daemon is running; start i2m-daemon."),
+	    "disk",
+	    c.disk_ok
+	        ? component("healthy", "%lld MB free (floor %lld MB).",
+	              c.free_mb, cgi.cfg.disk_floor_mb)
+	        : component("unhealthy",
+	              "%lld MB free, below the floor of %lld MB: uploads are refused until space is freed.",
+	              c.free_mb, cgi.cfg.disk_floor_mb),
+	    "fal",
+	    c.fal_why[0] != '\0' ? component("unhealthy", "%s", c.fal_why)
+	        : cgi.cfg.fal_key[0] == '\0'
+	        ? component("healthy",
+	              "No FAL_KEY is set; the offline model makes every model.")
+	        : component("healthy",
+	              "FAL_KEY is set and no daemon reports FAL refusing it."));
+	json_object_set_new(
+	    json_object_get(comp, "daemon"), "alive", json_integer(c.alive));
+	json_object_set_new(
+	    json_object_get(comp, "disk"), "free_mb", json_integer(c.free_mb));
+	json_object_set_new(json_object_get(comp, "disk"), "floor_mb",
+	    json_integer(cgi.cfg.disk_floor_mb));
+	cgi_json(r, 200,
+	    json_pack("{s:s, s:s, s:s, s:s, s:o}", "status",
+	        api_checks_status(&c), "service", "image2model", "version",
+	        CGI_VERSION, "timestamp", now, "components", comp));
+	api_checks_free(&c);
+}
+
+void
+api_liveness(struct req *r, const char *const *arg)
+{
+	(void)arg;
+	/* Only that this process answers: no spool read, so a probe of it
+	 * never fails because of a slow disk. */
+	cgi_json(r, 200, json_pack("{s:s}", "status", "alive"));
 }
 
 void
@@ -238,7 +345,7 @@ metrics_render(void)
 	fprintf(o,
 	    "# HELP i2m_daemons_alive Daemons with a fresh heartbeat.\n# TYPE i2m_daemons_alive gauge\n"
 	    "i2m_daemons_alive %d\n",
-	    daemons_alive(why, sizeof(why)));
+	    daemons_alive(NULL, why, sizeof(why)));
 	if (fclose(o) != 0) {
 		free(text);
 		return NULL;

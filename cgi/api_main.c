@@ -27,6 +27,8 @@ static const struct route routes[] = {
     {"GET", "/health", api_health},
     {"GET", "/api/v1/health", api_health},
     {"GET", "/api/v1/health/readiness", api_readiness},
+    {"GET", "/api/v1/health/liveness", api_liveness},
+    {"GET", "/api/v1/health/detailed", api_health_detailed},
     {"GET", "/api/v1/health/metrics", api_metrics},
     {"GET", "/api/v1/models/available", api_models},
     {"GET", "/api/v1/status/tasks/*", api_status},
@@ -37,6 +39,10 @@ static const struct route routes[] = {
     {"GET", "/api/v1/download/*/all.zip", api_download_zip},
     {"GET", "/api/v1/download/*/*", api_download_file},
     {"GET", "/api/v1/qr/*/*", api_qr},
+    {"GET", "/api/v1/admin/disk-usage", api_admin_disk},
+    {"GET", "/api/v1/admin/system-health", api_admin_system},
+    {"GET", "/api/v1/admin/list-files", api_admin_files},
+    {"POST", "/api/v1/admin/cleanup", api_admin_cleanup},
 };
 
 void
