@@ -334,7 +334,7 @@ cgi_preflight(struct req *r)
 		cgi_header(
 		    r, "Access-Control-Allow-Methods: GET, POST, OPTIONS");
 		cgi_header(r,
-		    "Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID, Cache-Control");
+		    "Access-Control-Allow-Headers: Authorization, X-API-Key, Content-Type, Last-Event-ID, Cache-Control");
 		cgi_header(r, "Access-Control-Max-Age: 600");
 	}
 	cgi_end_headers(r);

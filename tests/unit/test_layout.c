@@ -104,6 +104,41 @@ test_batches(struct spool *sp)
 }
 
 static void
+count_removed(const char *id, void *arg)
+{
+	if (spool_id_valid(id))
+		(*(int *)arg)++;
+}
+
+/* The retention rule: "created" before the cutoff goes, the rest stays. */
+static void
+test_expire(struct spool *sp)
+{
+	char a[SPOOL_ID_LEN + 1], b[SPOOL_ID_LEN + 1];
+	json_t *areas;
+	int seen = 0;
+
+	TAP_OK(submit(sp, 2, a) == 0 && submit(sp, 1, b) == 0,
+	    "two batches to expire");
+	areas = spool_areas_bytes(sp);
+	TAP_OK(spool_batch_bytes(sp, a) > 0 &&
+	        spool_batch_bytes(sp, "nope") == 0 &&
+	        json_integer_value(json_object_get(areas, "batches")) >=
+	            spool_batch_bytes(sp, a) + spool_batch_bytes(sp, b),
+	    "a batch's bytes, and the areas hold them");
+	json_decref(areas);
+	TAP_OK(
+	    spool_batches_expire(sp, 0, count_removed, &seen) == 0 && seen == 0,
+	    "nothing was created before the epoch");
+	TAP_OK(spool_batches_expire(
+	           sp, spool_now_ms() + 1, count_removed, &seen) == 2 &&
+	        seen == 2 && spool_queue_depth(sp) == 0,
+	    "everything older than now goes, its markers withdrawn");
+	TAP_OK(spool_batches_expire(sp, spool_now_ms() + 1, NULL, NULL) == 0,
+	    "and the next run finds nothing");
+}
+
+static void
 test_daemons(struct spool *sp)
 {
 	struct spool_daemon me, other;
@@ -186,6 +221,7 @@ main(void)
 	snprintf(root, sizeof(root), "%s/spool", path);
 	TAP_OK(spool_open(&sp, root, 1) == 0, "spool created");
 	test_batches(&sp);
+	test_expire(&sp);
 	test_daemons(&sp);
 	test_sweep(&sp);
 	spool_close(&sp);
