@@ -59,9 +59,9 @@ admin_gate(struct req *r)
 		    "The admin endpoints are off; set ADMIN_API_KEY to turn them on.");
 		return 0;
 	}
-	/* Both looked at, so which header held it does not show in time. */
-	ok = (x != NULL && config_key_listed(cgi.cfg.admin_api_key, x)) |
-	    (b != NULL && config_key_listed(cgi.cfg.admin_api_key, b));
+	/* Each header that came is compared whole (no early exit). */
+	ok = x != NULL ? config_key_listed(cgi.cfg.admin_api_key, x) : 0;
+	ok |= b != NULL ? config_key_listed(cgi.cfg.admin_api_key, b) : 0;
 	if (ok)
 		return 1;
 	cgi_drain(r);
