@@ -4,7 +4,7 @@
 # harness).  Seeds, and every crash ever found, are in
 # tests/fuzz/corpus/<name>/; new inputs go to build-fuzz/fuzz/corpus/.
 #   make fuzz                  each target FUZZ_TIME s (default 180)
-#   make fuzz FUZZ_TIME=5      the CI regression run (.ci/run)
+#   make fuzz FUZZ_TIME=30     the CI regression run (.ci/run)
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined \
