@@ -5,8 +5,9 @@
 # no daemon) and prints:
 #   1. one metrics scrape, cold (a walk of every batch) and warm (cached)
 #   2. readiness time (heartbeats and the disk only)
-#   3. status poll latency (median, max of 200 polls) alone, and while
-#      32 clients scrape metrics as fast as they can
+#   3. status poll latency (median, max of 200 polls) alone, while 32
+#      clients fetch a static page as fast as they can (the control: the
+#      same load on the cores), and while 32 clients scrape metrics
 # BENCHMARKS.md ("Monitoring") records the figures.
 set -u
 # shellcheck source=lib.bash
@@ -41,13 +42,25 @@ polls() {
 	done | sort -n | awk '{a[NR] = $1} END {printf "median %.4f max %.4f", a[int(NR / 2)], a[NR]}'
 }
 echo "status_poll_seconds_alone $(polls)"
-for c in $(seq 1 32); do
-	(while :; do curl -s -o /dev/null "$I2M_URL/api/v1/health/metrics"; done) &
-	pids+=($!)
-done
-sleep 1
+# hammer PATH: 32 clients requesting PATH as fast as they can (in pids).
+hammer() {
+	local c
+	pids=()
+	for c in $(seq 1 32); do
+		(while :; do curl -s -o /dev/null "$I2M_URL$1"; done) &
+		pids+=($!)
+	done
+	sleep 1
+}
+# The control: 32 clients on a static file load the 2 cores as much, so
+# what the scrapers add beyond it is what metrics cost.
+hammer /index.html
+echo "status_poll_seconds_with_32_static_clients $(polls)"
+kill "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null || true
+hammer /api/v1/health/metrics
 scr=$( (time -p bash -c "for i in \$(seq 1 50); do curl -s -o /dev/null $I2M_URL/api/v1/health/metrics; done") 2>&1 | awk '/real/ {print $2 / 50}')
 echo "status_poll_seconds_with_32_scrapers $(polls)"
 echo "metrics_seconds_with_32_scrapers $scr"
 kill "${pids[@]}" 2>/dev/null
-wait 2>/dev/null
+wait "${pids[@]}" 2>/dev/null || true
