@@ -58,13 +58,14 @@ api_thumb(struct req *r, const char *const *arg)
 	    spool_out_path(&cgi.sp, id, file, path, sizeof(path)) == -1) {
 		cgi_error(r, 404, "THUMBNAIL_NOT_FOUND",
 		    json_pack("{s:s, s:s}", "task_id", id, "file_id", arg[1]),
-		    n < 0 ? "This upload has no file with that number; files are numbered from 0."
-		          : "This file has no thumbnail yet; it is made when the file starts processing.");
+		    n < 0
+		        ? "This upload has no file with that number; files are numbered from 0."
+		        : "This file has no thumbnail yet; it is made when the file starts processing.");
 		goto out;
 	}
 	cgi_begin(r, 200, "image/jpeg");
-	cgi_header(r, "Cache-Control: private, max-age=%d, immutable",
-	    THUMB_MAX_AGE);
+	cgi_header(
+	    r, "Cache-Control: private, max-age=%d, immutable", THUMB_MAX_AGE);
 	cgi_header(r, "X-Sendfile: %s", path);
 	cgi_end_headers(r);
 out:

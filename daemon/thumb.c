@@ -50,8 +50,8 @@ thumb_build(struct job *job, const char *name, char *err, size_t errlen)
 		goto out;
 	}
 	if (spool_write_atomic(job->outdir, name, jpg, len) == -1) {
-		snprintf(err, errlen, "it could not be saved (%s)",
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "it could not be saved (%s)", strerror(errno));
 		goto out;
 	}
 	rc = 0;

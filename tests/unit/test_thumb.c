@@ -66,14 +66,13 @@ test_sizes(void)
 		    png, plen, c[k].side, &jpg, &jlen, err, sizeof(err));
 
 		TAP_OK(rc == 0 && jlen > 3 && jpg[0] == 0xff && jpg[1] == 0xd8,
-		    "%dx%d at %d: a JPEG (%s)", c[k].w, c[k].h, c[k].side,
-		    err);
+		    "%dx%d at %d: a JPEG (%s)", c[k].w, c[k].h, c[k].side, err);
 		memset(&im, 0, sizeof(im));
 		if (rc == 0 && back(jpg, jlen, &im) == -1)
 			rc = -1;
 		TAP_OK(rc == 0 && im.w == c[k].ww && im.h == c[k].wh,
-		    "%dx%d at %d: %dx%d (got %dx%d)", c[k].w, c[k].h,
-		    c[k].side, c[k].ww, c[k].wh, im.w, im.h);
+		    "%dx%d at %d: %dx%d (got %dx%d)", c[k].w, c[k].h, c[k].side,
+		    c[k].ww, c[k].wh, im.w, im.h);
 		image_free(&im);
 		if (rc == 0)
 			free(jpg);
@@ -85,8 +84,7 @@ static void
 test_alpha_and_determinism(void)
 {
 	size_t plen = 0, l1 = 0, l2 = 0;
-	unsigned char *png = png_of(400, 200, 0, &plen), *j1 = NULL,
-	              *j2 = NULL;
+	unsigned char *png = png_of(400, 200, 0, &plen), *j1 = NULL, *j2 = NULL;
 	struct image im;
 	char err[256];
 	int ok1 = i2g_thumbnail(png, plen, 256, &j1, &l1, err, sizeof(err)),
@@ -113,13 +111,13 @@ test_refusals(void)
 	unsigned char *png = png_of(64, 64, 255, &plen), *jpg = NULL;
 	char err[256] = "";
 
-	TAP_OK(i2g_thumbnail(png, plen / 2, 256, &jpg, &jlen, err,
-	           sizeof(err)) == -1 &&
+	TAP_OK(i2g_thumbnail(
+	           png, plen / 2, 256, &jpg, &jlen, err, sizeof(err)) == -1 &&
 	        jpg == NULL && err[0] != '\0' && err[strlen(err) - 1] == '.',
 	    "a truncated image: -1 with a sentence (%s)", err);
 	err[0] = '\0';
-	TAP_OK(i2g_thumbnail(png, plen, 4, &jpg, &jlen, err, sizeof(err)) ==
-	            -1 &&
+	TAP_OK(
+	    i2g_thumbnail(png, plen, 4, &jpg, &jlen, err, sizeof(err)) == -1 &&
 	        strstr(err, "out of range") != NULL,
 	    "a side out of range: -1 (%s)", err);
 	err[0] = '\0';
