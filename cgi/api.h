@@ -41,6 +41,10 @@ void api_download_file(struct req *r, const char *const *arg);
 
 void api_qr(struct req *r, const char *const *arg);
 
+/* api_thumb.c: an upload's thumbnail (made by the daemon) ----------- */
+
+void api_thumb(struct req *r, const char *const *arg);
+
 /* api_health.c: health, readiness, metrics, the model list ------------- */
 
 /*

@@ -39,6 +39,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/download/*/all.zip", api_download_zip},
     {"GET", "/api/v1/download/*/*", api_download_file},
     {"GET", "/api/v1/qr/*/*", api_qr},
+    {"GET", "/api/v1/thumbs/*/*", api_thumb},
     {"GET", "/api/v1/admin/disk-usage", api_admin_disk},
     {"GET", "/api/v1/admin/system-health", api_admin_system},
     {"GET", "/api/v1/admin/list-files", api_admin_files},

@@ -150,6 +150,21 @@ add_formats(json_t *j, const char *id, json_t *f, const char *name)
 		json_object_set_new(j, "preview_model", json_null());
 }
 
+/* thumbnail_url, in every state, once the daemon has named the file
+ * (daemon/thumb.c; served by cgi/api_thumb.c); null until then. */
+static void
+add_thumb(json_t *j, const char *id, json_t *f, size_t i)
+{
+	char url[128];
+
+	if (!json_is_string(json_object_get(f, "thumbnail_file"))) {
+		json_object_set_new(j, "thumbnail_url", json_null());
+		return;
+	}
+	snprintf(url, sizeof(url), "/api/v1/thumbs/%s/%zu", id, i);
+	json_object_set_new(j, "thumbnail_url", json_string(url));
+}
+
 static json_t *
 build_file(const char *id, json_t *summary, json_t *names, size_t i)
 {
@@ -172,6 +187,7 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 	/* clang-format on */
 	if (j == NULL)
 		return NULL;
+	add_thumb(j, id, f, i);
 	if (status != NULL && strcmp(status, "completed") == 0) {
 		char url[512], pname[BATCH_NAME_MAX];
 

@@ -6,7 +6,8 @@
  * It limits itself before it reads a byte: RLIMIT_AS to the address space
  * it has at start plus MEMORY_MB (a fresh exec'd process: what it maps
  * from then on is what counts), RLIMIT_CPU to CPU_S (SIGXCPU, then SIGKILL
- * 5 s later).  A bomb or a decoder bug then ends here, and the daemon
+ * 5 s later).  The same limits hold for its second job, the upload's
+ * thumbnail ("thumb", i2g_thumbnail).  A bomb or a decoder bug then ends here, and the daemon
  * reads from how it ended what to tell the user.  Nothing else: no
  * configuration, no spool, no log; the only output is the answer on fd 1.
  */
@@ -98,6 +99,24 @@ slurp(size_t *len)
 	return NULL;
 }
 
+/* The thumbnail of the image on fd 0 (i2g_thumbnail), side pixels at most. */
+static void
+thumb(int side, struct convert_reply *r, unsigned char **out)
+{
+	size_t len = 0;
+	char *img = slurp(&len);
+
+	if (img == NULL) {
+		snprintf(r->err, sizeof(r->err),
+		    "The uploaded image could not be read for its thumbnail (%s).",
+		    errno == 0 ? "out of memory" : strerror(errno));
+		return;
+	}
+	r->ok = i2g_thumbnail(img, len, side, out, &r->glblen, r->err,
+	            sizeof(r->err)) == 0;
+	free(img);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -108,15 +127,21 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int rc;
 
+	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	if (argc == 5 && strcmp(argv[1], CONVERT_THUMB) == 0) {
+		limits(strtol(argv[2], NULL, 10), strtol(argv[3], NULL, 10));
+		thumb((int)strtol(argv[4], NULL, 10), &r, &glb);
+		goto answer;
+	}
 	if (argc != 7) {
 		fprintf(stderr,
-		    "usage: %s MEMORY_MB CPU_S MODE BACK RESOLUTION THICKNESS <image >answer\n",
-		    argv[0]);
+		    "usage: %s MEMORY_MB CPU_S MODE BACK RESOLUTION THICKNESS <image >answer\n"
+		    "       %s thumb MEMORY_MB CPU_S SIDE <image >answer\n",
+		    argv[0], argv[0]);
 		return 2;
 	}
 	limits(strtol(argv[1], NULL, 10), strtol(argv[2], NULL, 10));
-	memset(&o, 0, sizeof(o));
-	memset(&r, 0, sizeof(r));
 	o.mode = strcmp(argv[3], "-") == 0 ? NULL : argv[3];
 	o.back = strcmp(argv[4], "-") == 0 ? NULL : argv[4];
 	o.resolution = (int)strtol(argv[5], NULL, 10);
@@ -130,6 +155,7 @@ main(int argc, char **argv)
 		r.ok = i2g_convert(img, len, &o, &glb, &r.glblen, &r.info,
 		           r.err, sizeof(r.err)) == 0;
 	free(img);
+answer:
 	rc = write_all(1, &r, sizeof(r)) == -1 ||
 	    (r.ok && write_all(1, glb, r.glblen) == -1);
 	free(glb);

@@ -89,6 +89,30 @@ struct backend {
 	enum backend_status (*run)(struct job *job, char *err, size_t errlen);
 };
 
+/* contain.c: i2m-convert, the contained decoder ----------------------- */
+
+struct i2g_info;
+/* Find i2m-convert next to i2m-daemon (at start); 0, or -1 with err. */
+int convert_find(char *err, size_t errlen);
+/*
+ * Run i2m-convert with argv (convert.h) on job->input under the job's
+ * limits: BACKEND_OK with *data (malloc'd, at most cap bytes), *len and
+ * *info (may be NULL); BACKEND_FAILED with one sentence in err; or
+ * BACKEND_CANCELLED when the user cancelled the file meanwhile.
+ */
+enum backend_status convert_spawn(struct job *job, char *const argv[],
+    size_t cap, unsigned char **data, size_t *len, struct i2g_info *info,
+    char *err, size_t errlen);
+
+/* thumb.c -------------------------------------------------------------- */
+
+/*
+ * Make out/<n>.thumb.jpg once (in i2m-convert) and name it in the status
+ * as thumbnail_file; st is the file's status (may be NULL).  Never fails
+ * the file: a problem is logged.
+ */
+void thumb_make(struct job *job, json_t *st);
+
 /* backend_local.c ------------------------------------------------------ */
 extern const struct backend backend_local;
 

@@ -433,6 +433,7 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 	}
 	log_info("%s: start (%s, model %s)", marker, job_backends[bi]->name,
 	    job.model);
+	thumb_make(&job, st);
 	if (wstate[bi] == NULL && job_backends[bi]->worker_init != NULL)
 		wstate[bi] = job_backends[bi]->worker_init(cfg);
 	job.worker = wstate[bi];

@@ -63,4 +63,16 @@ int i2g_convert(const void *img, size_t len, const struct i2g_opts *o,
     unsigned char **glb, size_t *glblen, struct i2g_info *info, char *err,
     size_t errlen);
 
+/*
+ * The thumbnail of an upload: a JPEG whose long side is at most side
+ * pixels (a smaller image keeps its size), upright, transparency on
+ * white, made from the pixels alone.  0 with *jpg malloc'd (caller
+ * frees) and *jpglen set, or -1 with one sentence in err.  Thread-safe.
+ */
+#define I2G_THUMB_MIN 16
+#define I2G_THUMB_MAX 1024
+#define I2G_THUMB_DEF 256
+int i2g_thumbnail(const void *img, size_t len, int side, unsigned char **jpg,
+    size_t *jpglen, char *err, size_t errlen);
+
 #endif

@@ -3,7 +3,8 @@
  * that are neither its status (status.c) nor its submission (submit.c).
  *
  *   batches/<id>/in/<n>.<ext>     the uploaded image (path from batch.json)
- *   batches/<id>/out/<n>.<ext>    results; names checked by
+ *   batches/<id>/out/<n>.<ext>    results (the thumbnail <n>.thumb.jpg
+ *                                 named by spool_thumb_name); checked by
  *                                 spool_out_name_ok before any path
  *   batches/<id>/remote/<n>.json  the provider's request record
  *
@@ -73,6 +74,23 @@ spool_out_name_ok(const char *name)
 {
 	return name != NULL && name[0] != '\0' && name[0] != '.' &&
 	    strchr(name, '/') == NULL && strlen(name) < 64;
+}
+
+int
+spool_thumb_name(int file, char *out, size_t len)
+{
+	int n;
+
+	if (file < 0 || file >= SPOOL_MAX_FILES) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = snprintf(out, len, "%d.thumb.jpg", file);
+	if (n < 0 || (size_t)n >= len) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
 # decode_contain.bats: the offline model runs each conversion in its own
-# process, i2m-convert, with memory and CPU limits (daemon/backend_local.c,
+# process, i2m-convert, with memory and CPU limits (daemon/contain.c,
 # daemon/convert.c), and a file
 # whose run was interrupted twice is not run again (issue 10, finding 7).
 # A crash, a signal or a memory limit costs the file, never the daemon,
-# and the file's error says why.
+# and the file's error says why.  The thumbnail's run (i2m-convert thumb,
+# daemon/thumb.c) is contained the same way and costs only the thumbnail.
 
 load lib/common
 
@@ -62,19 +63,28 @@ is_state() { [ "$(state "$1" "$2" status)" = "$3" ]; }
 # The pid of the daemon's conversion child (i2m-convert: the formats
 # helper i2m-formats is a child too), if one runs now (not $1,
 # one already signalled, which may linger a moment as a zombie).
-conv_child() {
-	local c
-	c=$(pgrep -x i2m-convert -P "$(cat "$LOGS/pid.d1")" | grep -vx "${1:-0}" | head -n 1)
-	[ -n "$c" ] && echo "$c"
+# A thumbnail's run ("i2m-convert thumb ...", daemon/thumb.c) is not a
+# conversion: thumb_child is the one that catches those.
+conv_child() { _child conv "${1:-0}"; }
+thumb_child() { _child thumb "${1:-0}"; }
+_child() {
+	local c kind
+	for c in $(pgrep -x i2m-convert -P "$(cat "$LOGS/pid.d1")"); do
+		[ "$c" = "$2" ] && continue
+		kind=conv
+		tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q '^[^ ]* thumb ' && kind=thumb
+		[ "$kind" = "$1" ] && echo "$c" && return 0
+	done
+	return 1
 }
 
 # Kill the first conversion child caught (other than $2) with signal $1;
 # the files are 40-megapixel bombs, each taking a good part of a second.
-# Prints the pid.
+# KIND=thumb catches a thumbnail's run instead.  Prints the pid.
 kill_one_child() {
 	local c i
 	for i in $(seq 1 1200); do
-		c=$(conv_child "${2:-0}") && kill -"$1" "$c" && echo "$c" && return 0
+		c=$(${KIND:-conv}_child "${2:-0}") && kill -"$1" "$c" && echo "$c" && return 0
 		sleep 0.02
 	done
 	return 1
@@ -94,6 +104,21 @@ kill_one_child() {
 	[ "$(wc -l <"$LOGS/errors")" -eq 1 ]
 	grep -q 'The conversion crashed (signal 11, Segmentation fault)' "$LOGS/errors"
 	[ "$(cat "$SPOOL_DIR/batches/$id/state/"*.json | jq -r .status | grep -c completed)" -eq 3 ]
+	kill -0 "$(cat "$LOGS/pid.d1")"
+}
+
+@test "contain: a thumbnail's run that crashes costs the thumbnail only; the file completes" {
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
+	python3 tests/tools/bomb_png.py "$BATS_TEST_TMPDIR/bomb.png"
+	id=$("$I2M" submit --model local "$BATS_TEST_TMPDIR/bomb.png")
+	daemon_start d1
+	KIND=thumb kill_one_child SEGV >/dev/null
+	run "$I2M" wait "$id" --timeout 120
+	[ "$status" -eq 0 ]
+	[ "$(state "$id" 0 status)" = completed ]
+	[ "$(state "$id" 0 thumbnail_file)" = null ]
+	[ ! -e "$SPOOL_DIR/batches/$id/out/0.thumb.jpg" ]
+	wait_for 10 grep -q "$id.0: no thumbnail: The conversion crashed (signal 11" "$LOGS/d1.log"
 	kill -0 "$(cat "$LOGS/pid.d1")"
 }
 

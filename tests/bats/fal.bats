@@ -35,6 +35,9 @@ PY
 		[ "$(fal_file_json "$id" $n | jq -r .status)" = completed ]
 		[ "$(fal_file_json "$id" $n | jq -r .model_file)" = "$n.glb" ]
 		node tests/tools/validate.js "$SPOOL_DIR/batches/$id/out/$n.glb"
+		# The thumbnail is the daemon's, whatever the backend.
+		[ "$(fal_file_json "$id" $n | jq -r .thumbnail_file)" = "$n.thumb.jpg" ]
+		file "$SPOOL_DIR/batches/$id/out/$n.thumb.jpg" | grep -q 'JPEG image data'
 	done
 	# Exactly once each: three submits, three distinct images, one apiece.
 	st=$(fal_state)
