@@ -111,3 +111,7 @@ gated() {
 @test "browser (p): Notify me asks only when pressed; a notification fires when the batch finishes in a background tab" {
 	gated p_notify
 }
+
+@test "browser (q): a batch's link in a fresh browser shows the server's thumbnails" {
+	scenario q_thumbs
+}
