@@ -1,7 +1,7 @@
 /*
  * img2glb_int.h: private interface between the parts of the offline
- * model: image.c (decode + EXIF), mask.c (foreground mask, coverage,
- * flat-graphic test), colour.c (colours sampled for walls and backs),
+ * model: image.c (decode + EXIF), mask.c (foreground mask, coverage),
+ * flat.c (flat-graphic test), colour.c (colours sampled for walls and backs),
  * mesh.c (mode choice, card, placing) with march.c (marching-triangles
  * cap), poisson.c (inflation heights), inflate.c (inflate and extrude),
  * lathe.c (symmetry test and lathe) and relief.c, glb.c (texture choice +
@@ -203,7 +203,8 @@ int extrude_build(const struct image *im, const unsigned char *mask,
 int lathe_axis(const unsigned char *mask, int w, int h, double *axis);
 int lathe_build(const struct image *im, const unsigned char *mask,
     const struct grid *g, const struct bopts *o, struct mesh *m);
-/* mask.c: 1 when the masked subject is a flat graphic (few colours). */
+/* flat.c: 1 when the masked subject is a flat graphic (a few flat
+ * colours, hard edges), JPEG noise and all. */
 int flat_graphic(const struct image *im, const unsigned char *mask);
 /* relief.c: luminance slab.  0 built, -1 out of memory. */
 int relief_build(const struct image *im, const struct grid *g,
