@@ -124,6 +124,10 @@ struct bopts {
 	int plain_back; /* back=plain: a solid colour, not the mirrored photo */
 };
 
+/* The mirrored back's colour: the photo a little darker, so the back
+ * reads as the back (inflate, extrude, relief). */
+#define BACK_SHADE 0.75f
+
 /* mesh.c: the mesh for b->mode (auto chooses).  Returns 0, or -1 on out
  * of memory (the only failure). */
 int mesh_build(const struct image *im, const struct bopts *b, struct mesh *m);
@@ -156,7 +160,7 @@ int poisson_heights(
 
 /* colour.c: linear RGB of an sRGB byte triple; the mean linear colour of
  * the mask's pixels within r of (px, py) (returns how many there were);
- * the mean of all mask pixels. */
+ * the subject's dominant colour.  A NULL mask is every pixel. */
 void colour_lin(const unsigned char *rgb, float out[3]);
 long colour_near(const struct image *im, const unsigned char *mask, double px,
     double py, int r, float out[3]);

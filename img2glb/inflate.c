@@ -21,7 +21,6 @@
 #include "img2glb_int.h"
 
 #define BULGE 0.6 /* depth of the dome relative to a round section */
-#define BACK_SHADE 0.75f /* the mirrored back, a little darker */
 
 /* Per cap vertex: height, normals, rim (wall) numbering and colour. */
 struct dome {

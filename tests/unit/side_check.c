@@ -18,6 +18,9 @@
 #include "glb_check.h"
 #include "tap.h"
 
+#define BACK_SHADE 0.75 /* what the model promises for a mirrored back */
+#define STEEP 0.3 /* |nz| of a face the model calls a flank (img2glb) */
+
 /* The mode auto picks for b, "" when the conversion failed. */
 static void
 auto_mode(const char *name, const struct buf *b, char mode[16])
@@ -111,8 +114,120 @@ test_flat_jpeg(void)
 	free(sneak.p);
 }
 
+/* Face normal z of triangle t of primitive prim (unit length). */
+static double
+face_nz(const struct glb *gl, const float *pos, int prim, long t)
+{
+	const float *a = pos + glb_index(gl, prim, t, 0) * 3;
+	const float *b = pos + glb_index(gl, prim, t, 1) * 3;
+	const float *c = pos + glb_index(gl, prim, t, 2) * 3;
+	double u[3], v[3], n[3];
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		u[k] = b[k] - a[k];
+		v[k] = c[k] - a[k];
+	}
+	n[0] = u[1] * v[2] - u[2] * v[1];
+	n[1] = u[2] * v[0] - u[0] * v[2];
+	n[2] = u[0] * v[1] - u[1] * v[0];
+	return n[2] /
+	    fmax(1e-30, sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]));
+}
+
+/* Colour of vertex v is within tol of want (linear RGB). */
+static int
+colour_is(const float *col, uint32_t v, const double want[3], double tol)
+{
+	return fabs(col[v * 3] - want[0]) < tol &&
+	    fabs(col[v * 3 + 1] - want[1]) < tol &&
+	    fabs(col[v * 3 + 2] - want[2]) < tol;
+}
+
+/* A grey keyed photo with a dark-to-light ramp: relief input. */
+static struct buf
+ramp_jpg(int w, int h)
+{
+	unsigned char *p = solid(w, h, 128, 128, 128, 255);
+	struct buf b;
+	int x, y;
+
+	for (y = h / 4; y < h * 3 / 4; y++) {
+		for (x = w / 4; x < w * 3 / 4; x++) {
+			unsigned char *q = p + ((size_t)y * w + x) * 4;
+
+			q[0] = q[1] = (unsigned char)(40 + x * 200 / w);
+			q[2] = 90;
+		}
+	}
+	b = make_jpg(p, w, h);
+	free(p);
+	return b;
+}
+
+/*
+ * Relief: with back=mirror the back plate (faces pointing -Z at the
+ * lowest z) is textured and darkened by BACK_SHADE; with back=plain it
+ * and the walls are plain, so every textured face looks forward.
+ */
+static void
+test_relief_back(void)
+{
+	static const char *backs[2] = {"mirror", "plain"};
+	struct buf r = ramp_jpg(240, 160);
+	int b;
+
+	for (b = 0; b < 2; b++) {
+		struct i2g_opts o = {"relief", 0, 0, 0, backs[b]};
+		const double shade[3] = {BACK_SHADE, BACK_SHADE, BACK_SHADE};
+		struct i2g_info in;
+		struct glb gl;
+		const float *pos, *col;
+		const double grey[3] = {0.216, 0.216, 0.216}; /* sRGB 128 */
+		long nv, t, nback = 0, dark = 0, tex_back = 0, tex_side = 0;
+		long plain = 0;
+		unsigned char *g;
+		size_t n;
+		char name[32];
+		int p;
+
+		snprintf(name, sizeof(name), "relief_back_%s", backs[b]);
+		g = convert(name, &r, &o, &in, &gl, &n);
+		if (g == NULL)
+			continue;
+		pos = glb_attr(&gl, 0, &nv);
+		col = glb_attr(&gl, 4, &nv);
+		for (p = 0; p < 2; p++) {
+			for (t = 0; t < glb_prim_tris(&gl, p); t++) {
+				double nz = face_nz(&gl, pos, p, t);
+				uint32_t v = glb_index(&gl, p, t, 0);
+
+				tex_side += p == 0 && fabs(nz) < STEEP;
+				if (nz > -0.99)
+					continue;
+				nback++;
+				tex_back += p == 0;
+				dark += colour_is(col, v, shade, 1e-3);
+				plain +=
+				    p == 1 && colour_is(col, v, grey, 0.01);
+			}
+		}
+		TAP_OK(watertight(&gl) && nback > 0 &&
+		        (b == 0 ? tex_back == nback && dark == nback
+		                : tex_back == 0 && plain == nback &&
+		                    tex_side == 0),
+		    "relief: back=%s: %ld back faces, %ld textured, %ld darkened x%.2f, %ld plain grey, %ld textured walls",
+		    backs[b], nback, tex_back, dark, BACK_SHADE, plain,
+		    tex_side);
+		json_decref(gl.js);
+		free(g);
+	}
+	free(r.p);
+}
+
 void
 test_sides(void)
 {
 	test_flat_jpeg();
+	test_relief_back();
 }
