@@ -19,7 +19,7 @@
 #include "tap.h"
 
 #define BACK_SHADE 0.75 /* what the model promises for a mirrored back */
-#define STEEP 0.3 /* |nz| of a face the model calls a flank (img2glb) */
+#define STEEP 0.5 /* |nz| of a face the model calls a flank (img2glb) */
 
 /* The mode auto picks for b, "" when the conversion failed. */
 static void
@@ -225,9 +225,91 @@ test_relief_back(void)
 	free(r.p);
 }
 
+/* A disc whose outer 2 px are bright green and whose inside is red: the
+ * green is what a stretched edge would smear over the flanks. */
+static struct buf
+rimmed_disc(int w, int h)
+{
+	unsigned char *p = solid(w, h, 128, 128, 128, 0);
+	struct buf b;
+	int x, y;
+
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			unsigned char *q = p + ((size_t)y * w + x) * 4;
+			double d = hypot(x + 0.5 - w / 2.0, y + 0.5 - h / 2.0);
+
+			if (d >= w * 0.4)
+				continue;
+			q[0] = d > w * 0.4 - 2 ? 40 : 200;
+			q[1] = d > w * 0.4 - 2 ? 230 : 30;
+			q[2] = 40;
+			q[3] = 255;
+		}
+	}
+	b = make_png(p, w, h, 4);
+	free(p);
+	return b;
+}
+
+/*
+ * Inflate: no textured face is steep (|nz| < STEEP); the steep faces
+ * are plain, their colour the inside's red (linear of 200, 30, 40), not
+ * the rim's green, on the front and, darkened, on a mirrored back.
+ */
+static void
+test_flanks(void)
+{
+	const double red[3] = {0.578, 0.0129, 0.0213};
+	const double dark[3] = {
+	    red[0] * BACK_SHADE, red[1] * BACK_SHADE, red[2] * BACK_SHADE};
+	struct buf d = rimmed_disc(400, 400);
+	struct i2g_opts o = {"inflate", 0, 0, 0, "mirror"};
+	struct i2g_info in;
+	struct glb gl;
+	const float *pos, *col, *nrm;
+	long nv, t, tex_steep = 0, steep = 0, good = 0;
+	unsigned char *g;
+	size_t n;
+	int k;
+
+	g = convert("flank_disc", &d, &o, &in, &gl, &n);
+	if (g == NULL) {
+		free(d.p);
+		return;
+	}
+	pos = glb_attr(&gl, 0, &nv);
+	nrm = glb_attr(&gl, 1, &nv);
+	col = glb_attr(&gl, 4, &nv);
+	for (t = 0; t < glb_prim_tris(&gl, 0); t++)
+		tex_steep += fabs(face_nz(&gl, pos, 0, t)) < STEEP - 0.01;
+	for (t = 0; t < glb_prim_tris(&gl, 1); t++) {
+		double nz = face_nz(&gl, pos, 1, t);
+		int ok = 1;
+
+		if (fabs(nz) >= STEEP || fabs(nz) < 0.02)
+			continue; /* the caps' flanks, not the walls */
+		steep++;
+		for (k = 0; k < 3; k++) {
+			uint32_t v = glb_index(&gl, 1, t, k);
+
+			ok &= colour_is(
+			    col, v, nrm[v * 3 + 2] > 0 ? red : dark, 0.08);
+		}
+		good += ok;
+	}
+	TAP_OK(watertight(&gl) && tex_steep == 0 && steep > 0 && good == steep,
+	    "flanks: %ld steep cap faces plain, %ld of them red inside colour (front) or darkened (back), %ld steep faces textured",
+	    steep, good, tex_steep);
+	json_decref(gl.js);
+	free(g);
+	free(d.p);
+}
+
 void
 test_sides(void)
 {
 	test_flat_jpeg();
 	test_relief_back();
+	test_flanks();
 }
