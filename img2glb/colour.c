@@ -48,7 +48,7 @@ box_mean(const struct image *im, const unsigned char *mask, int x0, int y0,
 			size_t p = (size_t)y * (size_t)im->w + (size_t)x;
 			float c[3];
 
-			if (!mask[p])
+			if (mask != NULL && !mask[p])
 				continue;
 			colour_lin(im->rgba + p * 4, c);
 			sum[0] += c[0];
@@ -97,7 +97,7 @@ colour_mean(const struct image *im, const unsigned char *mask, float out[3])
 			int b = (q[0] >> 6) << 4 | (q[1] >> 6) << 2 | q[2] >> 6;
 			float l[3];
 
-			if (!mask[p])
+			if (mask != NULL && !mask[p])
 				continue;
 			colour_lin(q, l);
 			for (c = 0; c < 3; c++)

@@ -1,7 +1,7 @@
 /*
  * img2glb_int.h: private interface between the parts of the offline
- * model: image.c (decode + EXIF), mask.c (foreground mask, coverage,
- * flat-graphic test), colour.c (colours sampled for walls and backs),
+ * model: image.c (decode + EXIF), mask.c (foreground mask, coverage),
+ * flat.c (flat-graphic test), colour.c (colours sampled for walls and backs),
  * mesh.c (mode choice, card, placing) with march.c (marching-triangles
  * cap), poisson.c (inflation heights), inflate.c (inflate and extrude),
  * lathe.c (symmetry test and lathe) and relief.c, glb.c (texture choice +
@@ -124,6 +124,10 @@ struct bopts {
 	int plain_back; /* back=plain: a solid colour, not the mirrored photo */
 };
 
+/* The mirrored back's colour: the photo a little darker, so the back
+ * reads as the back (inflate, extrude, relief). */
+#define BACK_SHADE 0.75f
+
 /* mesh.c: the mesh for b->mode (auto chooses).  Returns 0, or -1 on out
  * of memory (the only failure). */
 int mesh_build(const struct image *im, const struct bopts *b, struct mesh *m);
@@ -156,7 +160,7 @@ int poisson_heights(
 
 /* colour.c: linear RGB of an sRGB byte triple; the mean linear colour of
  * the mask's pixels within r of (px, py) (returns how many there were);
- * the mean of all mask pixels. */
+ * the subject's dominant colour.  A NULL mask is every pixel. */
 void colour_lin(const unsigned char *rgb, float out[3]);
 long colour_near(const struct image *im, const unsigned char *mask, double px,
     double py, int r, float out[3]);
@@ -203,7 +207,8 @@ int extrude_build(const struct image *im, const unsigned char *mask,
 int lathe_axis(const unsigned char *mask, int w, int h, double *axis);
 int lathe_build(const struct image *im, const unsigned char *mask,
     const struct grid *g, const struct bopts *o, struct mesh *m);
-/* mask.c: 1 when the masked subject is a flat graphic (few colours). */
+/* flat.c: 1 when the masked subject is a flat graphic (a few flat
+ * colours, hard edges), JPEG noise and all. */
 int flat_graphic(const struct image *im, const unsigned char *mask);
 /* relief.c: luminance slab.  0 built, -1 out of memory. */
 int relief_build(const struct image *im, const struct grid *g,

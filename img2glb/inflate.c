@@ -9,7 +9,13 @@
  * is watertight: every contour segment is shared by exactly one cap
  * triangle on each side and the wall bands between them.  The walls are
  * plain (COLOR_0 alone) in a colour sampled inside the silhouette's
- * edge; the back is the photo mirrored and darkened, or plain.
+ * edge; the back is the photo mirrored and darkened, or plain.  So are
+ * the dome's steep flanks (cap faces whose normal is nearly
+ * perpendicular to the view, |nz| < STEEP: the ring next to the rim),
+ * where the photo's few edge pixels would be stretched into streaks:
+ * their vertices are copies, at the same positions (so the solid stays
+ * closed), coloured like the walls on the rim and like the photo under
+ * them inside, so the flank blends from the wall into the texture.
  *
  * Conventions and determinism as in mesh.c (pure functions, no statics).
  */
@@ -21,7 +27,7 @@
 #include "img2glb_int.h"
 
 #define BULGE 0.6 /* depth of the dome relative to a round section */
-#define BACK_SHADE 0.75f /* the mirrored back, a little darker */
+#define STEEP 0.5 /* |nz| of a cap face below this: a plain flank */
 
 /* Per cap vertex: height, normals, rim (wall) numbering and colour. */
 struct dome {
@@ -31,13 +37,20 @@ struct dome {
 	int32_t *rim; /* wall number of a rim vertex, -1 = not on the rim */
 	float *rc; /* 3 per vertex: wall colour of a rim vertex */
 	long nrim;
+	unsigned char *steep; /* per cap triangle: a plain flank */
+	int32_t *fl; /* per vertex: its flank copy's number, -1 = none */
+	float *fc; /* 3 per vertex: flank colour */
+	long nfl;
 	double half; /* half the thickness: z of the walls' edges */
 	double bevel; /* extrude: chamfer of the rims (0: inflate) */
 };
 
 static int
-dome_alloc(struct dome *d, long nv, double th)
+dome_alloc(struct dome *d, long nv, long nt, double th)
 {
+	d->steep = calloc((size_t)nt, 1);
+	d->fl = malloc(sizeof(int32_t) * (size_t)nv);
+	d->fc = malloc(sizeof(float) * 3 * (size_t)nv);
 	d->z = malloc(sizeof(float) * (size_t)nv);
 	d->fn = calloc((size_t)nv * 3, sizeof(double));
 	d->rim = malloc(sizeof(int32_t) * (size_t)nv);
@@ -46,7 +59,8 @@ dome_alloc(struct dome *d, long nv, double th)
 	d->nrim = 0;
 	d->half = th / 2;
 	return d->z == NULL || d->fn == NULL || d->rim == NULL ||
-	        d->rn == NULL || d->rc == NULL
+	        d->rn == NULL || d->rc == NULL || d->steep == NULL ||
+	        d->fl == NULL || d->fc == NULL
 	    ? -1
 	    : 0;
 }
@@ -59,6 +73,9 @@ dome_free(struct dome *d)
 	free(d->rim);
 	free(d->rn);
 	free(d->rc);
+	free(d->steep);
+	free(d->fl);
+	free(d->fc);
 }
 
 /*
@@ -87,7 +104,8 @@ dome_heights(struct mt *s, struct dome *d)
 	return 0;
 }
 
-/* Area-weighted face normals of the front cap, in model units. */
+/* Area-weighted face normals of the front cap, in model units; faces
+ * steeper than STEEP marked. */
 static void
 cap_normals(const struct mt *s, struct dome *d)
 {
@@ -109,6 +127,8 @@ cap_normals(const struct mt *s, struct dome *d)
 		double nz = ux * vy - uy * vx;
 		int q;
 
+		d->steep[k] =
+		    fabs(nz) < STEEP * sqrt(nx * nx + ny * ny + nz * nz);
 		for (q = 0; q < 3; q++) {
 			uint32_t v = s->tris[k * 3 + q];
 
@@ -252,27 +272,90 @@ rim_colours(const struct mt *s, const struct image *im,
 		one_colour(s, d);
 }
 
+/* Cap vertex k of the front (side 0) or the mirrored back, in m->cur. */
+static void
+cap_vert(
+    const struct mt *s, const struct dome *d, long k, int side, struct mesh *m)
+{
+	const struct grid *g = s->g;
+	double sg = side == 0 ? 1 : -1, u, v;
+
+	cap_uv(s, d, k, &u, &v);
+	mesh_vert(m, grid_x(g, s->vx[k]), grid_y(g, s->vy[k]), sg * d->z[k],
+	    d->fn[k * 3], d->fn[k * 3 + 1], sg * d->fn[k * 3 + 2], u, v);
+}
+
 /* Front cap vertices (white: the photo as is), then the back's: the
  * mirrored photo darkened by BACK_SHADE, or plain in the mean colour. */
 static void
 emit_caps(const struct mt *s, const struct dome *d, const float back[3],
     struct mesh *m)
 {
-	const struct grid *g = s->g;
 	int side;
 	long k;
 
 	for (side = 0; side < 2; side++) {
 		memcpy(m->cur, side == 0 ? (const float[3]){1, 1, 1} : back,
 		    sizeof(m->cur));
-		for (k = 0; k < s->nv; k++) {
-			double sg = side == 0 ? 1 : -1, u, v;
+		for (k = 0; k < s->nv; k++)
+			cap_vert(s, d, k, side, m);
+	}
+}
 
-			cap_uv(s, d, k, &u, &v);
-			mesh_vert(m, grid_x(g, s->vx[k]), grid_y(g, s->vy[k]),
-			    sg * d->z[k], d->fn[k * 3], d->fn[k * 3 + 1],
-			    sg * d->fn[k * 3 + 2], u, v);
-		}
+/*
+ * The flanks' vertices: number the vertices of steep faces (in vertex
+ * order), and colour each: a rim vertex like its wall, an inner one
+ * (also within a few px of the edge) like the photo the same distance
+ * further in, along its normal's inward direction.
+ */
+static void
+flank_colours(const struct mt *s, const struct image *im,
+    const unsigned char *mask, struct dome *d)
+{
+	const struct grid *g = s->g;
+	int lng = im->w > im->h ? im->w : im->h;
+	int r = lng / 250 > 1 ? lng / 250 : 1, q;
+	double ins = fmax(2, lng * 0.012);
+	long k;
+
+	for (k = 0; k < s->nv; k++)
+		d->fl[k] = -1;
+	for (k = 0; k < s->nt; k++)
+		for (q = 0; d->steep[k] && q < 3; q++)
+			d->fl[s->tris[k * 3 + q]] = 0;
+	d->nfl = 0;
+	for (k = 0; k < s->nv; k++) {
+		float *c = d->fc + k * 3;
+		double nx = d->fn[k * 3], ny = d->fn[k * 3 + 1];
+		double l = hypot(nx, ny) > 0 ? hypot(nx, ny) : 1;
+		double px = s->vx[k] * im->w / g->gw - nx / l * ins,
+		       py = s->vy[k] * im->h / g->gh + ny / l * ins;
+
+		if (d->fl[k] < 0)
+			continue;
+		d->fl[k] = (int32_t)d->nfl++;
+		c[0] = c[1] = c[2] = 0.5f;
+		if (d->rim[k] >= 0)
+			memcpy(c, d->rc + k * 3, sizeof(float) * 3);
+		else if (colour_near(im, mask, px, py, r, c) == 0)
+			colour_near(im, mask, px, py, 3 * r, c);
+	}
+}
+
+/* The flank copies of one side, in flank order; the back's darkened. */
+static void
+emit_flanks(const struct mt *s, const struct dome *d, int side, struct mesh *m)
+{
+	float f = side == 0 ? 1 : BACK_SHADE;
+	long k;
+	int c;
+
+	for (k = 0; k < s->nv; k++) {
+		if (d->fl[k] < 0)
+			continue;
+		for (c = 0; c < 3; c++)
+			m->cur[c] = d->fc[k * 3 + c] * f;
+		cap_vert(s, d, k, side, m);
 	}
 }
 
@@ -323,21 +406,29 @@ emit_walls(const struct mt *s, const struct dome *d, struct mesh *m)
 	return nb;
 }
 
-/* One cap's triangles from vertex base on; the back's reversed. */
+/* One cap's triangles from vertex base on (through map when not NULL),
+ * those whose steep flag is want (all when steep is NULL); the back's
+ * reversed. */
 static void
-cap_tris(const struct mt *s, uint32_t base, int back, struct mesh *m)
+cap_tris(const struct mt *s, uint32_t base, const int32_t *map, int back,
+    const unsigned char *steep, int want, struct mesh *m)
 {
+	uint32_t v[3];
 	long k;
+	int q;
 
 	for (k = 0; k < s->nt; k++) {
-		uint32_t a = base + s->tris[k * 3],
-		         b = base + s->tris[k * 3 + 1],
-		         c = base + s->tris[k * 3 + 2];
+		if (steep != NULL && steep[k] != want)
+			continue;
+		for (q = 0; q < 3; q++) {
+			uint32_t c = s->tris[k * 3 + q];
 
+			v[q] = base + (map != NULL ? (uint32_t)map[c] : c);
+		}
 		if (back)
-			mesh_tri(m, a, c, b);
+			mesh_tri(m, v[0], v[2], v[1]);
 		else
-			mesh_tri(m, a, b, c);
+			mesh_tri(m, v[0], v[1], v[2]);
 	}
 }
 
@@ -376,7 +467,7 @@ build_solid(const struct image *im, const unsigned char *mask, const float *f,
 	float back[3] = {BACK_SHADE, BACK_SHADE, BACK_SHADE};
 	struct mt s;
 	struct dome d;
-	uint32_t fb;
+	uint32_t fb, ff, wb;
 	int rc = -1, nb;
 
 	memset(&d, 0, sizeof(d));
@@ -386,7 +477,7 @@ build_solid(const struct image *im, const unsigned char *mask, const float *f,
 		rc = 1;
 		goto out;
 	}
-	if (dome_alloc(&d, s.nv, o->th) == -1)
+	if (dome_alloc(&d, s.nv, s.nt, o->th) == -1)
 		goto out;
 	d.bevel = bevel;
 	if (dome_heights(&s, &d) == -1)
@@ -394,21 +485,34 @@ build_solid(const struct image *im, const unsigned char *mask, const float *f,
 	cap_normals(&s, &d);
 	rim_normals(&s, &d);
 	rim_colours(&s, im, mask, &d);
+	flank_colours(&s, im, mask, &d);
 	if (o->plain_back)
 		colour_mean(im, mask, back);
-	if (mesh_reserve(m, 2 * s.nv + 6 * d.nrim, 2 * s.nt + 6 * s.ns) == -1)
+	if (mesh_reserve(m, 2 * s.nv + 2 * d.nfl + 6 * d.nrim,
+	        2 * s.nt + 6 * s.ns) == -1)
 		goto out;
+	/* Vertices: caps, front flanks, mirrored back's flanks, walls. */
 	fb = (uint32_t)m->nv;
 	emit_caps(&s, &d, back, m);
+	ff = (uint32_t)m->nv;
+	emit_flanks(&s, &d, 0, m);
+	if (!o->plain_back)
+		emit_flanks(&s, &d, 1, m);
+	wb = (uint32_t)m->nv;
 	if ((nb = emit_walls(&s, &d, m)) == -1)
 		goto out;
-	cap_tris(&s, fb, 0, m);
+	/* Triangles: textured first (the caps but their flanks), then
+	 * plain: the flanks, the walls, a plain back. */
+	cap_tris(&s, fb, NULL, 0, d.steep, 0, m);
 	if (!o->plain_back)
-		cap_tris(&s, fb + (uint32_t)s.nv, 1, m);
+		cap_tris(&s, fb + (uint32_t)s.nv, NULL, 1, d.steep, 0, m);
 	m->nt_tex = m->nt;
-	wall_tris(&s, &d, fb + 2 * (uint32_t)s.nv, nb, m);
+	cap_tris(&s, ff, d.fl, 0, d.steep, 1, m);
+	if (!o->plain_back)
+		cap_tris(&s, ff + (uint32_t)d.nfl, d.fl, 1, d.steep, 1, m);
+	wall_tris(&s, &d, wb, nb, m);
 	if (o->plain_back)
-		cap_tris(&s, fb + (uint32_t)s.nv, 1, m);
+		cap_tris(&s, fb + (uint32_t)s.nv, NULL, 1, NULL, 0, m);
 	rc = 0;
 out:
 	mt_free(&s);

@@ -6,10 +6,15 @@
  * blurred twice and inverted when the border is brighter than the
  * centre, so the object stands out instead of sinking in.  Side walls
  * and a back plate are built over the same perimeter points, so the slab
- * is closed without T-junctions.
+ * is closed without T-junctions.  The walls are plain (COLOR_0 alone),
+ * each point in the photo's colour a few px inside the border, not the
+ * border's pixels stretched down the wall; the back plate is the photo
+ * mirrored (as seen from behind) and darkened by BACK_SHADE, like the
+ * other modes' backs, or plain in the photo's dominant colour.
  *
  * Conventions and determinism as in mesh.c (pure functions, no statics).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,26 +137,59 @@ relief_surface(
 	}
 }
 
-/*
- * Side walls from the surface's edge down to z = -base, one side at a
- * time; per gets the grid index of each perimeter point in CCW order
- * (2(gw+gh) of them) for the back plate.
- */
+/* Perimeter sides, CCW seen from +Z: left (down), bottom (right), right
+ * (up), top (left); with their outward normals. */
+static const int sides[4][6] = {
+    /* i0, j0, di, dj, nx, ny */
+    {0, 0, 0, 1, -1, 0},
+    {0, 1, 1, 0, 0, -1},
+    {1, 1, 0, -1, 1, 0},
+    {1, 0, -1, 0, 0, 1},
+};
+
+/* The grid index of each perimeter point in CCW order (2(gw+gh) of
+ * them), for the back plate. */
 static void
-relief_walls(const struct grid *g, const float *L, double depth, double base,
-    uint32_t *per, struct mesh *m)
+perimeter(const struct grid *g, uint32_t *per)
 {
-	/* Perimeter sides, CCW seen from +Z: left (down), bottom (right),
-	 * right (up), top (left); with their outward normals. */
-	static const int sides[4][6] = {
-	    /* i0, j0, di, dj, nx, ny */
-	    {0, 0, 0, 1, -1, 0},
-	    {0, 1, 1, 0, 0, -1},
-	    {1, 1, 0, -1, 1, 0},
-	    {1, 0, -1, 0, 0, 1},
-	};
 	int W = g->gw + 1, side, k;
 	long nb = 0;
+
+	for (side = 0; side < 4; side++) {
+		const int *sd = sides[side];
+		int n = sd[2] != 0 ? g->gw : g->gh;
+
+		for (k = 0; k < n; k++) {
+			int ii = sd[0] * g->gw + k * sd[2];
+			int jj = sd[1] * g->gh + k * sd[3];
+
+			per[nb++] = (uint32_t)(jj * W + ii);
+		}
+	}
+}
+
+/* The plain colour of a wall at grid point (i, j) with outward normal
+ * (nx, ny): the photo's mean a few px inside the border. */
+static void
+wall_colour(const struct image *im, const struct grid *g, int i, int j, int nx,
+    int ny, float c[3])
+{
+	int lng = im->w > im->h ? im->w : im->h;
+	double ins = fmax(2, lng * 0.012);
+	int r = lng / 250 > 1 ? lng / 250 : 1;
+
+	c[0] = c[1] = c[2] = 1;
+	colour_near(im, NULL, (double)i * im->w / g->gw - nx * ins,
+	    (double)j * im->h / g->gh + ny * ins, r, c);
+}
+
+/* Side walls from the surface's edge down to z = -base, one side at a
+ * time, plain in wall_colour. */
+static void
+relief_walls(const struct image *im, const struct grid *g, const float *L,
+    double depth, double base, struct mesh *m)
+{
+	int W = g->gw + 1, side, k;
 
 	for (side = 0; side < 4; side++) {
 		const int *sd = sides[side];
@@ -164,11 +202,10 @@ relief_walls(const struct grid *g, const float *L, double depth, double base,
 			double x = grid_x(g, ii), y = grid_y(g, jj);
 			double u = (double)ii / g->gw, v = (double)jj / g->gh;
 
+			wall_colour(im, g, ii, jj, sd[4], sd[5], m->cur);
 			mesh_vert(m, x, y, depth * L[(long)jj * W + ii], sd[4],
 			    sd[5], 0, u, v);
 			mesh_vert(m, x, y, -base, sd[4], sd[5], 0, u, v);
-			if (k < n)
-				per[nb++] = (uint32_t)(jj * W + ii);
 		}
 		for (k = 0; k < n; k++) {
 			uint32_t a = w0 + 2 * (uint32_t)k, b = a + 2;
@@ -180,14 +217,16 @@ relief_walls(const struct grid *g, const float *L, double depth, double base,
 }
 
 /* Back plate: the perimeter again at z = -base, fanned from the centre;
- * reversed winding so it faces -Z. */
+ * reversed winding so it faces -Z; in colour col (the texture's factor
+ * when mirrored, the whole colour when plain). */
 static void
 relief_back(const struct grid *g, const uint32_t *per, long nper, double base,
-    struct mesh *m)
+    const float col[3], struct mesh *m)
 {
 	uint32_t W = (uint32_t)g->gw + 1, c = (uint32_t)m->nv;
 	long p;
 
+	memcpy(m->cur, col, sizeof(m->cur));
 	mesh_vert(m, 0, 0, -base, 0, 0, -1, 0.5, 0.5);
 	for (p = 0; p < nper; p++) {
 		int ii = (int)(per[p] % W), jj = (int)(per[p] / W);
@@ -210,15 +249,24 @@ relief_build(const struct image *im, const struct grid *g,
 	double depth = 2 * th, base = th;
 	float *L = malloc(sizeof(float) * (size_t)W * (size_t)H);
 	uint32_t *per = malloc(sizeof(uint32_t) * (size_t)nper);
+	float back[3] = {BACK_SHADE, BACK_SHADE, BACK_SHADE};
 
 	if (L == NULL || per == NULL || relief_heights(im, g, L) == -1)
 		goto out;
 	if (mesh_reserve(m, (long)W * H + 4 * 2 * (W > H ? W : H) + nper + 1,
 	        2L * g->gw * g->gh + 3 * nper) == -1)
 		goto out;
+	perimeter(g, per);
+	if (o->plain_back)
+		colour_mean(im, NULL, back);
+	/* Textured first (the surface, a mirrored back), then plain. */
 	relief_surface(g, L, depth, m);
-	relief_walls(g, L, depth, base, per, m);
-	relief_back(g, per, nper, base, m);
+	if (!o->plain_back)
+		relief_back(g, per, nper, base, back, m);
+	m->nt_tex = m->nt;
+	relief_walls(im, g, L, depth, base, m);
+	if (o->plain_back)
+		relief_back(g, per, nper, base, back, m);
 	rc = 0;
 out:
 	free(L);

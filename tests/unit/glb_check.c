@@ -88,9 +88,15 @@ make_png(const unsigned char *rgba, int w, int h, int comp)
 struct buf
 make_jpg(const unsigned char *rgba, int w, int h)
 {
+	return make_jpg_q(rgba, w, h, 90);
+}
+
+struct buf
+make_jpg_q(const unsigned char *rgba, int w, int h, int quality)
+{
 	struct buf b = {NULL, 0};
 
-	stbi_write_jpg_to_func(buf_put, &b, w, h, 4, rgba, 90);
+	stbi_write_jpg_to_func(buf_put, &b, w, h, 4, rgba, quality);
 	return b;
 }
 
@@ -168,6 +174,40 @@ glb_prim_tris(const struct glb *gl, int k)
 		return 0;
 	snprintf(path, sizeof(path), "accessors.%ld.count", a);
 	return jint(gl->js, path) / 3;
+}
+
+const float *
+glb_attr(const struct glb *gl, int a, long *nv)
+{
+	char path[64];
+	long v;
+
+	snprintf(path, sizeof(path), "accessors.%d.count", a);
+	*nv = jint(gl->js, path);
+	snprintf(path, sizeof(path), "accessors.%d.bufferView", a);
+	v = jint(gl->js, path);
+	snprintf(path, sizeof(path), "bufferViews.%ld.byteOffset", v);
+	return (const float *)(const void *)(gl->bin + jint(gl->js, path));
+}
+
+uint32_t
+glb_index(const struct glb *gl, int prim, long t, int k)
+{
+	char path[64];
+	long a, off, i;
+	int wide;
+
+	snprintf(path, sizeof(path), "meshes.0.primitives.%d.indices", prim);
+	a = jint(gl->js, path);
+	snprintf(path, sizeof(path), "accessors.%ld.byteOffset", a);
+	off = jint(gl->js, path);
+	snprintf(path, sizeof(path), "accessors.%ld.componentType", a);
+	wide = jint(gl->js, path) == 5125;
+	off = (off < 0 ? 0 : off) + jint(gl->js, "bufferViews.3.byteOffset");
+	i = t * 3 + k;
+	return wide
+	    ? get32(gl->bin + off + i * 4)
+	    : (uint32_t)(gl->bin[off + i * 2] | gl->bin[off + i * 2 + 1] << 8);
 }
 
 /*

@@ -7,6 +7,7 @@
 #define GLB_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -30,6 +31,7 @@ struct buf sample(const char *name);
 /* rgba (comp channels) encoded as PNG / RGBA as JPEG q90, in memory. */
 struct buf make_png(const unsigned char *rgba, int w, int h, int comp);
 struct buf make_jpg(const unsigned char *rgba, int w, int h);
+struct buf make_jpg_q(const unsigned char *rgba, int w, int h, int quality);
 /* w x h RGBA filled with one colour (malloc'd). */
 unsigned char *
 solid(int w, int h, unsigned r, unsigned g, unsigned b, unsigned a);
@@ -56,7 +58,15 @@ int watertight(const struct glb *gl);
 /* Triangles of primitive k (0 textured, 1 plain), 0 when absent. */
 long glb_prim_tris(const struct glb *gl, int k);
 
+/* Vertex attribute a (0 POSITION, 1 NORMAL, 2 TEXCOORD_0, 4 COLOR_0) as
+ * floats in the BIN chunk, *nv set; and triangle t's vertex k of
+ * primitive prim (0 textured, 1 plain). */
+const float *glb_attr(const struct glb *gl, int a, long *nv);
+uint32_t glb_index(const struct glb *gl, int prim, long t, int k);
+
 /* shape_check.c: the shapes of issue 15 (TAP lines). */
 void test_shapes(void);
+/* side_check.c: flat graphics in JPEG, sides and backs (TAP lines). */
+void test_sides(void);
 
 #endif

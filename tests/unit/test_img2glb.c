@@ -443,5 +443,6 @@ main(void)
 	test_refusals();
 	test_threads();
 	test_shapes();
+	test_sides();
 	return tap_done();
 }
