@@ -23,7 +23,7 @@
 
 #include "img2glb_int.h"
 
-#define STEP 2 /* sample every STEP-th pixel in x and y */
+#define STEP 3 /* sample every STEP-th pixel in x and y */
 #define RING 3 /* the neighbours looked at, this many px away */
 #define NEAR \
 	24 /* a ring neighbour within this (per channel) is the same fill */
