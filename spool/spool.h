@@ -255,10 +255,8 @@ int spool_batch_remove(struct spool *sp, const char *id);
 int spool_out_dir(struct spool *sp, const char *id);
 /* 1 when name may be a file of out/: no '/', no leading '.', short. */
 int spool_out_name_ok(const char *name);
-/*
- * The name under out/ of file n's thumbnail, "<n>.thumb.jpg" (the
- * daemon writes it, the API serves it); 0, or -1 with EINVAL.
- */
+/* The name under out/ of file n's thumbnail, "<n>.thumb.jpg" (the daemon
+ * writes it, the API serves it); 0, or -1 with EINVAL. */
 int spool_thumb_name(int file, char *out, size_t len);
 /* Absolute path of batches/<id>/out/<name> (X-Sendfile); 0 or -1. */
 int spool_out_path(
