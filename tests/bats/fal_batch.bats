@@ -24,7 +24,9 @@ teardown() { fal_teardown; }
 	[ "$("$I2M" --json show "$id" | jq .successful)" -eq 25 ]
 	[ "$(fal_state | jq .submits)" -eq 25 ]
 	[ "$(fal_state | jq '[.by_name[]] | max')" -eq 1 ]
-	# 2 s of model time plus our overhead; serial would be 50 s.
-	# (valgrind slows the daemon some tenfold.)
-	[ "$ms" -lt "$([ "${VALGRIND:-0}" = 1 ] && echo 20000 || echo 6000)" ]
+	# 2 s of model time plus our overhead; serial would be 50 s.  The bound
+	# is half of serial, so it tells parallel from serial under any load
+	# (CI's ASan run took 5.7-6.0 s with every file's thumbnail made in an
+	# ASan i2m-convert first; the tight figure is not this test's job).
+	[ "$ms" -lt 25000 ]
 }
