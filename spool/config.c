@@ -84,6 +84,13 @@ static const struct key keys[] = {
     D("FAL_BUDGET_USD_PER_DAY", fal_budget_usd_per_day, 0, 1000000),
     I("RATE_LIMIT_PER_MIN", rate_limit_per_min, 0, 1000000),
     I("UPLOADS_PER_IP", uploads_per_ip, 0, 100000),
+    S("PUBLIC_URL", public_url),
+    S("WEBHOOK_URL", webhook_url),
+    X("WEBHOOK_SECRET", webhook_secret),
+    I("WEBHOOK_ALLOW_PRIVATE", webhook_allow_private, 0, 1),
+    I("WEBHOOK_MAX_ATTEMPTS", webhook_max_attempts, 1, 100),
+    I("WEBHOOK_BACKOFF_MS", webhook_backoff_ms, 10, 3600000),
+    I("WEBHOOK_TIMEOUT_MS", webhook_timeout_ms, 100, 600000),
 };
 
 #undef S
@@ -120,6 +127,9 @@ config_defaults(struct config *c)
 	c->sse_max_streams = 2000;
 	c->sse_heartbeat_ms = 15000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	c->webhook_max_attempts = 8;
+	c->webhook_backoff_ms = 5000;
+	c->webhook_timeout_ms = 10000;
 }
 
 static const struct key *

@@ -1,6 +1,6 @@
 /*
  * secrets.c: keys do not stay in a process's environment.  The FAL key,
- * the API keys and the admin key may come from the environment
+ * the API keys, the admin key and the webhook secret may come from the environment
  * (config_load reads it); once loaded they live in struct config only.  A process that calls
  * config_scrub_env() overwrites their values in place, so neither
  * /proc/<pid>/environ nor any child it starts shows them, then removes
@@ -17,7 +17,7 @@ void
 config_scrub_env(void)
 {
 	static const char *const secret[] = {
-	    "FAL_KEY", "API_KEYS", "ADMIN_API_KEY"};
+	    "FAL_KEY", "API_KEYS", "ADMIN_API_KEY", "WEBHOOK_SECRET"};
 	size_t i;
 	char **e;
 
