@@ -73,6 +73,30 @@ void api_readiness(struct req *r, const char *const *arg);
 void api_metrics(struct req *r, const char *const *arg);
 void api_models(struct req *r, const char *const *arg);
 
+/* api_batches.c: the calling key's batches (GET /api/v1/batches) ----- */
+
+/* One batch of a list: its id, when it was made, its batch.json. */
+struct api_listed {
+	char id[SPOOL_ID_LEN + 1];
+	long long created;
+	json_t *batch; /* batch.json */
+};
+struct batch_list {
+	struct api_listed *v;
+	size_t n, cap;
+	const char *key_id; /* only this key's batches; NULL: every batch */
+};
+/* Every batch (of key_id, when not NULL), newest first; 0 or -1. */
+int api_batch_list(struct batch_list *l, const char *key_id);
+void api_batch_list_free(struct batch_list *l);
+/*
+ * ?limit= (1..max, default dflt) and ?offset= (0..): 0, or -1 when a
+ * 400 naming the bad one has been sent.
+ */
+int api_page_params(struct req *r, long long dflt, long long max,
+    long long *limit, long long *offset);
+void api_batches(struct req *r, const char *const *arg);
+
 /* api_admin.c: the earlier service's admin endpoints (ADMIN_API_KEY) -- */
 
 void api_admin_disk(struct req *r, const char *const *arg);

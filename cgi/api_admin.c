@@ -143,59 +143,11 @@ api_admin_system(struct req *r, const char *const *arg)
 	api_checks_free(&c);
 }
 
-/* One batch of the list: its id, when it was made, how many files. */
-struct listed {
-	char id[SPOOL_ID_LEN + 1];
-	long long created;
-	json_t *batch; /* batch.json */
-};
-
-struct list_ctx {
-	struct listed *v;
-	size_t n, cap;
-};
-
-static int
-list_one(const char *id, void *arg)
-{
-	struct list_ctx *c = arg;
-	json_t *b = spool_batch_get(&cgi.sp, id);
-	struct listed *nv;
-
-	if (b == NULL)
-		return 0; /* going away, or not whole yet */
-	if (c->n == c->cap) {
-		c->cap = c->cap > 0 ? c->cap * 2 : 64;
-		nv = realloc(c->v, c->cap * sizeof(*nv));
-		if (nv == NULL) {
-			json_decref(b);
-			return -1;
-		}
-		c->v = nv;
-	}
-	snprintf(c->v[c->n].id, sizeof(c->v[c->n].id), "%s", id);
-	c->v[c->n].created = json_integer_value(json_object_get(b, "created"));
-	c->v[c->n].batch = b;
-	c->n++;
-	return 0;
-}
-
-/* Newest first, then by id so that pages never overlap. */
-static int
-newest_first(const void *a, const void *b)
-{
-	const struct listed *x = a, *y = b;
-
-	if (x->created != y->created)
-		return x->created < y->created ? 1 : -1;
-	return strcmp(x->id, y->id);
-}
-
 /* The list's entry of one batch; the size and status only for a page. */
 static json_t *
-listed_json(const struct listed *l, long long now)
+listed_json(const struct api_listed *l, long long now)
 {
-	json_t *s = batch_summary(l->id);
+	json_t *s = batch_summary(l->id, "");
 	const char *st = json_string_value(json_object_get(s, "status"));
 	json_t *e = json_pack("{s:s, s:I, s:f, s:I, s:I, s:s?, s:s}",
 	    "batch_id", l->id, "created", (json_int_t)l->created, "age_hours",
@@ -212,48 +164,28 @@ listed_json(const struct listed *l, long long now)
 void
 api_admin_files(struct req *r, const char *const *arg)
 {
-	const char *lv = cgi_query_value(r->query, "limit");
-	const char *ov = cgi_query_value(r->query, "offset");
-	long long limit =
-	    lv != NULL ? cgi_query_number(lv, 1, LIST_MAX) : LIST_DEFAULT;
-	long long offset = ov != NULL ? cgi_query_number(ov, 0, 1LL << 40) : 0;
-	struct list_ctx c = {NULL, 0, 0};
-	long long now = spool_now_ms();
+	struct batch_list l = {NULL, 0, 0, NULL};
+	long long now = spool_now_ms(), limit, offset;
 	json_t *page;
 	size_t i;
 
 	(void)arg;
-	if (!admin_gate(r))
+	if (!admin_gate(r) ||
+	    api_page_params(r, LIST_DEFAULT, LIST_MAX, &limit, &offset) == -1)
 		return;
-	if (limit < 0) {
-		cgi_error(r, 400, "INVALID_PARAMETER",
-		    json_pack("{s:s}", "field", "limit"),
-		    "limit must be a whole number from 1 to %d.", LIST_MAX);
-		return;
-	}
-	if (offset < 0) {
-		cgi_error(r, 400, "INVALID_PARAMETER",
-		    json_pack("{s:s}", "field", "offset"),
-		    "offset must be a whole number, 0 or more.");
-		return;
-	}
-	if (spool_batch_foreach(&cgi.sp, list_one, &c) == -1) {
+	if (api_batch_list(&l, NULL) == -1) {
 		cgi_error(r, 500, "INTERNAL_ERROR", NULL,
 		    "The batches could not be listed (%s).", strerror(errno));
-		goto out;
+		return;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), newest_first);
 	page = json_array();
-	for (i = (size_t)offset; i < c.n && i < (size_t)(offset + limit); i++)
-		json_array_append_new(page, listed_json(&c.v[i], now));
+	for (i = (size_t)offset; i < l.n && i < (size_t)(offset + limit); i++)
+		json_array_append_new(page, listed_json(&l.v[i], now));
 	cgi_json(r, 200,
 	    json_pack("{s:o, s:I, s:I, s:I}", "items", page, "total",
-	        (json_int_t)c.n, "limit", (json_int_t)limit, "offset",
+	        (json_int_t)l.n, "limit", (json_int_t)limit, "offset",
 	        (json_int_t)offset));
-out:
-	for (i = 0; i < c.n; i++)
-		json_decref(c.v[i].batch);
-	free(c.v);
+	api_batch_list_free(&l);
 }
 
 /* The request body, NUL-terminated, at most CLEANUP_BODY_MAX bytes; its

@@ -58,7 +58,7 @@ api_download_list(struct req *r, const char *const *arg)
 		}
 		if (st == NULL || strcmp(st, "completed") != 0)
 			continue;
-		fj = batch_file_json(id, s, names, i);
+		fj = batch_file_json(id, r->base, s, names, i);
 		if (fj == NULL)
 			continue;
 		json_array_append_new(files,

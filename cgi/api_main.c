@@ -31,6 +31,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/health/detailed", api_health_detailed},
     {"GET", "/api/v1/health/metrics", api_metrics},
     {"GET", "/api/v1/models/available", api_models},
+    {"GET", "/api/v1/batches", api_batches},
     {"GET", "/api/v1/status/tasks/*", api_status},
     {"GET", "/api/v1/status/tasks/*/status", api_status},
     {"POST", "/api/v1/status/tasks/*/cancel", api_cancel},
@@ -58,7 +59,7 @@ api_unknown_task(struct req *r, const char *id)
 json_t *
 api_summary_or_reply(struct req *r, const char *id)
 {
-	json_t *s = batch_summary(id);
+	json_t *s = batch_summary(id, r->base);
 
 	if (s != NULL)
 		return s;

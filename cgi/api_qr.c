@@ -48,7 +48,7 @@ qr_svg(const QRcode *q)
 void
 api_qr(struct req *r, const char *const *arg)
 {
-	const char *id = arg[0], *svg = arg[1], *host, *https, *file, *ctype;
+	const char *id = arg[0], *svg = arg[1], *file, *ctype;
 	json_t *s = api_summary_or_reply(r, id), *names = NULL;
 	char stem[256], glb[300], url[1024], *body = NULL;
 	size_t l = strlen(svg), i;
@@ -66,14 +66,8 @@ api_qr(struct req *r, const char *const *arg)
 		    "This upload has no finished model by that name.");
 		goto out;
 	}
-	host = cgi_param(r, "HTTP_HOST");
-	https = cgi_param(r, "HTTPS");
-	snprintf(url, sizeof(url), "%s://%s/processing.html?taskId=%s&model=%s",
-	    https != NULL && strcmp(https, "on") == 0 ? "https" : "http",
-	    host != NULL && *host != '\0' && strpbrk(host, "\"<>& /") == NULL
-	        ? host
-	        : "127.0.0.1",
-	    id, glb);
+	snprintf(url, sizeof(url), "%s/processing.html?taskId=%s&model=%s",
+	    r->base, id, glb);
 	q = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	if (q == NULL || (body = qr_svg(q)) == NULL) {
 		cgi_error(r, 500, "INTERNAL_ERROR", NULL,

@@ -59,9 +59,9 @@ api_status(struct req *r, const char *const *arg)
 		json_decref(s);
 		return;
 	}
-	txt = batch_status_text(s, &len);
+	txt = batch_status_text(s, r->base, &len);
 	if (txt == NULL) {
-		json_t *j = batch_status_json(arg[0], s);
+		json_t *j = batch_status_json(arg[0], r->base, s);
 
 		txt = j != NULL
 		    ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15))
@@ -125,7 +125,7 @@ control(struct req *r, const char *id, int retry)
 	s = api_summary_or_reply(r, id);
 	if (s == NULL)
 		return;
-	cgi_json(r, 200, batch_status_json(id, s));
+	cgi_json(r, 200, batch_status_json(id, r->base, s));
 	json_decref(s);
 }
 

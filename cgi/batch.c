@@ -3,7 +3,7 @@
  * spool's batch summary, and the download names.
  *
  * Each change of a batch is reshaped once per process: the summary is
- * cached by (batch id, state/seq) together with everything derived from
+ * cached by (batch id, state/seq, URL base) together with everything derived from
  * it (the download names, every file's contract object, the result and
  * the polling object), built when the summary enters the cache.  seq
  * grows on every status change (spool/README.md, "Sequence numbers"), so
@@ -40,6 +40,7 @@ struct view {
 
 struct cache_slot {
 	char id[SPOOL_ID_LEN + 1];
+	char base[CGI_BASE_MAX]; /* every URL of the view starts with it */
 	long long seq;
 	struct view v;
 	unsigned long long used;
@@ -99,16 +100,18 @@ batch_seq(const char *id)
  * alone), format_errors, triangles, watertight and the light preview.
  */
 static void
-add_formats(json_t *j, const char *id, json_t *f, const char *name)
+add_formats(
+    json_t *j, const char *id, const char *base, json_t *f, const char *name)
 {
 	json_t *list = json_object_get(f, "formats"), *out = json_array(), *e;
 	size_t sl = strlen(name) - 4, i; /* name is "<stem>.glb" */
-	char url[512];
+	char url[CGI_BASE_MAX + 256];
 
 	if (out == NULL)
 		return;
 	if (!json_is_array(list) || json_array_size(list) == 0) {
-		snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id, name);
+		snprintf(url, sizeof(url), "%s/api/v1/download/%s/%s", base, id,
+		    name);
 		json_array_append_new(out,
 		    json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "name",
 		        "glb", "ext", "glb", "label",
@@ -123,8 +126,8 @@ add_formats(json_t *j, const char *id, json_t *f, const char *name)
 
 		if (fi == NULL)
 			continue;
-		snprintf(url, sizeof(url), "/api/v1/download/%s/%.*s.%s", id,
-		    (int)sl, name, fi->ext);
+		snprintf(url, sizeof(url), "%s/api/v1/download/%s/%.*s.%s",
+		    base, id, (int)sl, name, fi->ext);
 		json_array_append_new(out,
 		    json_pack("{s:s, s:s, s:s, s:O?, s:s, s:s, s:O?}", "name",
 		        fi->name, "ext", fi->ext, "label", fi->label, "size",
@@ -141,8 +144,8 @@ add_formats(json_t *j, const char *id, json_t *f, const char *name)
 	json_object_set(j, "triangles", json_object_get(f, "triangles"));
 	json_object_set(j, "watertight", json_object_get(f, "watertight"));
 	if (json_is_string(json_object_get(f, "preview_file"))) {
-		snprintf(url, sizeof(url), "/api/v1/download/%s/%.*s.web.glb",
-		    id, (int)sl, name);
+		snprintf(url, sizeof(url), "%s/api/v1/download/%s/%.*s.web.glb",
+		    base, id, (int)sl, name);
 		json_object_set_new(j, "preview_model",
 		    json_pack("{s:s, s:O?}", "url", url, "size",
 		        json_object_get(f, "preview_size")));
@@ -153,20 +156,21 @@ add_formats(json_t *j, const char *id, json_t *f, const char *name)
 /* thumbnail_url, in every state, once the daemon has named the file
  * (daemon/thumb.c; served by cgi/api_thumb.c); null until then. */
 static void
-add_thumb(json_t *j, const char *id, json_t *f, size_t i)
+add_thumb(json_t *j, const char *id, const char *base, json_t *f, size_t i)
 {
-	char url[128];
+	char url[CGI_BASE_MAX + 128];
 
 	if (!json_is_string(json_object_get(f, "thumbnail_file"))) {
 		json_object_set_new(j, "thumbnail_url", json_null());
 		return;
 	}
-	snprintf(url, sizeof(url), "/api/v1/thumbs/%s/%zu", id, i);
+	snprintf(url, sizeof(url), "%s/api/v1/thumbs/%s/%zu", base, id, i);
 	json_object_set_new(j, "thumbnail_url", json_string(url));
 }
 
 static json_t *
-build_file(const char *id, json_t *summary, json_t *names, size_t i)
+build_file(
+    const char *id, const char *base, json_t *summary, json_t *names, size_t i)
 {
 	json_t *f = json_array_get(json_object_get(summary, "files"), i);
 	const char *name = json_string_value(json_array_get(names, i));
@@ -187,19 +191,20 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 	/* clang-format on */
 	if (j == NULL)
 		return NULL;
-	add_thumb(j, id, f, i);
+	add_thumb(j, id, base, f, i);
 	if (status != NULL && strcmp(status, "completed") == 0) {
-		char url[512], pname[BATCH_NAME_MAX];
+		char url[CGI_BASE_MAX + 256], pname[BATCH_NAME_MAX];
 
-		snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id, name);
+		snprintf(url, sizeof(url), "%s/api/v1/download/%s/%s", base, id,
+		    name);
 		json_object_set_new(j, "model_url", json_string(url));
 		json_object_set_new(j, "download_name", json_string(name));
 		json_object_set_new(j, "file_size",
 		    json_integer(
 		        json_integer_value(json_object_get(f, "file_size"))));
 		if (batch_preview_name(f, name, pname, sizeof(pname))) {
-			snprintf(url, sizeof(url), "/api/v1/download/%s/%s", id,
-			    pname);
+			snprintf(url, sizeof(url), "%s/api/v1/download/%s/%s",
+			    base, id, pname);
 			json_object_set_new(j, "rendered_image",
 			    json_pack("{s:s, s:O?, s:O?}", "url", url,
 			        "file_size",
@@ -208,19 +213,19 @@ build_file(const char *id, json_t *summary, json_t *names, size_t i)
 			        json_object_get(f, "rendered_image_type")));
 		} else
 			json_object_set_new(j, "rendered_image", json_null());
-		add_formats(j, id, f, name);
+		add_formats(j, id, base, f, name);
 	}
 	return j;
 }
 
 static json_t *
-files_json(const char *id, json_t *summary, json_t *names)
+files_json(const char *id, const char *base, json_t *summary, json_t *names)
 {
 	json_t *arr = json_array();
 	size_t i, n = json_array_size(json_object_get(summary, "files"));
 
 	for (i = 0; arr != NULL && i < n; i++) {
-		json_t *f = build_file(id, summary, names, i);
+		json_t *f = build_file(id, base, summary, names, i);
 
 		if (f == NULL || json_array_append_new(arr, f) == -1) {
 			json_decref(arr);
@@ -231,9 +236,9 @@ files_json(const char *id, json_t *summary, json_t *names)
 }
 
 static json_t *
-build_result(const char *id, json_t *summary, json_t *names)
+build_result(const char *id, const char *base, json_t *summary, json_t *names)
 {
-	json_t *results = files_json(id, summary, names);
+	json_t *results = files_json(id, base, summary, names);
 	const char *rs =
 	    json_string_value(json_object_get(summary, "result_status"));
 
@@ -295,16 +300,16 @@ view_free(struct view *v)
 
 /* Everything derived from sum (stolen); -1 when memory ran out. */
 static int
-view_build(struct view *v, const char *id, json_t *sum)
+view_build(struct view *v, const char *id, const char *base, json_t *sum)
 {
 	memset(v, 0, sizeof(*v));
 	v->sum = sum;
 	v->names = batch_names_build(sum);
 	if (v->names == NULL)
 		goto fail;
-	v->files = files_json(id, sum, v->names);
+	v->files = files_json(id, base, sum, v->names);
 	if (json_is_true(json_object_get(sum, "finished")))
-		v->result = build_result(id, sum, v->names);
+		v->result = build_result(id, base, sum, v->names);
 	v->status = build_status(id, sum, v->files, v->result);
 	v->status_text = v->status != NULL
 	    ? json_dumps(v->status, JSON_COMPACT | JSON_REAL_PRECISION(15))
@@ -323,7 +328,7 @@ fail:
 }
 
 json_t *
-batch_summary(const char *id)
+batch_summary(const char *id, const char *base)
 {
 	struct cache_slot *victim = &cache[0];
 	struct view v;
@@ -341,7 +346,8 @@ batch_summary(const char *id)
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		if (cache[i].v.sum != NULL && cache[i].seq == seq &&
-		    strcmp(cache[i].id, id) == 0) {
+		    strcmp(cache[i].id, id) == 0 &&
+		    strcmp(cache[i].base, base) == 0) {
 			cache[i].used = ++cache_clock;
 			sum = json_incref(cache[i].v.sum);
 			break;
@@ -354,11 +360,14 @@ batch_summary(const char *id)
 	if (sum == NULL)
 		return NULL;
 	/* Built outside the lock; an uncached summary still works. */
-	if (view_build(&v, id, json_incref(sum)) == -1)
+	if (strlen(base) >= CGI_BASE_MAX ||
+	    view_build(&v, id, base, json_incref(sum)) == -1)
 		return sum;
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_SLOTS; i++) {
-		if (cache[i].v.sum == NULL || strcmp(cache[i].id, id) == 0) {
+		if (cache[i].v.sum == NULL ||
+		    (strcmp(cache[i].id, id) == 0 &&
+		        strcmp(cache[i].base, base) == 0)) {
 			victim = &cache[i];
 			break;
 		}
@@ -367,10 +376,11 @@ batch_summary(const char *id)
 	}
 	/* Keep the newer of two racing summaries of one batch. */
 	if (victim->v.sum == NULL || strcmp(victim->id, id) != 0 ||
-	    victim->seq <= seq) {
+	    strcmp(victim->base, base) != 0 || victim->seq <= seq) {
 		struct view old = victim->v;
 
 		memcpy(victim->id, id, sizeof(victim->id));
+		snprintf(victim->base, sizeof(victim->base), "%s", base);
 		victim->seq = seq;
 		victim->v = v;
 		victim->used = ++cache_clock;
@@ -383,9 +393,11 @@ batch_summary(const char *id)
 
 enum part { P_NAMES, P_FILE, P_RESULT, P_STATUS };
 
-/* A shallow copy of part of sum's cached view; NULL when not cached. */
+/* A shallow copy of part of sum's cached view for URLs under base; NULL
+ * when not cached.  Slots of one summary differ by base, so base is
+ * compared too (NULL: any, for the names, which have no URL). */
 static json_t *
-cached(const json_t *sum, enum part which, size_t i)
+cached(const json_t *sum, const char *base, enum part which, size_t i)
 {
 	json_t *j = NULL;
 	int k;
@@ -394,7 +406,8 @@ cached(const json_t *sum, enum part which, size_t i)
 	for (k = 0; k < CACHE_SLOTS; k++) {
 		const struct view *v = &cache[k].v;
 
-		if (v->sum != sum || sum == NULL)
+		if (v->sum != sum || sum == NULL ||
+		    (base != NULL && strcmp(cache[k].base, base) != 0))
 			continue;
 		j = which == P_NAMES    ? v->names
 		    : which == P_FILE   ? json_array_get(v->files, i)
@@ -410,39 +423,41 @@ cached(const json_t *sum, enum part which, size_t i)
 json_t *
 batch_names(json_t *summary)
 {
-	json_t *j = cached(summary, P_NAMES, 0);
+	json_t *j = cached(summary, NULL, P_NAMES, 0);
 
 	return j != NULL ? j : batch_names_build(summary);
 }
 
 json_t *
-batch_file_json(const char *id, json_t *summary, json_t *names, size_t i)
+batch_file_json(
+    const char *id, const char *base, json_t *summary, json_t *names, size_t i)
 {
-	json_t *j = cached(summary, P_FILE, i);
+	json_t *j = cached(summary, base, P_FILE, i);
 
-	return j != NULL ? j : build_file(id, summary, names, i);
+	return j != NULL ? j : build_file(id, base, summary, names, i);
 }
 
 json_t *
-batch_result_json(const char *id, json_t *summary, json_t *names)
+batch_result_json(
+    const char *id, const char *base, json_t *summary, json_t *names)
 {
-	json_t *j = cached(summary, P_RESULT, 0);
+	json_t *j = cached(summary, base, P_RESULT, 0);
 
-	return j != NULL ? j : build_result(id, summary, names);
+	return j != NULL ? j : build_result(id, base, summary, names);
 }
 
 json_t *
-batch_status_json(const char *id, json_t *summary)
+batch_status_json(const char *id, const char *base, json_t *summary)
 {
-	json_t *j = cached(summary, P_STATUS, 0), *names, *files, *result;
+	json_t *j = cached(summary, base, P_STATUS, 0), *names, *files, *result;
 
 	if (j != NULL)
 		return j;
 	names = batch_names_build(summary);
-	files = names != NULL ? files_json(id, summary, names) : NULL;
+	files = names != NULL ? files_json(id, base, summary, names) : NULL;
 	result =
 	    files != NULL && json_is_true(json_object_get(summary, "finished"))
-	    ? build_result(id, summary, names)
+	    ? build_result(id, base, summary, names)
 	    : NULL;
 	j = build_status(id, summary, files, result);
 	json_decref(names);
@@ -452,7 +467,7 @@ batch_status_json(const char *id, json_t *summary)
 }
 
 char *
-batch_status_text(const json_t *summary, size_t *len)
+batch_status_text(const json_t *summary, const char *base, size_t *len)
 {
 	char *t = NULL;
 	int k;
@@ -461,7 +476,8 @@ batch_status_text(const json_t *summary, size_t *len)
 	for (k = 0; k < CACHE_SLOTS && summary != NULL; k++) {
 		const struct view *v = &cache[k].v;
 
-		if (v->sum != summary || v->status_text == NULL)
+		if (v->sum != summary || v->status_text == NULL ||
+		    strcmp(cache[k].base, base) != 0)
 			continue;
 		t = malloc(v->status_len + 1);
 		if (t != NULL) {

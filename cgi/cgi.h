@@ -20,6 +20,7 @@
 #define CGI_VERSION "1.0.0"
 #define CGI_PATH_MAX 1024
 #define CGI_SEGS 8
+#define CGI_BASE_MAX 600 /* PUBLIC_URL (511) or scheme://Host (<= 255) */
 
 /* fcgi.c --------------------------------------------------------------- */
 
@@ -41,6 +42,7 @@ struct req {
 	const char *origin; /* Origin when it is an allowed one */
 	int html; /* the client prefers text/html (a form post) */
 	int head_sent;
+	char base[CGI_BASE_MAX]; /* of returned URLs (cgi_url_base) */
 };
 
 typedef void (*cgi_handler)(struct req *r);
@@ -87,6 +89,13 @@ int cgi_unescape(char *dst, size_t len, const char *src, size_t srclen);
 /* Value of an integer header-like param, or dflt. */
 long long cgi_param_ll(struct req *r, const char *name, long long dflt);
 
+/* keyid.c -------------------------------------------------------------- */
+
+#define CGI_KEY_ID_LEN 16
+/* The id of r's Bearer key (CGI_KEY_ID_LEN hex digits of its SHA-256)
+ * into out; -1 with EINVAL when r has none. */
+int cgi_key_id(struct req *r, char *out, size_t len);
+
 /* query.c -------------------------------------------------------------- */
 
 /* The value of key in query string q (up to '&' or the end, not decoded),
@@ -118,11 +127,12 @@ void cgi_hold_release(int slot);
 
 /*
  * The batch summary (spool_batch_summary) through a small per-process
- * cache keyed by (id, state/seq), so many readers of one batch do the
- * file reads, and the reshaping into the contract's objects below, once
- * per change.  New reference, or NULL with errno.
+ * cache keyed by (id, state/seq, base), so many readers of one batch do
+ * the file reads, and the reshaping into the contract's objects below,
+ * once per change.  base (cgi_url_base) starts every URL in those
+ * objects.  New reference, or NULL with errno.
  */
-json_t *batch_summary(const char *id);
+json_t *batch_summary(const char *id, const char *base);
 /*
  * state/seq of a batch, read at most every 20 ms per process: the SSE
  * threads of one batch poll it together.  -1 with errno (ENOENT).
@@ -160,19 +170,37 @@ int batch_lookup_download(json_t *summary, json_t *names, const char *name,
  * read only); for a summary that is not cached they are built.
  */
 /* The contract's file object (file_update) for file i; new reference. */
-json_t *
-batch_file_json(const char *id, json_t *summary, json_t *names, size_t i);
+json_t *batch_file_json(
+    const char *id, const char *base, json_t *summary, json_t *names, size_t i);
 /* The polling object (status endpoint, cancel, retry); new reference. */
-json_t *batch_status_json(const char *id, json_t *summary);
+json_t *batch_status_json(const char *id, const char *base, json_t *summary);
 /*
  * The polling object of a cached summary as the status endpoint sends
  * it (compact JSON, serialized once per change): a malloc'd copy and its
  * length, or NULL when summary is not cached (then serialize
  * batch_status_json yourself).
  */
-char *batch_status_text(const json_t *summary, size_t *len);
+char *batch_status_text(const json_t *summary, const char *base, size_t *len);
 /* task_completed's "result" object; new reference. */
-json_t *batch_result_json(const char *id, json_t *summary, json_t *names);
+json_t *batch_result_json(
+    const char *id, const char *base, json_t *summary, json_t *names);
+
+/* urlbase.c ------------------------------------------------------------ */
+
+/*
+ * The start of every URL we return, into out: public_url (PUBLIC_URL,
+ * trailing '/' dropped) when set, else scheme://host, else the server's
+ * address and port (a Host that is not a plain host[:port] is ignored).
+ * -1 (out "") when it does not fit.
+ */
+int cgi_url_base(const char *public_url, int https, const char *host,
+    const char *addr, const char *port, char *out, size_t len);
+/* cgi_url_base of a request's FastCGI params (HTTPS, HTTP_HOST,
+ * SERVER_ADDR, SERVER_PORT) under cgi.cfg. */
+void cgi_url_base_of(const char *(*param)(void *, const char *), void *ctx,
+    char *out, size_t len);
+/* r->base from r's params (every request, in its setup). */
+void cgi_req_base(struct req *r);
 /* multipart.c ---------------------------------------------------------- */
 
 /*

@@ -4,7 +4,7 @@ CGI_MAINS := $(wildcard cgi/*_main.c)
 CGI_SRCS := $(filter-out $(CGI_MAINS),$(wildcard cgi/*.c))
 CGI_OBJS := $(CGI_SRCS:%.c=$(O)/%.o)
 LIBCGI := $(O)/libcgi.a
-CGI_LIBS := -lfcgi -larchive -lqrencode
+CGI_LIBS := -lfcgi -larchive -lqrencode -lcrypto
 CGI_BINS := $(O)/bin/i2m-api.fcgi $(O)/bin/i2m-sse.fcgi $(O)/bin/i2m-upload.fcgi
 
 $(LIBCGI): $(CGI_OBJS)

@@ -209,6 +209,7 @@ req_setup(struct req *r, FCGX_Request *fr)
 	origin = cgi_param(r, "HTTP_ORIGIN");
 	if (origin != NULL && cgi_origin_allowed(origin))
 		r->origin = origin;
+	cgi_req_base(r);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "spool.h"
+#include "cgi.h"
 
 /* A growing byte buffer. */
 struct sbuf {
@@ -123,7 +123,8 @@ int sse_progress(struct sbuf *b, const char *id, long long evid, json_t *sum);
  * becomes the highest seq sent.  1 when the stream is over (completed),
  * 0 when it goes on, -1 on error (ENOMEM).
  */
-int sse_changes(struct sbuf *b, const char *id, json_t *sum, long long *sent);
+int sse_changes(struct sbuf *b, const char *id, const char *base, json_t *sum,
+    long long *sent);
 
 /* sse_conn.c ----------------------------------------------------------- */
 
@@ -147,6 +148,7 @@ struct stream {
 	long long seen; /* summary seq the stream was brought to */
 	long long last_write, deadline; /* ms; deadline 0 = none */
 	int timeout_s;
+	char base[CGI_BASE_MAX]; /* of the URLs in its events */
 	struct sse_watch *w;
 	struct link l[NLINKS]; /* batch's streams, heartbeats, timeouts */
 	struct stream *zombie;

@@ -66,10 +66,10 @@ cmp_seq(const void *a, const void *b)
 }
 
 static int
-completed(
-    struct sbuf *b, const char *id, json_t *sum, json_t *names, long long evid)
+completed(struct sbuf *b, const char *id, const char *base, json_t *sum,
+    json_t *names, long long evid)
 {
-	json_t *res = batch_result_json(id, sum, names);
+	json_t *res = batch_result_json(id, base, sum, names);
 	json_int_t failed = json_integer_value(json_object_get(sum, "failed")) +
 	    json_integer_value(json_object_get(sum, "cancelled"));
 
@@ -82,7 +82,8 @@ completed(
 }
 
 int
-sse_changes(struct sbuf *b, const char *id, json_t *sum, long long *sent)
+sse_changes(struct sbuf *b, const char *id, const char *base, json_t *sum,
+    long long *sent)
 {
 	json_t *names = batch_names(sum),
 	       *files = json_object_get(sum, "files"), *f;
@@ -108,13 +109,13 @@ sse_changes(struct sbuf *b, const char *id, json_t *sum, long long *sent)
 	for (i = 0; i < n; i++) {
 		*sent = order[i][0];
 		if (sse_event(b, id, "file_update", *sent,
-		        batch_file_json(id, sum, names, (size_t)order[i][1])) ==
-		        -1 ||
+		        batch_file_json(
+		            id, base, sum, names, (size_t)order[i][1])) == -1 ||
 		    sse_progress(b, id, *sent, sum) == -1)
 			goto out;
 	}
 	if (json_is_true(json_object_get(sum, "finished"))) {
-		if (completed(b, id, sum, names, *sent) == -1)
+		if (completed(b, id, base, sum, names, *sent) == -1)
 			goto out;
 		rc = 1;
 	} else

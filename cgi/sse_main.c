@@ -115,7 +115,7 @@ open_stream(struct stream *s, const char *query, long long timeout_s)
 			    strerror(errno));
 		return;
 	}
-	sum = batch_summary(s->id);
+	sum = batch_summary(s->id, s->base);
 	if (sum == NULL) {
 		int e = errno;
 
@@ -159,7 +159,7 @@ open_stream(struct stream *s, const char *query, long long timeout_s)
 	    !json_is_true(json_object_get(sum, "finished")))
 		rc = sse_progress(&b, s->id, s->sent, sum);
 	if (rc == 0)
-		rc = sse_changes(&b, s->id, sum, &s->sent);
+		rc = sse_changes(&b, s->id, s->base, sum, &s->sent);
 	json_decref(sum);
 	if (rc == -1 || stream_write(s, b.p, b.len) == -1) {
 		sbuf_free(&b);
@@ -198,6 +198,12 @@ sweep(void)
 	}
 }
 
+static const char *
+stream_param(void *fc, const char *name)
+{
+	return fc_param(fc, name);
+}
+
 /* The request's params are in: answer it, or start the stream. */
 static void
 start(struct stream *s)
@@ -207,6 +213,7 @@ start(struct stream *s)
 	const char *query;
 	long long timeout_s = 0;
 
+	cgi_url_base_of(stream_param, &s->fc, s->base, sizeof(s->base));
 	if (uri == NULL || path_id(uri, s->id, sizeof(s->id)) == -1) {
 		reply_error(s, 404, "NOT_FOUND", 0,
 		    "There is nothing at this address.");
@@ -253,6 +260,7 @@ start(struct stream *s)
  */
 struct render {
 	long long from, to;
+	const char *base; /* a stream's: streams are freed after the round */
 	int rc;
 	struct sbuf text;
 };
@@ -275,7 +283,7 @@ changed(struct sse_watch *w, void *arg)
 				break;
 		if (s == NULL)
 			return; /* nothing new: a status without its seq yet */
-		sum = batch_summary(w->id);
+		sum = batch_summary(w->id, w->streams.head->base);
 	}
 	if (sum == NULL) {
 		const char *why = seq == -1
@@ -297,12 +305,15 @@ changed(struct sse_watch *w, void *arg)
 		if (s->seen == sumseq)
 			continue;
 		for (i = 0; i < nr; i++)
-			if (r[i].from == s->sent)
+			if (r[i].from == s->sent &&
+			    strcmp(r[i].base, s->base) == 0)
 				p = &r[i];
 		if (p == NULL) {
 			p = nr < RENDER_SLOTS ? &r[nr++] : &one;
 			p->from = p->to = s->sent;
-			p->rc = sse_changes(&p->text, w->id, sum, &p->to);
+			p->base = s->base;
+			p->rc =
+			    sse_changes(&p->text, w->id, s->base, sum, &p->to);
 		}
 		s->seen = sumseq;
 		if (p->rc == -1) {

@@ -295,8 +295,8 @@ static void
 answer(struct upload *u, double estimate)
 {
 	struct req *r = u->r;
-	json_t *b = u->s.batch, *files = json_array(), *f;
-	char msg[64];
+	json_t *b = u->s.batch, *files = json_array(), *f, *j;
+	char msg[64], status[CGI_BASE_MAX + 64], stream[CGI_BASE_MAX + 80];
 	size_t i;
 
 	if (r->html) {
@@ -319,14 +319,22 @@ answer(struct upload *u, double estimate)
 	}
 	snprintf(msg, sizeof(msg), "%d file%s queued for processing",
 	    u->s.nfiles, u->s.nfiles == 1 ? "" : "s");
-	cgi_json(r, 200,
-	    json_pack("{s:s, s:s, s:s, s:o, s:O, s:s, s:i, s:s, s:s, s:o}",
-	        "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
-	        "uploaded_files", files != NULL ? files : json_array(),
-	        "face_limit", json_object_get(b, "face_limit"), "model",
-	        u->s.model->id, "total_files", u->s.nfiles, "status", "queued",
-	        "message", msg, "estimated_cost_usd",
-	        estimate < 0 ? json_null() : json_real(estimate)));
+	snprintf(status, sizeof(status), "%s/api/v1/status/tasks/%s/status",
+	    r->base, u->s.id);
+	snprintf(stream, sizeof(stream), "%s/api/v1/status/tasks/%s/stream",
+	    r->base, u->s.id);
+	j = json_pack("{s:s, s:s, s:s, s:o, s:O, s:s, s:i, s:s, s:s, s:o}",
+	    "batch_id", u->s.id, "job_id", u->s.id, "task_id", u->s.id,
+	    "uploaded_files", files != NULL ? files : json_array(),
+	    "face_limit", json_object_get(b, "face_limit"), "model",
+	    u->s.model->id, "total_files", u->s.nfiles, "status", "queued",
+	    "message", msg, "estimated_cost_usd",
+	    estimate < 0 ? json_null() : json_real(estimate));
+	if (j != NULL) {
+		json_object_set_new(j, "status_url", json_string(status));
+		json_object_set_new(j, "stream_url", json_string(stream));
+	}
+	cgi_json(r, 200, j);
 }
 
 static void receive(struct req *r);
@@ -392,6 +400,9 @@ receive(struct req *r)
 	}
 	u->r = r;
 	spool_submit_init(&u->s, &cgi.sp, &cgi.cfg);
+	/* With API keys, the batch names its key (GET /api/v1/batches). */
+	if (cgi.cfg.api_keys[0] != '\0')
+		cgi_key_id(r, u->s.key_id, sizeof(u->s.key_id));
 	mr = mp_parse(r->fr->in, boundary, &cb, u);
 	if (mr == MP_MALFORMED)
 		fail(u, 400, "MALFORMED_FORM", NULL,

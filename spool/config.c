@@ -282,6 +282,25 @@ config_list_next(const char **p, size_t *len)
 	return *len > 0 ? w : NULL;
 }
 
+/* PUBLIC_URL: empty, or http(s)://host[:port][/prefix] that every
+ * returned URL can start with (no query, fragment, quote or space). */
+static int
+public_url_ok(const char *v)
+{
+	const char *rest;
+
+	if (*v == '\0')
+		return 1;
+	if (strncmp(v, "https://", 8) == 0)
+		rest = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		rest = v + 7;
+	else
+		return 0;
+	return *rest != '\0' && *rest != '/' &&
+	    strpbrk(v, " \t\r\n\"'<>\\?#") == NULL;
+}
+
 int
 config_load(struct config *c, char *err, size_t errlen)
 {
@@ -312,6 +331,12 @@ config_load(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen,
 		    "LOG_LEVEL must be debug, info or warn, not \"%s\".",
 		    c->log_level);
+		return -1;
+	}
+	if (!public_url_ok(c->public_url)) {
+		snprintf(err, errlen,
+		    "PUBLIC_URL must be http:// or https:// with a host (such as https://models.example.com), not \"%s\".",
+		    c->public_url);
 		return -1;
 	}
 	if (c->default_model[0] != '\0') {

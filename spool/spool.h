@@ -299,6 +299,7 @@ struct spool_submit {
 	const struct model_info *model;
 	json_t *params; /* typed parameters, NULL when none */
 	json_t *batch; /* batch.json as committed */
+	char key_id[24]; /* the uploading API key's id, "" = none */
 	/* the file being received */
 	struct spool_part part;
 	char name[256]; /* its display name */

@@ -468,7 +468,10 @@ spool_submit_commit(struct spool_submit *s)
 	    "total_files", s->nfiles,
 	    "files", s->files);
 	/* clang-format on */
-	if (b == NULL) {
+	if (b == NULL ||
+	    (s->key_id[0] != '\0' &&
+	        json_object_set_new(b, "key_id", json_string(s->key_id)) ==
+	            -1)) {
 		errno = ENOMEM;
 		goto fail;
 	}

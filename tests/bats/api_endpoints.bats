@@ -74,7 +74,7 @@ setup_file() {
 		json_eq '.result.status' completed
 		json_eq '.result.successful_files' 3
 		[ "$(jq -r '[.files[].model_url] | join(" ")' "$BODY")" = \
-			"/api/v1/download/$ID/chair.glb /api/v1/download/$ID/sneaker.glb /api/v1/download/$ID/chair-2.glb" ]
+			"$I2M_URL/api/v1/download/$ID/chair.glb $I2M_URL/api/v1/download/$ID/sneaker.glb $I2M_URL/api/v1/download/$ID/chair-2.glb" ]
 	done
 }
 
@@ -192,4 +192,11 @@ setup_file() {
 	json_eq '.models[0].settings | map(.param) | join(",")' mode,resolution
 	json_eq '.models[0].settings[0].label' Shape
 	json_eq '.models[0].settings[0].choice_labels | length' 6
+}
+
+@test "batches: without API keys the batch list does not exist (404)" {
+	code=$(req "$I2M_URL/api/v1/batches")
+	[ "$code" = 404 ]
+	json_eq .error_code NOT_FOUND
+	json_eq .message "The batch list needs API keys (API_KEYS); without them a batch is reached by its id only."
 }

@@ -18,7 +18,7 @@ check_complete() {
 	[ "$(grep -c $'\ttask_completed\t' "$f.ev")" = 1 ]
 	for i in $(seq 0 $((n - 1))); do
 		grep $'\tfile_update\t' "$f.ev" | cut -f3 |
-			jq -s -e --arg i "$i" 'map(select(.file_id == $i and .status == "completed" and (.model_url | test("^/api/v1/download/")))) | length > 0' >/dev/null ||
+			jq -s -e --arg i "$i" 'map(select(.file_id == $i and .status == "completed" and (.model_url | test("^http://127\\.0\\.0\\.1:[0-9]+/api/v1/download/")))) | length > 0' >/dev/null ||
 			{ echo "file $i never completed"; return 1; }
 	done
 	# Ids on every event, never decreasing.

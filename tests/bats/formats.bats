@@ -50,9 +50,9 @@ fetch() {
 		json_eq ".files[$i].format_errors | length" 0 "$ST"
 		json_eq ".files[$i].watertight" true "$ST"
 		jq -e ".files[$i].triangles > 1000" "$ST" >/dev/null
-		jq -e ".files[$i].formats | all(.size > 0 and (.url | test(\"^/api/v1/download/$ID/\")))" "$ST" >/dev/null
+		jq -e ".files[$i].formats | all(.size > 0 and (.url | test(\"^$I2M_URL/api/v1/download/$ID/\")))" "$ST" >/dev/null
 	done
-	json_eq '.files[0].formats[1].url' "/api/v1/download/$ID/chair.obj.zip" "$ST"
+	json_eq '.files[0].formats[1].url' "$I2M_URL/api/v1/download/$ID/chair.obj.zip" "$ST"
 	json_eq '.files[0].formats[0].size' "$(jq -r .files[0].file_size "$ST")" "$ST"
 }
 
@@ -192,7 +192,7 @@ fetch() {
 	cp "$BODY" "$BATS_TEST_TMPDIR/st.json"
 	json_eq '.files[0].status' completed "$BATS_TEST_TMPDIR/st.json"
 	jq -e '.files[0].file_size > 4194304' "$BATS_TEST_TMPDIR/st.json"
-	json_eq '.files[0].preview_model.url' "/api/v1/download/$id/chair.web.glb" "$BATS_TEST_TMPDIR/st.json"
+	json_eq '.files[0].preview_model.url' "$I2M_URL/api/v1/download/$id/chair.web.glb" "$BATS_TEST_TMPDIR/st.json"
 	code=$(reqo "$BATS_TEST_TMPDIR/web.glb" "$I2M_URL/api/v1/download/$id/chair.web.glb")
 	[ "$code" = 200 ]
 	[ "$(stat -c %s "$BATS_TEST_TMPDIR/web.glb")" = "$(jq -r .files[0].preview_model.size "$BATS_TEST_TMPDIR/st.json")" ]

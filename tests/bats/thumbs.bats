@@ -54,7 +54,7 @@ PY
 	code=$(req "$I2M_URL/api/v1/status/tasks/$ID")
 	[ "$code" = 200 ]
 	for n in 0 1; do
-		json_eq ".files[$n].thumbnail_url" "/api/v1/thumbs/$ID/$n"
+		json_eq ".files[$n].thumbnail_url" "$I2M_URL/api/v1/thumbs/$ID/$n"
 	done
 	# chair.png is 503x503, sneaker.jpg 1349x900.
 	want=("503 503" "1349 900")
@@ -82,7 +82,7 @@ PY
 	curl -s -N --max-time 30 "$I2M_URL/api/v1/status/tasks/$ID/stream" >"$out"
 	events "$out" | grep $'\tfile_update\t' | cut -f3 >"$out.f"
 	[ -s "$out.f" ]
-	jq -s -e --arg id "$ID" 'map(select(.thumbnail_url == "/api/v1/thumbs/\($id)/\(.file_id)")) | length == 2' "$out.f"
+	jq -s -e --arg id "$ID" --arg u "$I2M_URL" 'map(select(.thumbnail_url == "\($u)/api/v1/thumbs/\($id)/\(.file_id)")) | length == 2' "$out.f"
 }
 
 @test "thumbs: a bad id, a bad file number, a missing thumbnail are 404 JSON" {
@@ -114,7 +114,7 @@ PY
 	i2m_start_daemon
 	i2m_wait_done "$id" 120
 	code=$(req "$I2M_URL/api/v1/status/tasks/$id")
-	json_eq .files[0].thumbnail_url "/api/v1/thumbs/$id/0"
+	json_eq .files[0].thumbnail_url "$I2M_URL/api/v1/thumbs/$id/0"
 	code=$(reqo "$BATS_TEST_TMPDIR/t.jpg" "$I2M_URL/api/v1/thumbs/$id/0")
 	[ "$code" = 200 ]
 	jpeg_fits "$BATS_TEST_TMPDIR/t.jpg" 1349 900

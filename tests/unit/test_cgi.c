@@ -4,11 +4,14 @@
  * gets exactly `limit` at once and one more after a release; addresses do
  * not share a count while the table has room, and when it is full they
  * share one (stricter, never looser); every release gives back what its
- * acquire took, also under threads.
+ * acquire took, also under threads.  And the start of every returned URL
+ * (cgi/urlbase.c): PUBLIC_URL over the Host, the Host over the server's
+ * address, a Host that could break a URL ignored, nothing cut.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cgi.h"
 #include "tap.h"
@@ -123,9 +126,47 @@ test_threads(void)
 		cgi_hold_release(k[i]);
 }
 
+static void
+base_is(const char *pub, int https, const char *host, const char *addr,
+    const char *port, const char *want)
+{
+	char out[CGI_BASE_MAX];
+	int rc = cgi_url_base(pub, https, host, addr, port, out, sizeof(out));
+
+	TAP_OK(rc == 0 && strcmp(out, want) == 0,
+	    "base of public %s, https %d, Host %s, addr %s:%s is %s (got %s)",
+	    pub ? pub : "-", https, host ? host : "-", addr ? addr : "-",
+	    port ? port : "-", want, out);
+}
+
+static void
+test_url_base(void)
+{
+	char small[16];
+
+	base_is("https://models.example.com/", 0, "127.0.0.1:8080", NULL, NULL,
+	    "https://models.example.com");
+	base_is("https://example.com/i2m//", 1, NULL, NULL, NULL,
+	    "https://example.com/i2m");
+	base_is("", 0, "127.0.0.1:8080", "127.0.0.1", "8080",
+	    "http://127.0.0.1:8080");
+	base_is(NULL, 1, "models.example.com", NULL, NULL,
+	    "https://models.example.com");
+	base_is("", 0, "[::1]:8080", NULL, NULL, "http://[::1]:8080");
+	base_is("", 0, "evil.example/\"><script>", "10.0.0.5", "8080",
+	    "http://10.0.0.5:8080");
+	base_is("", 0, "a b", "::1", "8080", "http://[::1]:8080");
+	base_is("", 1, "", NULL, NULL, "https://127.0.0.1:80");
+	TAP_OK(cgi_url_base("", 0, "models.example.com:8443", NULL, NULL, small,
+	           sizeof(small)) == -1 &&
+	        small[0] == '\0',
+	    "a base that does not fit is refused whole, never cut");
+}
+
 int
 main(void)
 {
+	test_url_base();
 	test_off();
 	test_one_address();
 	test_full_table();
