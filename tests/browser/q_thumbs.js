@@ -1,7 +1,7 @@
 // q_thumbs.js BASE_URL: a batch's link opened in a fresh browser context
 // (no sessionStorage from the uploading tab) shows the server's thumbnail
-// in every tile: the picture comes from the file's thumbnail_url and has
-// loaded.
+// in every tile: the picture comes from the file's thumbnail_url (absolute,
+// on the page's origin) and has loaded.
 'use strict';
 const L = require('./lib');
 
@@ -17,7 +17,7 @@ L.run('q_thumbs', async ({ browser, base, shot, fix }) => {
   await other.goto(link);
   await L.waitTiles(other, 'completed', 2);
   const srcs = await other.$$eval('#tiles li img', (is) => is.map((i) => i.getAttribute('src') || ''));
-  const want = new RegExp(`^/api/v1/thumbs/${id}/[0-9]+$`);
+  const want = new RegExp(`^${base.replace(/[.]/g, '\\.')}/api/v1/thumbs/${id}/[0-9]+$`);
   if (srcs.length !== 2 || !srcs.every((s) => want.test(s))) throw new Error(`tile pictures in a fresh browser: ${JSON.stringify(srcs)}`);
   const drawn = await L.tilePictures(other);
   if (drawn !== 2) throw new Error(`${drawn} of 2 thumbnails drew in a fresh browser`);

@@ -98,12 +98,12 @@ api_views(void)
 	if (sum == NULL)
 		return;
 	names = batch_names(sum);
-	o = batch_status_json(ID, sum);
+	o = batch_status_json(ID, "http://127.0.0.1:8080", sum);
 	json_decref(o);
-	o = batch_result_json(ID, sum, names);
+	o = batch_result_json(ID, "http://127.0.0.1:8080", sum, names);
 	json_decref(o);
 	for (i = 0; i < 3; i++) {
-		o = batch_file_json(ID, sum, names, i);
+		o = batch_file_json(ID, "http://127.0.0.1:8080", sum, names, i);
 		json_decref(o);
 	}
 	json_decref(names);
