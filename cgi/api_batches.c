@@ -179,7 +179,7 @@ api_batches(struct req *r, const char *const *arg)
 		json_array_append_new(page, entry(r, &l.v[i]));
 	/* clang-format off */
 	cgi_json(r, 200, json_pack("{s:o?, s:I, s:I, s:I, s:o}",
-	    "batches", page,
+	    "items", page,
 	    "total", (json_int_t)l.n,
 	    "limit", (json_int_t)limit,
 	    "offset", (json_int_t)offset,

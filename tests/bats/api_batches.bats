@@ -34,14 +34,14 @@ setup_file() {
 	code=$(req -H 'Authorization: Bearer team-a-key' "$I2M_URL/api/v1/batches")
 	[ "$code" = 200 ]
 	json_eq .total 3
-	json_eq '[.batches[].batch_id] | join(" ")' "$A3 $A2 $A1"
-	json_eq '[.batches[].total_files] | join(" ")' "1 2 1"
-	json_eq '[.batches[].status] | unique | join(" ")' queued
-	json_eq '.batches[1].model' local
-	json_eq '.batches[0].status_url' "https://models.example.com/api/v1/status/tasks/$A3"
+	json_eq '[.items[].batch_id] | join(" ")' "$A3 $A2 $A1"
+	json_eq '[.items[].total_files] | join(" ")' "1 2 1"
+	json_eq '[.items[].status] | unique | join(" ")' queued
+	json_eq '.items[1].model' local
+	json_eq '.items[0].status_url' "https://models.example.com/api/v1/status/tasks/$A3"
 	json_eq '.next_offset' null
 	code=$(req -H 'Authorization: Bearer team-b-key' "$I2M_URL/api/v1/batches")
-	json_eq '[.batches[].batch_id] | join(" ")' "$B1"
+	json_eq '[.items[].batch_id] | join(" ")' "$B1"
 	# the key itself is nowhere in the spool
 	! grep -rq team-a-key "$SPOOL_DIR/batches"
 	[ "$(jq -r .key_id "$SPOOL_DIR/batches/$A1/batch.json")" = \
@@ -51,10 +51,10 @@ setup_file() {
 @test "batches: pages of limit, next_offset, and bad paging is 400" {
 	code=$(req -H 'Authorization: Bearer team-a-key' "$I2M_URL/api/v1/batches?limit=2")
 	[ "$code" = 200 ]
-	json_eq '[.batches[].batch_id] | join(" ")' "$A3 $A2"
+	json_eq '[.items[].batch_id] | join(" ")' "$A3 $A2"
 	json_eq .next_offset 2
 	code=$(req -H 'Authorization: Bearer team-a-key' "$I2M_URL/api/v1/batches?limit=2&offset=2")
-	json_eq '[.batches[].batch_id] | join(" ")' "$A1"
+	json_eq '[.items[].batch_id] | join(" ")' "$A1"
 	json_eq .next_offset null
 	json_eq .total 3
 	for q in limit=0 limit=101 limit=x offset=-1; do
@@ -68,9 +68,9 @@ setup_file() {
 	code=$(req -X POST -H 'Authorization: Bearer team-a-key' "$I2M_URL/api/v1/status/tasks/$A2/cancel")
 	[ "$code" = 200 ]
 	code=$(req -H 'Authorization: Bearer team-a-key' "$I2M_URL/api/v1/batches?limit=1&offset=1")
-	json_eq '.batches[0].batch_id' "$A2"
-	json_eq '.batches[0].cancelled_files' 2
-	json_eq '.batches[0].finished' true
+	json_eq '.items[0].batch_id' "$A2"
+	json_eq '.items[0].cancelled_files' 2
+	json_eq '.items[0].finished' true
 }
 
 @test "public url: the upload's and the status's URLs start with PUBLIC_URL whatever the Host" {
