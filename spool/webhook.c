@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,6 +441,16 @@ owner_path(char *out, size_t len, const char *owner, const char *name)
 	else
 		snprintf(out, len, "webhooks/cur/%s", owner);
 	return 0;
+}
+
+int
+spool_webhook_watch(struct spool *sp, int inotify_fd)
+{
+	char path[4096 + 16];
+
+	snprintf(path, sizeof(path), "%s/webhooks/new", sp->path);
+	return inotify_add_watch(
+	    inotify_fd, path, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
 }
 
 int

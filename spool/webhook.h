@@ -60,6 +60,8 @@ int spool_webhook_batch_done(struct spool *sp, const char *id);
  */
 int spool_webhook_due(
     struct spool *sp, long long now, char *name, size_t len, long long *next);
+/* Watch webhooks/new with inotify_fd (a hint to look); the watch or -1. */
+int spool_webhook_watch(struct spool *sp, int inotify_fd);
 /* webhooks/cur/<owner>: made by the daemon at start, removed at exit. */
 int spool_webhook_owner_add(struct spool *sp, const char *owner);
 int spool_webhook_owner_remove(struct spool *sp, const char *owner);
