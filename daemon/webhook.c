@@ -39,7 +39,13 @@
 #define SWEEP_MS 60000 /* every batch checked for an announcement */
 #define MAX_DELAY_MS (3600 * 1000LL) /* the longest backoff */
 
-enum outcome { HOOK_DELIVERED, HOOK_RETRY, HOOK_FAILED, HOOK_REFUSED, HOOK_STOPPED };
+enum outcome {
+	HOOK_DELIVERED,
+	HOOK_RETRY,
+	HOOK_FAILED,
+	HOOK_REFUSED,
+	HOOK_STOPPED
+};
 
 static struct sender {
 	struct spool *sp;
@@ -53,7 +59,8 @@ static struct sender {
 } snd = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* One try: what the socket and progress callbacks found. */
-struct try {
+struct
+try {
 	int allow_private;
 	int refused;
 	char why[160];
@@ -134,10 +141,11 @@ headers(const char *name, const char *body)
 		goto fail;
 	l = n;
 	if (snd.cfg->webhook_secret[0] != '\0') {
-		if (webhook_sign(snd.cfg->webhook_secret, body, strlen(body),
-		        sig) == -1)
+		if (webhook_sign(
+		        snd.cfg->webhook_secret, body, strlen(body), sig) == -1)
 			goto fail;
-		snprintf(h, sizeof(h), "X-Image2model-Signature: sha256=%s", sig);
+		snprintf(
+		    h, sizeof(h), "X-Image2model-Signature: sha256=%s", sig);
 		if ((n = curl_slist_append(l, h)) == NULL)
 			goto fail;
 		l = n;
@@ -168,8 +176,8 @@ classify(CURLcode rc, long code, const struct try *t, char *err, size_t len)
 	}
 	if (code >= 200 && code < 300)
 		return HOOK_DELIVERED;
-	snprintf(err, len, "HTTP %ld%s%.120s", code, t->blen ? ": " : "",
-	    t->body);
+	snprintf(
+	    err, len, "HTTP %ld%s%.120s", code, t->blen ? ": " : "", t->body);
 	if (code == 408 || code == 429 || code >= 500 || code < 200)
 		return HOOK_RETRY;
 	return HOOK_FAILED; /* 3xx (never followed) and other 4xx */
@@ -177,8 +185,8 @@ classify(CURLcode rc, long code, const struct try *t, char *err, size_t len)
 
 /* POST body to url once; *code gets the HTTP status (0 = none). */
 static enum outcome
-post(const char *url, const char *name, const char *body, long *code,
-    char *err, size_t errlen)
+post(const char *url, const char *name, const char *body, long *code, char *err,
+    size_t errlen)
 {
 	struct try t;
 	struct curl_slist *h;
@@ -197,11 +205,13 @@ post(const char *url, const char *name, const char *body, long *code,
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy from the env */
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)snd.cfg->webhook_timeout_ms);
+	curl_easy_setopt(
+	    c, CURLOPT_TIMEOUT_MS, (long)snd.cfg->webhook_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "image2model-webhook/1");
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	curl_easy_setopt(
+	    c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &t);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -243,10 +253,11 @@ target_url(json_t *rec, char *err, size_t len)
 
 /* The state after a try, its log line; whether the record is final. */
 static int
-record_outcome(json_t *rec, const char *name, const char *url,
-    enum outcome o, long code, const char *err)
+record_outcome(json_t *rec, const char *name, const char *url, enum outcome o,
+    long code, const char *err)
 {
-	int attempts = (int)json_integer_value(json_object_get(rec, "attempts"));
+	int attempts =
+	    (int)json_integer_value(json_object_get(rec, "attempts"));
 	int shown = (int)strcspn(url, "?#"); /* a query may hold a token */
 	long long now = spool_now_ms(), delay;
 	const char *state = "pending";
@@ -254,18 +265,22 @@ record_outcome(json_t *rec, const char *name, const char *url,
 	json_object_set_new(rec, "url", json_string(url));
 	json_object_set_new(rec, "attempts", json_integer(attempts));
 	json_object_set_new(rec, "last_attempt", json_integer(now));
-	json_object_set_new(rec, "http_status", code ? json_integer(code) : json_null());
-	json_object_set_new(rec, "last_error", o == HOOK_DELIVERED ? json_null() : json_string(err));
+	json_object_set_new(
+	    rec, "http_status", code ? json_integer(code) : json_null());
+	json_object_set_new(rec, "last_error",
+	    o == HOOK_DELIVERED ? json_null() : json_string(err));
 	if (o == HOOK_DELIVERED) {
 		state = "delivered";
 		log_info("webhook %s: delivered to %.*s (HTTP %ld, attempt %d)",
 		    name, shown, url, code, attempts);
-	} else if (o == HOOK_RETRY && attempts < snd.cfg->webhook_max_attempts) {
+	} else if (o == HOOK_RETRY &&
+	    attempts < snd.cfg->webhook_max_attempts) {
 		delay = (long long)snd.cfg->webhook_backoff_ms
 		    << (attempts - 1 < 20 ? attempts - 1 : 20);
 		if (delay > MAX_DELAY_MS)
 			delay = MAX_DELAY_MS;
-		json_object_set_new(rec, "next_attempt", json_integer(now + delay));
+		json_object_set_new(
+		    rec, "next_attempt", json_integer(now + delay));
 		log_info("webhook %s: %s; retry in %lld ms (attempt %d of %d)",
 		    name, err, delay, attempts, snd.cfg->webhook_max_attempts);
 	} else {
@@ -309,8 +324,10 @@ deliver_one(const char *name)
 		return;
 	}
 	json_object_set_new(rec, "attempts",
-	    json_integer(json_integer_value(json_object_get(rec, "attempts")) + 1));
-	final = record_outcome(rec, name, url != NULL ? url : "(none)", o, code, err);
+	    json_integer(
+	        json_integer_value(json_object_get(rec, "attempts")) + 1));
+	final = record_outcome(
+	    rec, name, url != NULL ? url : "(none)", o, code, err);
 	if (spool_webhook_save(snd.sp, snd.owner, name, rec) == -1)
 		log_warn("webhook %s: record not updated", name);
 	if ((final ? spool_webhook_finish(snd.sp, snd.owner, name)
@@ -325,7 +342,8 @@ sweep_batch(const char *id, void *arg)
 	int n = spool_webhook_batch_done(arg, id);
 
 	if (n > 0)
-		log_info("%s: finished; %d webhook(s) queued by the sweep", id, n);
+		log_info(
+		    "%s: finished; %d webhook(s) queued by the sweep", id, n);
 	return atomic_load(&snd.stop) || atomic_load(&daemon_stopping);
 }
 
@@ -374,8 +392,8 @@ sender_main(void *arg)
 			last_sweep = now;
 		}
 		while (!atomic_load(&snd.stop) &&
-		    spool_webhook_due(snd.sp, spool_now_ms(), name,
-		        sizeof(name), &next) == 1)
+		    spool_webhook_due(
+		        snd.sp, spool_now_ms(), name, sizeof(name), &next) == 1)
 			deliver_one(name);
 		if (next > last_sweep + SWEEP_MS)
 			next = last_sweep + SWEEP_MS;

@@ -40,9 +40,8 @@
 
 #define RECORD_CAP (16 * 1024 * 1024) /* a record, body included */
 
-static const char *const hook_dirs[] = {
-    "webhooks", "webhooks/tmp", "webhooks/new", "webhooks/cur",
-    "webhooks/done"};
+static const char *const hook_dirs[] = {"webhooks", "webhooks/tmp",
+    "webhooks/new", "webhooks/cur", "webhooks/done"};
 
 /* Printable ASCII, no space: what a URL may hold unencoded. */
 static int
@@ -187,8 +186,8 @@ hook_lock(struct spool *sp)
 {
 	int fd, rc;
 
-	fd = openat(sp->root, "webhooks/.lock", O_RDWR | O_CREAT | O_CLOEXEC,
-	    0660);
+	fd = openat(
+	    sp->root, "webhooks/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (fd == -1)
 		return -1;
 	do
@@ -253,7 +252,8 @@ hook_write(struct spool *sp, const char *sub, const char *name,
 	int tmp = -1, dst = -1, rc = -1;
 
 	snprintf(path, sizeof(path), "webhooks/%s", sub);
-	tmp = openat(sp->root, "webhooks/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	tmp = openat(
+	    sp->root, "webhooks/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dst = openat(sp->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	s = json_dumps(rec, JSON_COMPACT);
 	if (tmp == -1 || dst == -1 || s == NULL) {
@@ -563,8 +563,8 @@ spool_webhook_release_all(struct spool *sp, const char *owner)
 		if (spool_webhook_parse(de->d_name, id, &k) == -1 ||
 		    spool_webhook_requeue(sp, owner, de->d_name) == -1)
 			continue;
-		log_info("webhook %s: recovered from daemon %s", de->d_name,
-		    owner);
+		log_info(
+		    "webhook %s: recovered from daemon %s", de->d_name, owner);
 		n++;
 	}
 	closedir(d);

@@ -75,8 +75,8 @@ spool_webhook_claim(struct spool *sp, const char *owner, const char *name);
 int spool_webhook_save(
     struct spool *sp, const char *owner, const char *name, const json_t *rec);
 /* Move a claimed record back to new/ (retry later) or into done/. */
-int spool_webhook_requeue(
-    struct spool *sp, const char *owner, const char *name);
+int
+spool_webhook_requeue(struct spool *sp, const char *owner, const char *name);
 int spool_webhook_finish(struct spool *sp, const char *owner, const char *name);
 /* Every claim of owner back to new/ (a dead daemon); how many, or -1. */
 int spool_webhook_release_all(struct spool *sp, const char *owner);
