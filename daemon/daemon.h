@@ -187,7 +187,8 @@ const char *webhook_addr_blocked(const struct sockaddr *sa);
  * delivery under way, hands its record back and joins the thread.
  * file_done (any thread) announces a batch whose files are all final.
  */
-int webhook_start(struct spool *sp, const struct config *cfg, const char *owner);
+int
+webhook_start(struct spool *sp, const struct config *cfg, const char *owner);
 void webhook_kick(void);
 void webhook_stop(void);
 void webhook_file_done(struct spool *sp, const char *id);

@@ -285,7 +285,8 @@ main(int argc, char *argv[])
 	}
 	json_object_seed(0);
 	if (spool_webhook_init(&d.sp) == -1) {
-		log_warn("cannot make the webhook queue in %s", d.cfg.spool_dir);
+		log_warn(
+		    "cannot make the webhook queue in %s", d.cfg.spool_dir);
 		goto out;
 	}
 	if (setup_fds(&d) == -1) {

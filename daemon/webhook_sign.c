@@ -72,7 +72,7 @@ v4_kind(uint32_t a)
 static const char *
 v6_kind(const unsigned char *b)
 {
-	static const unsigned char zero[12], nat64[12] = {0, 0x64, 0xff, 0x9b};
+	static const unsigned char zero[16], nat64[12] = {0, 0x64, 0xff, 0x9b};
 	uint32_t v4;
 
 	/* ::ffff:a.b.c.d, ::a.b.c.d and 64:ff9b::a.b.c.d carry IPv4. */

@@ -198,7 +198,8 @@ webhook_url(struct spool_submit *s, const char *text)
 
 	if (s->err != SUBMIT_OK)
 		return -1;
-	if (*text != '\0' && spool_webhook_url_check(text, err, sizeof(err)) == -1)
+	if (*text != '\0' &&
+	    spool_webhook_url_check(text, err, sizeof(err)) == -1)
 		return refuse(s, SUBMIT_BAD_PARAM, "webhook_url", "%s", err);
 	snprintf(s->webhook_url, sizeof(s->webhook_url), "%s", text);
 	return 0;
@@ -460,8 +461,8 @@ webhook_fields(struct spool_submit *s, json_t *b)
 	const char *cfg = s->cfg->webhook_url;
 
 	if (s->webhook_url[0] != '\0' &&
-	    json_object_set_new(b, "webhook_url", json_string(s->webhook_url)) ==
-	        -1)
+	    json_object_set_new(
+	        b, "webhook_url", json_string(s->webhook_url)) == -1)
 		return -1;
 	if (cfg[0] != '\0' && strcmp(cfg, s->webhook_url) != 0 &&
 	    json_object_set_new(b, "webhook_config", json_true()) == -1)
