@@ -24,7 +24,7 @@
 
 struct spool;
 
-/* webhook.c ------------------------------------------------------------ */
+/* webhook_url.c, webhook.c ----------------------------------------------- */
 
 /*
  * The rule for a webhook_url (upload field, WEBHOOK_URL): http:// or
