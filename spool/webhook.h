@@ -24,7 +24,7 @@
 
 struct spool;
 
-/* webhook_url.c, webhook.c ----------------------------------------------- */
+/* webhook_url.c -------------------------------------------------------- */
 
 /*
  * The rule for a webhook_url (upload field, WEBHOOK_URL): http:// or
@@ -33,6 +33,9 @@ struct spool;
  * sentence in err.  Addresses are judged at delivery (DNS can change).
  */
 int spool_webhook_url_check(const char *url, char *err, size_t errlen);
+
+/* webhook.c ------------------------------------------------------------ */
+
 /* Make webhooks/ and its directories (the daemon, at start). */
 int spool_webhook_init(struct spool *sp);
 /* "<id>.<k>.json" into out; -1 with EINVAL for a bad id or target. */
