@@ -125,7 +125,7 @@ at_exists(struct spool *sp, const char *dir, const char *name)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%.160s/%.64s", dir, name);
 	return faccessat(sp->root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
@@ -144,7 +144,7 @@ hook_exists(struct spool *sp, const char *name)
 	while (d != NULL && !found && (de = readdir(d)) != NULL) {
 		if (!owner_ok(de->d_name))
 			continue;
-		snprintf(sub, sizeof(sub), "webhooks/cur/%s", de->d_name);
+		snprintf(sub, sizeof(sub), "webhooks/cur/%.64s", de->d_name);
 		found = at_exists(sp, sub, name);
 	}
 	if (d != NULL)
