@@ -219,7 +219,7 @@ spool_areas_bytes(struct spool *sp)
 {
 	/* Every top-level directory of the tree (spool/README.md). */
 	static const char *const areas[] = {
-	    "batches", "tmp", "q", "daemons", "trash", "spend"};
+	    "batches", "tmp", "q", "daemons", "trash", "spend", "webhooks"};
 	json_t *o = json_object();
 	size_t i;
 

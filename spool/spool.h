@@ -197,7 +197,8 @@ long long spool_batches_bytes(struct spool *sp);
 /* Bytes stored under batches/<id>; 0 for an unknown or invalid id. */
 long long spool_batch_bytes(struct spool *sp, const char *id);
 /* Bytes under each top-level directory of the spool: {"batches":N,
- * "tmp":N, "q":N, "daemons":N, "trash":N, "spend":N}; new reference. */
+ * "tmp":N, "q":N, "daemons":N, "trash":N, "spend":N, "webhooks":N}; new
+ * reference. */
 json_t *spool_areas_bytes(struct spool *sp);
 /*
  * The retention rule: remove (spool_batch_remove) every batch whose
