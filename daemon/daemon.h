@@ -166,6 +166,33 @@ int scan_claim(struct spool *sp, const char *me, struct pool *p, int *more);
 /* Remove batches older than hours (0 = keep forever). */
 int scan_retention(struct spool *sp, int hours);
 
+/* webhook_sign.c ------------------------------------------------------- */
+
+struct sockaddr;
+/* out gets the lowercase hex of HMAC-SHA256(body) under key; 0 or -1. */
+int webhook_sign(const char *key, const void *body, size_t len, char out[65]);
+/*
+ * NULL when a webhook may connect to sa; else the kind of address that
+ * WEBHOOK_ALLOW_PRIVATE=1 would allow ("loopback", "private", ...).
+ */
+const char *webhook_addr_blocked(const struct sockaddr *sa);
+
+/* webhook.c ------------------------------------------------------------ */
+
+/*
+ * The webhook sender: one thread (never a pool worker, so a slow or dead
+ * receiver never holds up a conversion) delivering webhooks/new records
+ * as they fall due.  start makes webhooks/cur/<owner> and starts the
+ * thread; kick wakes it (a hint: a record may be new); stop interrupts a
+ * delivery under way, hands its record back and joins the thread.
+ * file_done (any thread) announces a batch whose files are all final.
+ */
+int
+webhook_start(struct spool *sp, const struct config *cfg, const char *owner);
+void webhook_kick(void);
+void webhook_stop(void);
+void webhook_file_done(struct spool *sp, const char *id);
+
 /* job.c ---------------------------------------------------------------- */
 
 /* Set by SIGTERM/SIGINT: stop taking work, hand back long jobs. */

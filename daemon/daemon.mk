@@ -4,7 +4,7 @@
 DAEMON_SRCS := $(filter-out daemon/main.c daemon/convert.c,$(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(O)/%.o)
 LIBDAEMON := $(O)/libdaemon.a
-DAEMON_LIBS := -lcurl
+DAEMON_LIBS := -lcurl -lcrypto
 
 $(LIBDAEMON): $(DAEMON_OBJS)
 	@mkdir -p $(@D)

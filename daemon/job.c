@@ -453,6 +453,9 @@ job_run(struct spool *sp, const struct config *cfg, const char *owner,
 done:
 	if (spool_queue_done(sp, owner, marker) == -1 && errno != ENOENT)
 		log_warn("%s: remove marker", marker);
+	/* The batch's last file announces it (also when found final). */
+	if (job.id[0] != '\0')
+		webhook_file_done(sp, job.id);
 	goto out;
 later:
 	log_warn("%s: final status not written; queued again", marker);

@@ -6,7 +6,8 @@
  * watch the queue with inotify, recover dead daemons' claims, then scan.  The
  * main loop waits in poll(2) on inotify (a hint), a signalfd, a 1 s
  * timerfd (heartbeat, periodic rescan, sweeps) and an eventfd the workers
- * bump when a job ends (a slot is free: scan again).  SIGTERM/SIGINT stop
+ * bump when a job ends (a slot is free: scan again).  Webhooks are sent by
+ * their own thread (webhook.c), woken by inotify on webhooks/new.  SIGTERM/SIGINT stop
  * claiming, hand back what has not started, let running jobs finish or
  * hand themselves back, and exit 0 with nothing lost.
  *
@@ -106,7 +107,8 @@ setup_fds(struct daemon *d)
 	sigset_t set;
 
 	d->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->ino == -1 || spool_queue_watch(&d->sp, d->ino) == -1)
+	if (d->ino == -1 || spool_queue_watch(&d->sp, d->ino) == -1 ||
+	    spool_webhook_watch(&d->sp, d->ino) == -1)
 		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -195,6 +197,7 @@ run(struct daemon *d)
 				return -1;
 			}
 			scan = 1;
+			webhook_kick(); /* webhooks/new may have changed */
 		}
 		if ((pfd[3].revents & POLLIN) && drain(d->donefd) > 0 && more)
 			scan = 1;
@@ -228,6 +231,8 @@ run(struct daemon *d)
 static void
 shutdown_daemon(struct daemon *d)
 {
+	/* First: it interrupts a delivery at once, the pool may take long. */
+	webhook_stop();
 	if (d->pool != NULL) {
 		pool_stop(d->pool);
 		pool_free_all(d->pool);
@@ -279,6 +284,11 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	json_object_seed(0);
+	if (spool_webhook_init(&d.sp) == -1) {
+		log_warn(
+		    "cannot make the webhook queue in %s", d.cfg.spool_dir);
+		goto out;
+	}
 	if (setup_fds(&d) == -1) {
 		log_warn("set-up");
 		goto out;
@@ -290,6 +300,11 @@ main(int argc, char *argv[])
 	d.pool = pool_new(&d.sp, &d.cfg, d.me.name, d.cfg.workers, d.donefd);
 	if (d.pool == NULL) {
 		log_warn("cannot start the workers");
+		goto out;
+	}
+	/* After setup_fds: the thread inherits the blocked signals. */
+	if (webhook_start(&d.sp, &d.cfg, d.me.name) == -1) {
+		log_warn("cannot start the webhook sender");
 		goto out;
 	}
 	log_info("%s: watching %s with %d workers (default model %s)",

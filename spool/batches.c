@@ -60,6 +60,8 @@ spool_batch_remove(struct spool *sp, const char *id)
 	snprintf(to, sizeof(to), "trash/%s", id);
 	if (renameat(sp->root, from, sp->root, to) == -1)
 		return -1;
+	/* Its webhook records go too (one being delivered is the sweep's). */
+	spool_webhook_forget(sp, id);
 	return spool_rmtree(sp->root, to);
 }
 
@@ -217,7 +219,7 @@ spool_areas_bytes(struct spool *sp)
 {
 	/* Every top-level directory of the tree (spool/README.md). */
 	static const char *const areas[] = {
-	    "batches", "tmp", "q", "daemons", "trash", "spend"};
+	    "batches", "tmp", "q", "daemons", "trash", "spend", "webhooks"};
 	json_t *o = json_object();
 	size_t i;
 

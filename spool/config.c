@@ -339,6 +339,14 @@ config_load(struct config *c, char *err, size_t errlen)
 		    c->public_url);
 		return -1;
 	}
+	if (c->webhook_url[0] != '\0' &&
+	    spool_webhook_url_check(c->webhook_url, err, errlen) == -1) {
+		/* The rule's sentence names the upload field. */
+		snprintf(err, errlen,
+		    "WEBHOOK_URL must be an http:// or https:// URL with a host, without spaces, at most %d bytes.",
+		    SPOOL_WEBHOOK_URL_MAX);
+		return -1;
+	}
 	if (c->default_model[0] != '\0') {
 		const struct model_info *m = models_find(c->default_model);
 

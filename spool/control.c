@@ -11,6 +11,9 @@
  * A file a worker holds sees the flag between steps and the FAL backend
  * cancels the remote request.  Finished files stay as they are.
  *
+ * A cancel that leaves every file final announces the batch to its
+ * webhooks (spool_webhook_batch_done) without waiting for the daemon.
+ *
  * Both return how many files they changed; when none could be changed
  * because a write failed, -1 with that errno (ENOSPC: the API says 507).
  *
@@ -108,6 +111,10 @@ spool_cancel(struct spool *sp, const char *id)
 		errno = failed;
 		return -1;
 	}
+	/* A batch this made final is announced now (webhook.c; the daemon's
+	 * sweep does it too, so a failure here loses nothing). */
+	if (touched > 0)
+		spool_webhook_batch_done(sp, id);
 	return touched;
 }
 
@@ -183,6 +190,10 @@ spool_retry(struct spool *sp, const char *id)
 		errno = failed;
 		return -1;
 	}
+	/* A batch this made final is announced now (webhook.c; the daemon's
+	 * sweep does it too, so a failure here loses nothing). */
+	if (touched > 0)
+		spool_webhook_batch_done(sp, id);
 	return touched;
 }
 

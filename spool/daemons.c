@@ -4,6 +4,7 @@
  *   daemons/<d>.lock   flock(2)ed by daemon <d> for its whole life
  *   daemons/<d>.json   its heartbeat, replaced every few seconds
  *   q/cur/<d>/         its claims (queue.c)
+ *   webhooks/cur/<d>/  its webhook deliveries under way (webhook.c)
  *
  * A daemon is alive exactly while it holds the flock of its lock file:
  * the kernel drops it when the process dies, however it dies.  The lock
@@ -96,6 +97,8 @@ spool_daemon_unregister(struct spool *sp, struct spool_daemon *d)
 	/* Our claims are all finished or handed back; leave no trace. */
 	if (spool_queue_owner_remove(sp, d->name) == -1)
 		log_warn("q/cur/%s", d->name);
+	if (spool_webhook_owner_remove(sp, d->name) == -1)
+		log_warn("webhooks/cur/%s", d->name);
 	dir = daemons_dir(sp);
 	if (dir != -1) {
 		daemon_file(name, sizeof(name), d->name, "json");
@@ -172,7 +175,9 @@ reap_one(struct spool *sp, int dir, const char *me, const char *d)
 	    !daemon_dead(dir, d, &lockfd))
 		return 0;
 	spool_queue_release_all(sp, d);
-	gone = spool_queue_owner_remove(sp, d) == 0;
+	spool_webhook_release_all(sp, d);
+	gone = spool_queue_owner_remove(sp, d) == 0 &&
+	    spool_webhook_owner_remove(sp, d) == 0;
 	if (daemon_file(name, sizeof(name), d, "json") == 0)
 		unlinkat(dir, name, 0);
 	/* The lock goes last: while claims remain, it names their owner. */
@@ -196,6 +201,13 @@ spool_daemon_reap(struct spool *sp, const char *me)
 		return -1;
 	/* Owners with claims, then registered daemons without any. */
 	cur = spool_opendir(sp->root, "q/cur");
+	while (cur != NULL && (de = readdir(cur)) != NULL)
+		if (de->d_name[0] != '.')
+			n += reap_one(sp, dir, me, de->d_name);
+	if (cur != NULL)
+		closedir(cur);
+	/* Webhook senders with claims (spool/webhook.c). */
+	cur = spool_opendir(sp->root, "webhooks/cur");
 	while (cur != NULL && (de = readdir(cur)) != NULL)
 		if (de->d_name[0] != '.')
 			n += reap_one(sp, dir, me, de->d_name);

@@ -14,6 +14,10 @@
  * (a queue marker goes q/tmp -> q/new) or under a name chosen late (an
  * upload's extension is known only after its bytes).
  *
+ * An exclusive publish (t->excl) renames with RENAME_NOREPLACE: the name is
+ * taken once, by whoever gets there first, and a loser gets EEXIST with
+ * its temp file removed (an idempotent enqueue, spool/webhook.c).
+ *
  * spool_io_write and spool_io_rename are the system calls used; unit tests
  * point them at fault injectors (short writes, ENOSPC, a lost rename race).
  */
@@ -137,7 +141,9 @@ spool_tmp_publish(struct spool_tmpfile *t)
 	}
 	if (close(fd) == -1)
 		goto fail;
-	if (spool_io_rename(t->dir, t->tmp, t->todir, t->name) == -1)
+	if (t->excl ? renameat2(t->dir, t->tmp, t->todir, t->name,
+	                  RENAME_NOREPLACE) == -1
+	            : spool_io_rename(t->dir, t->tmp, t->todir, t->name) == -1)
 		goto fail;
 	t->tmp[0] = '\0';
 	if (t->sync_dir && spool_fsync_dir(t->todir) == -1)

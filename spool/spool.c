@@ -7,6 +7,8 @@
  *   SPOOL_DIR/daemons/         daemon locks and heartbeats
  *   SPOOL_DIR/trash/           batches being removed by retention
  *
+ *   SPOOL_DIR/webhooks/        webhook deliveries (webhook.c)
+ *
  * The sweep removes what a crash can leave in tmp/ and q/tmp/ (anything
  * older than any upload may take, dot-names included: they are temp files
  * of spool_tmp_open) and finishes removals interrupted in trash/.
@@ -196,5 +198,5 @@ int
 spool_sweep(struct spool *sp, long stale_s)
 {
 	return sweep_dir(sp, "q/tmp", stale_s) + sweep_dir(sp, "tmp", stale_s) +
-	    sweep_dir(sp, "trash", -1);
+	    sweep_dir(sp, "trash", -1) + spool_webhook_sweep(sp, stale_s);
 }

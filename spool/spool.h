@@ -29,6 +29,8 @@
 #define SPOOL_MAX_FILES 100 /* hard ceiling; MAX_FILES config is below it */
 
 #include "config.h"
+/* webhook.c: the webhook queue and the webhook_url rule */
+#include "webhook.h"
 
 /* utf8.c --------------------------------------------------------------- */
 
@@ -79,7 +81,9 @@ int spool_marker_parse(const char *name, char id[SPOOL_ID_LEN + 1], int *file);
  * Between open and publish a caller may set todir (default dirfd: the
  * rename target directory, same file system), sync_dir = 0 (the directory
  * is fsynced later, once, by the caller) or the final name
- * (spool_tmp_rename).  Publish removes the temp file on failure.  dirfd
+ * (spool_tmp_rename) or excl = 1 (the final name must not exist: EEXIST,
+ * by renameat2 RENAME_NOREPLACE).  Publish removes the temp file on
+ * failure.  dirfd
  * and todir are borrowed.
  */
 struct spool_tmpfile {
@@ -87,6 +91,7 @@ struct spool_tmpfile {
 	int dir; /* directory holding the temp file */
 	int todir; /* directory of the final name */
 	int sync_dir; /* fsync todir after the rename (default 1) */
+	int excl; /* 1: never replace an existing final name (EEXIST) */
 	off_t size; /* bytes written through spool_tmp_write */
 	char tmp[320]; /* the dot-name, "" when none */
 	char name[256]; /* the final name */
@@ -192,7 +197,8 @@ long long spool_batches_bytes(struct spool *sp);
 /* Bytes stored under batches/<id>; 0 for an unknown or invalid id. */
 long long spool_batch_bytes(struct spool *sp, const char *id);
 /* Bytes under each top-level directory of the spool: {"batches":N,
- * "tmp":N, "q":N, "daemons":N, "trash":N, "spend":N}; new reference. */
+ * "tmp":N, "q":N, "daemons":N, "trash":N, "spend":N, "webhooks":N}; new
+ * reference. */
 json_t *spool_areas_bytes(struct spool *sp);
 /*
  * The retention rule: remove (spool_batch_remove) every batch whose
@@ -256,7 +262,9 @@ long long spool_now_ms(void);
  *   spool_submit_init()    no disk access yet
  *   spool_submit_model()   a usable model of the table; NULL or "" = default
  *   spool_submit_param()   one parameter as text, typed by the table;
- *                          face_limit is accepted by every model
+ *                          face_limit is accepted by every model;
+ *                          webhook_url (spool_webhook_url_check) is kept
+ *                          beside the parameters, in batch.json
  *   spool_submit_file_*()  one file: begin (count, name), write (size),
  *                          end (empty, type by its bytes); the first file
  *                          makes tmp/<id>/ with in/ state/ out/ ...
@@ -300,6 +308,7 @@ struct spool_submit {
 	json_t *params; /* typed parameters, NULL when none */
 	json_t *batch; /* batch.json as committed */
 	char key_id[24]; /* the uploading API key's id, "" = none */
+	char webhook_url[SPOOL_WEBHOOK_URL_MAX + 1]; /* "" = none */
 	/* the file being received */
 	struct spool_part part;
 	char name[256]; /* its display name */

@@ -9,7 +9,9 @@
  * above 0; the model's own range when it has the parameter) and
  * print_height_mm, the height of the printable formats (STL, 3MF; a
  * number of millimetres, SPOOL_PRINT_HEIGHT_MIN..MAX), both kept in
- * params like any other (a provider is never sent a field its row lacks); at most MAX_FILES files, each 1 to
+ * params like any other (a provider is never sent a field its row lacks);
+ * webhook_url, the batch's own webhook (spool/webhook.c's rule), kept in
+ * batch.json beside params, never sent to a provider; at most MAX_FILES files, each 1 to
  * MAX_FILE_BYTES bytes, a JPEG, PNG or WebP by its first bytes; client
  * file names are reduced to a display name.  The first refusal wins and
  * is kept as an enum and one sentence, the same for every front end.
@@ -188,6 +190,21 @@ print_height(struct spool_submit *s, const char *text, json_t **out)
 	return 0;
 }
 
+/* webhook_url: not a parameter of any model; "" = none. */
+static int
+webhook_url(struct spool_submit *s, const char *text)
+{
+	char err[256];
+
+	if (s->err != SUBMIT_OK)
+		return -1;
+	if (*text != '\0' &&
+	    spool_webhook_url_check(text, err, sizeof(err)) == -1)
+		return refuse(s, SUBMIT_BAD_PARAM, "webhook_url", "%s", err);
+	snprintf(s->webhook_url, sizeof(s->webhook_url), "%s", text);
+	return 0;
+}
+
 int
 spool_submit_param(struct spool_submit *s, const char *name, const char *text)
 {
@@ -196,6 +213,8 @@ spool_submit_param(struct spool_submit *s, const char *name, const char *text)
 	int fl = strcmp(name, "face_limit") == 0;
 	int ph = strcmp(name, "print_height_mm") == 0;
 
+	if (strcmp(name, "webhook_url") == 0)
+		return webhook_url(s, text);
 	if (s->model == NULL && spool_submit_model(s, NULL) == -1)
 		return -1;
 	if (s->err != SUBMIT_OK)
@@ -432,6 +451,25 @@ out:
 	return rc;
 }
 
+/*
+ * The batch's webhook targets (spool/webhook.h): the upload's URL, and
+ * whether WEBHOOK_URL was set (the same URL twice is announced once).
+ */
+static int
+webhook_fields(struct spool_submit *s, json_t *b)
+{
+	const char *cfg = s->cfg->webhook_url;
+
+	if (s->webhook_url[0] != '\0' &&
+	    json_object_set_new(
+	        b, "webhook_url", json_string(s->webhook_url)) == -1)
+		return -1;
+	if (cfg[0] != '\0' && strcmp(cfg, s->webhook_url) != 0 &&
+	    json_object_set_new(b, "webhook_config", json_true()) == -1)
+		return -1;
+	return 0;
+}
+
 int
 spool_submit_commit(struct spool_submit *s)
 {
@@ -468,7 +506,7 @@ spool_submit_commit(struct spool_submit *s)
 	    "total_files", s->nfiles,
 	    "files", s->files);
 	/* clang-format on */
-	if (b == NULL ||
+	if (b == NULL || webhook_fields(s, b) == -1 ||
 	    (s->key_id[0] != '\0' &&
 	        json_object_set_new(b, "key_id", json_string(s->key_id)) ==
 	            -1)) {

@@ -78,6 +78,11 @@ same_refusal() {
 		-- --face-limit 12x "$FIX/chair.png"
 }
 
+@test "same refusal: a webhook_url that is not http(s)" {
+	same_refusal 400 INVALID_PARAMETER -F "files=@$FIX/chair.png" -F webhook_url=ftp://example.com/x \
+		-- --param webhook_url=ftp://example.com/x "$FIX/chair.png"
+}
+
 @test "same refusal: bytes that are not an image, whatever the name" {
 	same_refusal 415 UNSUPPORTED_FILE_TYPE -F "files=@$T/notes.png" \
 		-- "$T/notes.png"
