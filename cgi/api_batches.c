@@ -120,11 +120,13 @@ api_page_params(struct req *r, long long dflt, long long max, long long *limit,
 	return 0;
 }
 
-/* One batch of the page, from its summary (state and counts). */
+/* One batch of the page, from its summary (state and counts), read
+ * past the view cache: a page of 100 would evict every batch being
+ * watched, and a list needs none of the views. */
 static json_t *
 entry(struct req *r, const struct api_listed *l)
 {
-	json_t *s = batch_summary(l->id, r->base), *e;
+	json_t *s = spool_batch_summary(&cgi.sp, l->id), *e;
 	char url[CGI_BASE_MAX + 64];
 	json_int_t total =
 	    (json_int_t)json_array_size(json_object_get(l->batch, "files"));
@@ -140,7 +142,8 @@ entry(struct req *r, const struct api_listed *l)
 	    "progress", json_integer_value(json_object_get(s, "progress")),
 	    "total_files", total,
 	    "successful_files", json_integer_value(json_object_get(s, "successful")),
-	    "failed_files", json_integer_value(json_object_get(s, "failed")),
+	    /* as the result's: failed or cancelled (cancelled_files: the latter) */
+	    "failed_files", json_integer_value(json_object_get(s, "failed")) + json_integer_value(json_object_get(s, "cancelled")),
 	    "cancelled_files", json_integer_value(json_object_get(s, "cancelled")),
 	    "finished", json_is_true(json_object_get(s, "finished")),
 	    "status_url", url);

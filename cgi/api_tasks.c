@@ -10,6 +10,17 @@
 
 #include "api.h"
 
+/* FNV-1a of the URL base: part of the ETag, not a secret. */
+static unsigned
+base_hash(const char *b)
+{
+	unsigned h = 2166136261u;
+
+	for (; *b != '\0'; b++)
+		h = (h ^ (unsigned char)*b) * 16777619u;
+	return h;
+}
+
 /* 1 when an If-None-Match list names etag (or is "*"). */
 static int
 etag_listed(const char *inm, const char *etag)
@@ -36,7 +47,9 @@ etag_listed(const char *inm, const char *etag)
 
 /*
  * The polling object.  A batch's state is a function of its seq
- * (cgi/batch.c), so the seq is the ETag: a client that has it gets 304,
+ * (cgi/batch.c) and its URLs of the base (cgi/urlbase.c), so the ETag is
+ * "<seq>-<hash of the base>": a client that has it gets 304, a changed
+ * PUBLIC_URL or another Host never revalidates an old body,
  * and every other answer is the text serialized once per change.  "no-
  * cache" lets a cache keep it but ask again every time.
  */
@@ -49,8 +62,8 @@ api_status(struct req *r, const char *const *arg)
 
 	if (s == NULL)
 		return;
-	snprintf(etag, sizeof(etag), "\"%lld\"",
-	    json_integer_value(json_object_get(s, "seq")));
+	snprintf(etag, sizeof(etag), "\"%lld-%08x\"",
+	    json_integer_value(json_object_get(s, "seq")), base_hash(r->base));
 	if (etag_listed(cgi_param(r, "HTTP_IF_NONE_MATCH"), etag)) {
 		cgi_begin(r, 304, NULL);
 		cgi_header(r, "ETag: %s", etag);

@@ -292,8 +292,14 @@ record_outcome(json_t *rec, const char *name, const char *url, enum outcome o,
 	return strcmp(state, "pending") != 0;
 }
 
-/* Claim, try, record, move: one due record. */
-static void
+/*
+ * Claim, try, record, move: one due record.  -1 when the spool let it
+ * down (the claim or the record's update failed: a full disk, a missing
+ * directory): the record stays due as it was, so the caller holds off
+ * instead of trying it again at once, which would POST again and again
+ * without counting the attempts.
+ */
+static int
 deliver_one(const char *name)
 {
 	char err[512] = "";
@@ -301,16 +307,21 @@ deliver_one(const char *name)
 	const char *url, *body;
 	enum outcome o = HOOK_FAILED;
 	long code = 0;
-	int final;
+	int final, rc;
 
 	rec = spool_webhook_claim(snd.sp, snd.owner, name);
 	if (rec == NULL) {
-		if (errno != ENOENT) {
-			/* Unreadable: kept aside in done/, never retried. */
+		if (errno == EBADMSG || errno == EINVAL) {
+			/* Not a record: kept aside in done/, never retried. */
 			log_warn("webhook %s: unreadable record", name);
 			spool_webhook_finish(snd.sp, snd.owner, name);
+			return 0;
 		}
-		return;
+		/* Taken by another daemon, or the spool failed: back if it
+		 * was claimed (ENOENT otherwise), and hold off. */
+		log_warn("webhook %s: claim", name);
+		spool_webhook_requeue(snd.sp, snd.owner, name);
+		return -1;
 	}
 	body = json_string_value(json_object_get(rec, "body"));
 	url = target_url(rec, err, sizeof(err));
@@ -321,19 +332,23 @@ deliver_one(const char *name)
 	if (o == HOOK_STOPPED) {
 		spool_webhook_requeue(snd.sp, snd.owner, name);
 		json_decref(rec);
-		return;
+		return 0;
 	}
 	json_object_set_new(rec, "attempts",
 	    json_integer(
 	        json_integer_value(json_object_get(rec, "attempts")) + 1));
 	final = record_outcome(
 	    rec, name, url != NULL ? url : "(none)", o, code, err);
-	if (spool_webhook_save(snd.sp, snd.owner, name, rec) == -1)
+	rc = spool_webhook_save(snd.sp, snd.owner, name, rec);
+	if (rc == -1)
 		log_warn("webhook %s: record not updated", name);
 	if ((final ? spool_webhook_finish(snd.sp, snd.owner, name)
-	           : spool_webhook_requeue(snd.sp, snd.owner, name)) == -1)
+	           : spool_webhook_requeue(snd.sp, snd.owner, name)) == -1) {
 		log_warn("webhook %s: move", name);
+		rc = -1;
+	}
 	json_decref(rec);
+	return rc;
 }
 
 static int
@@ -344,6 +359,8 @@ sweep_batch(const char *id, void *arg)
 	if (n > 0)
 		log_info(
 		    "%s: finished; %d webhook(s) queued by the sweep", id, n);
+	else if (n == -1 && errno != ENOENT)
+		log_warn("%s: webhook not queued (the next sweep retries)", id);
 	return atomic_load(&snd.stop) || atomic_load(&daemon_stopping);
 }
 
@@ -382,7 +399,7 @@ static void *
 sender_main(void *arg)
 {
 	char name[SPOOL_WEBHOOK_NAME_MAX];
-	long long last_sweep = 0, next = LLONG_MAX, now;
+	long long last_sweep = 0, next = LLONG_MAX, now, calm = 0;
 
 	(void)arg;
 	while (!atomic_load(&snd.stop)) {
@@ -391,10 +408,19 @@ sender_main(void *arg)
 			spool_batch_foreach(snd.sp, sweep_batch, snd.sp);
 			last_sweep = now;
 		}
-		while (!atomic_load(&snd.stop) &&
-		    spool_webhook_due(
-		        snd.sp, spool_now_ms(), name, sizeof(name), &next) == 1)
-			deliver_one(name);
+		/* calm: after the spool failed a delivery's bookkeeping, no
+		 * delivery for WEBHOOK_BACKOFF_MS (kicks only wake the loop). */
+		while (!atomic_load(&snd.stop) && spool_now_ms() >= calm &&
+		    spool_webhook_due(snd.sp, spool_now_ms(), name,
+		        sizeof(name), &next) == 1) {
+			if (deliver_one(name) == -1) {
+				calm = spool_now_ms() +
+				    snd.cfg->webhook_backoff_ms;
+				break;
+			}
+		}
+		if (next < calm)
+			next = calm;
 		if (next > last_sweep + SWEEP_MS)
 			next = last_sweep + SWEEP_MS;
 		pthread_mutex_lock(&snd.mu);
@@ -417,17 +443,22 @@ webhook_start(struct spool *sp, const struct config *cfg, const char *owner)
 	if (spool_webhook_init(sp) == -1 ||
 	    spool_webhook_owner_add(sp, owner) == -1)
 		return -1;
-	if (pthread_condattr_init(&ca) != 0 ||
-	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&snd.cv, &ca) != 0)
+	if (pthread_condattr_init(&ca) != 0)
 		return -1;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&snd.cv, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		return -1;
+	}
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&snd.thread, NULL, sender_main, NULL) != 0) {
 		pthread_cond_destroy(&snd.cv);
 		errno = EAGAIN;
 		return -1;
 	}
+	pthread_mutex_lock(&snd.mu);
 	snd.running = 1;
+	pthread_mutex_unlock(&snd.mu);
 	return 0;
 }
 
@@ -449,8 +480,12 @@ webhook_stop(void)
 	atomic_store(&snd.stop, 1);
 	webhook_kick();
 	pthread_join(snd.thread, NULL);
+	/* Workers may still kick (the pool stops after this): they signal
+	 * only while running, read under the mutex, and the condition
+	 * variable is never destroyed (it lives as long as the process). */
+	pthread_mutex_lock(&snd.mu);
 	snd.running = 0;
-	pthread_cond_destroy(&snd.cv);
+	pthread_mutex_unlock(&snd.mu);
 	/* A record claimed but not tried goes back (none should be left). */
 	spool_webhook_release_all(snd.sp, snd.owner);
 }

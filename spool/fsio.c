@@ -122,6 +122,24 @@ spool_tmp_rename(struct spool_tmpfile *t, const char *name)
 	return 0;
 }
 
+/* Rename t's temp file to its name unless the name exists (EEXIST).  A
+ * file system without RENAME_NOREPLACE (EINVAL: NFS, older overlayfs)
+ * gets the same rule from link(2), which never replaces a name either;
+ * the temp file is then unlinked (a leftover would be a dot-name, swept
+ * like any stale temp file). */
+static int
+rename_excl(struct spool_tmpfile *t)
+{
+	if (renameat2(t->dir, t->tmp, t->todir, t->name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(t->dir, t->tmp, t->todir, t->name, 0) == -1)
+		return -1;
+	unlinkat(t->dir, t->tmp, 0);
+	return 0;
+}
+
 int
 spool_tmp_publish(struct spool_tmpfile *t)
 {
@@ -141,8 +159,7 @@ spool_tmp_publish(struct spool_tmpfile *t)
 	}
 	if (close(fd) == -1)
 		goto fail;
-	if (t->excl ? renameat2(t->dir, t->tmp, t->todir, t->name,
-	                  RENAME_NOREPLACE) == -1
+	if (t->excl ? rename_excl(t) == -1
 	            : spool_io_rename(t->dir, t->tmp, t->todir, t->name) == -1)
 		goto fail;
 	t->tmp[0] = '\0';

@@ -70,6 +70,8 @@ setup_file() {
 	code=$(req -H 'Authorization: Bearer team-a-key' "$I2M_URL/api/v1/batches?limit=1&offset=1")
 	json_eq '.items[0].batch_id' "$A2"
 	json_eq '.items[0].cancelled_files' 2
+	json_eq '.items[0].failed_files' 2
+	json_eq '.items[0].successful_files' 0
 	json_eq '.items[0].finished' true
 }
 

@@ -97,19 +97,23 @@ refused() {
 	[ "$code" = 400 ]
 }
 
-@test "status: the ETag is the batch's seq; If-None-Match with it gives 304 without a body" {
+@test "status: the ETag is the batch's seq and URL base; If-None-Match with it gives 304 without a body" {
 	code=$(req "$I2M_URL/api/v1/status/tasks/$HOLD/status")
 	[ "$code" = 200 ]
 	seq=$(jq -r .seq "$BATS_TEST_TMPDIR/body")
-	grep -qi "^ETag: \"$seq\"" "$BATS_TEST_TMPDIR/hdr"
+	etag=$(awk 'tolower($1) == "etag:" {print $2}' "$BATS_TEST_TMPDIR/hdr" | tr -d '\r')
+	[[ $etag =~ ^\"$seq-[0-9a-f]{8}\"$ ]]
 	grep -qi '^Cache-Control: no-cache' "$BATS_TEST_TMPDIR/hdr"
-	code=$(BODY="$BATS_TEST_TMPDIR/b304" req -H "If-None-Match: \"$seq\"" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
+	code=$(BODY="$BATS_TEST_TMPDIR/b304" req -H "If-None-Match: $etag" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
 	[ "$code" = 304 ]
 	[ ! -s "$BATS_TEST_TMPDIR/b304" ]
 	# Another seq is another state: the whole object again.
-	code=$(req -H "If-None-Match: \"$((seq + 1))\"" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
+	code=$(req -H "If-None-Match: \"$((seq + 1))-${etag:$((${#seq} + 2)):8}\"" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
 	[ "$code" = 200 ]
 	json_eq .seq "$seq"
+	# Another Host is another body (its URLs): never a 304 for the old one.
+	code=$(req -H "Host: models.example" -H "If-None-Match: $etag" "$I2M_URL/api/v1/status/tasks/$HOLD/status")
+	[ "$code" = 200 ]
 }
 
 @test "capacity: with every slot taken the page polls and still finishes its batch" {
