@@ -227,10 +227,10 @@ test_relief_back(void)
 	free(r.p);
 }
 
-/* A disc whose outer 2 px are bright green and whose inside is red: the
- * green is what a stretched edge would smear over the flanks. */
+/* A disc of radius 0.4 w on a transparent grey, each pixel of it
+ * coloured by paint (its distance from the centre, its row). */
 static struct buf
-rimmed_disc(int w, int h)
+disc(int w, int h, void (*paint)(unsigned char *q, double d, int y, int w))
 {
 	unsigned char *p = solid(w, h, 128, 128, 128, 0);
 	struct buf b;
@@ -243,15 +243,24 @@ rimmed_disc(int w, int h)
 
 			if (d >= w * 0.4)
 				continue;
-			q[0] = d > w * 0.4 - 2 ? 40 : 200;
-			q[1] = d > w * 0.4 - 2 ? 230 : 30;
-			q[2] = 40;
+			paint(q, d, y, w);
 			q[3] = 255;
 		}
 	}
 	b = make_png(p, w, h, 4);
 	free(p);
 	return b;
+}
+
+/* Outer 2 px bright green, the inside red: the green is what a
+ * stretched edge would smear over the flanks. */
+static void
+rimmed(unsigned char *q, double d, int y, int w)
+{
+	(void)y;
+	q[0] = d > w * 0.4 - 2 ? 40 : 200;
+	q[1] = d > w * 0.4 - 2 ? 230 : 30;
+	q[2] = 40;
 }
 
 /*
@@ -265,7 +274,7 @@ test_flanks(void)
 	const double red[3] = {0.578, 0.0129, 0.0213};
 	const double dark[3] = {
 	    red[0] * BACK_SHADE, red[1] * BACK_SHADE, red[2] * BACK_SHADE};
-	struct buf d = rimmed_disc(400, 400);
+	struct buf d = disc(400, 400, rimmed);
 	struct i2g_opts o = {"inflate", 0, 0, 0, "mirror"};
 	struct i2g_info in;
 	struct glb gl;
@@ -308,32 +317,18 @@ test_flanks(void)
 	free(d.p);
 }
 
-/* A disc in horizontal stripes, 6 px red and 6 px white: neighbouring
- * samples near its edge land on different stripes. */
-static struct buf
-striped_disc(int w, int h)
+/* Horizontal stripes, 6 px red and 6 px white: neighbouring samples
+ * near the edge land on different stripes. */
+static void
+striped(unsigned char *q, double d, int y, int w)
 {
-	unsigned char *p = solid(w, h, 128, 128, 128, 0);
-	struct buf b;
-	int x, y;
+	int white = (y / 6) % 2;
 
-	for (y = 0; y < h; y++) {
-		for (x = 0; x < w; x++) {
-			unsigned char *q = p + ((size_t)y * w + x) * 4;
-			int white = (y / 6) % 2;
-
-			if (hypot(x + 0.5 - w / 2.0, y + 0.5 - h / 2.0) >=
-			    w * 0.4)
-				continue;
-			q[0] = white ? 235 : 200;
-			q[1] = white ? 235 : 30;
-			q[2] = white ? 235 : 40;
-			q[3] = 255;
-		}
-	}
-	b = make_png(p, w, h, 4);
-	free(p);
-	return b;
+	(void)d;
+	(void)w;
+	q[0] = white ? 235 : 200;
+	q[1] = white ? 235 : 30;
+	q[2] = white ? 235 : 40;
 }
 
 /*
@@ -345,7 +340,7 @@ striped_disc(int w, int h)
 static void
 test_no_bands(void)
 {
-	struct buf d = striped_disc(400, 400);
+	struct buf d = disc(400, 400, striped);
 	struct i2g_opts o = {"inflate", 0, 0, 0, "mirror"};
 	struct i2g_info in;
 	struct glb gl;
